@@ -1,0 +1,12 @@
+import type { Command } from "commander";
+
+// Placeholder until the command lands; registered so `subflash --help` shows the whole surface.
+export function register(program: Command): void {
+  program
+    .command("status")
+    .description("(not implemented yet)")
+    .action(() => {
+      process.stderr.write("subflash status: not implemented yet\n");
+      process.exitCode = 1;
+    });
+}

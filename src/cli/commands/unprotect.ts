@@ -1,0 +1,12 @@
+import type { Command } from "commander";
+
+// Placeholder until the command lands; registered so `subflash --help` shows the whole surface.
+export function register(program: Command): void {
+  program
+    .command("unprotect")
+    .description("(not implemented yet)")
+    .action(() => {
+      process.stderr.write("subflash unprotect: not implemented yet\n");
+      process.exitCode = 1;
+    });
+}

@@ -1,0 +1,17 @@
+import { SubflashError } from "../../util/errors.js";
+
+export type BootloaderErrorCode =
+  | "no-answer" // nothing came back to activation (wrong baud/parity, not in bootloader, wiring)
+  | "timeout" // an ACK or reply did not arrive within the operation's budget
+  | "nack" // the device refused a frame
+  | "unexpected-byte" // neither ACK, NACK nor BUSY where a status byte was due
+  | "bad-reply" // a reply that cannot be decoded (length, checksum)
+  | "command-unsupported" // the Get list does not offer the command
+  | "readout-protected" // RDP level 1: the device NACKs memory commands
+  | "unknown-device" // PID not in the device table
+  | "invalid-argument"; // a request the protocol cannot express (length, alignment, count)
+
+/** The ROM bootloader protocol refused, or did not answer, or answered something else. */
+export class BootloaderError extends SubflashError<BootloaderErrorCode> {
+  readonly domain = "bootloader";
+}
