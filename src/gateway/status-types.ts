@@ -1,0 +1,87 @@
+/**
+ * The gateway's status vocabulary: per-module states (design decision 6), the retained status payloads
+ * published on MQTT (decision 7), and the events the update engine emits. The engine produces these;
+ * the MQTT side only serialises them. Payloads are JSON-safe (no Uint8Array, no bigint, no Date).
+ */
+
+/** Per-module state machine (design.md decision 6). */
+export type ModuleState =
+  | "idle"
+  | "queued"
+  | "downloading"
+  | "entering-bootloader"
+  | "erasing"
+  | "writing"
+  | "verifying"
+  | "activating"
+  | "health-check"
+  | "committed"
+  | "failed"
+  | "rolling-back"
+  | "rolled-back";
+
+export type Slot = "a" | "b" | "single";
+
+export interface ProgressInfo {
+  phase: string;
+  done: number;
+  total: number;
+  percent: number;
+}
+
+/** A stable error code with a readable message, as published in status. */
+export interface StatusError {
+  code: string;
+  message: string;
+  /** Module, port, field… the error is about. */
+  context?: Record<string, unknown>;
+}
+
+/** Retained payload of `{prefix}/{gw}/modules/{module}/status`. */
+export interface ModuleStatus {
+  module: string;
+  moduleType: string;
+  state: ModuleState;
+  /** Version of the confirmed (committed) firmware, when known. */
+  version: string | null;
+  /** Slot the module boots and that is confirmed. */
+  activeSlot: Slot | null;
+  /** While an update runs: the version being installed. */
+  targetVersion: string | null;
+  progress: ProgressInfo | null;
+  remainingSeconds: number | null;
+  release: string | null;
+  sequence: number | null;
+  /** How the written image was checked on the device: "crc", "readback", "none". */
+  verification: string | null;
+  lastError: StatusError | null;
+  /** Human note for recovery decisions after a restart, e.g. "resumed after restart" or "rolled back after restart". */
+  note: string | null;
+  /** Monotonic per-module counter, so consumers can drop stale messages. */
+  seq: number;
+  /** ISO-8601 time of this status. */
+  updatedAt: string;
+}
+
+export type BundleState = "verifying" | "rejected" | "running" | "committed" | "failed" | "rolled-back" | "cancelled";
+
+/** Retained payload of `{prefix}/{gw}/status`. */
+export interface GatewayStatus {
+  gateway: string;
+  groups: string[];
+  online: boolean;
+  /** The bundle in progress or the last one finished. */
+  bundle: {
+    release: string;
+    sequence: number;
+    state: BundleState;
+    error: StatusError | null;
+    startedAt: string;
+    finishedAt: string | null;
+  } | null;
+  modules: Record<string, { state: ModuleState; version: string | null; activeSlot: Slot | null }>;
+  /** Last accepted manifest and command sequence numbers. */
+  lastSequence: number;
+  seq: number;
+  updatedAt: string;
+}
