@@ -1,0 +1,143 @@
+/**
+ * STM32F2 and STM32F4 (protocol reference §4.1, sector maps §4.2). Erase units are sectors of
+ * 16/64/128 KiB, numbered from 0 by Extended Erase; one sector is also the write-protection granule.
+ * Programming is modelled with 32-bit words (x32 parallelism, 2.7–3.6 V).
+ */
+import type { DeviceInfo } from "../device.js";
+import { KiB, MiB, f4DualBankSectors, f4Sectors, flashOf, optionBytes, sectors, span } from "./layout.js";
+import { F2_F4_TIMING } from "./timing.js";
+
+const F4_OPTION_BYTES = optionBytes(0x1fffc000, 0x1fffc00f);
+/**
+ * Dual-bank parts (F42x/F43x, F469) have a second option-byte block at 1FFEC000–1FFEC00F. §4.1 writes
+ * both as one range, 1FFEC000–1FFFC00F, but that range would swallow the system memory at 1FFF0000;
+ * DeviceInfo holds one range, so it is the bank-1 block (where RDP and WRP of bank 1 live).
+ */
+const F4_DUAL_BANK_OPTION_BYTES = F4_OPTION_BYTES;
+const F4_SYSTEM_MEMORY = span(0x1fff0000, 0x1fff7800);
+
+const f4 = {
+  family: "F4",
+  systemMemory: F4_SYSTEM_MEMORY,
+  optionBytes: F4_OPTION_BYTES,
+  unitsPerWrpSector: 1,
+  flashWord: 4,
+  massErase: true,
+  maxUnitsPerErase: 511,
+  dualBank: false,
+  timing: F2_F4_TIMING,
+  bootloader: { usartVersion: 0x31 },
+} as const;
+
+export const F2_DEVICES: readonly DeviceInfo[] = [
+  {
+    ...f4,
+    family: "F2",
+    pid: 0x411,
+    name: "STM32F2xx",
+    aliases: ["f205", "f207", "f215", "f217", "f2"],
+    flash: flashOf(1 * MiB),
+    ram: span(0x20002000, 0x20020000),
+    erase: sectors(f4Sectors(1024)),
+  },
+];
+
+export const F4_DEVICES: readonly DeviceInfo[] = [
+  {
+    ...f4,
+    pid: 0x413,
+    name: "STM32F405/407/415/417",
+    aliases: ["f407", "f405", "f415", "f417", "f407vg", "f405rg"],
+    flash: flashOf(1 * MiB),
+    ram: span(0x20003000, 0x20020000),
+    erase: sectors(f4Sectors(1024)),
+    // I2C bootloader v1.0 "on F0, F3 and F4 up to F401xB/C" (§3.5).
+    bootloader: { usartVersion: 0x31, i2cVersion: 0x10 },
+  },
+  {
+    ...f4,
+    pid: 0x419,
+    name: "STM32F427/429/437/439",
+    aliases: ["f429", "f427", "f437", "f439", "f429zi"],
+    flash: flashOf(2 * MiB),
+    ram: span(0x20003000, 0x20030000),
+    optionBytes: F4_DUAL_BANK_OPTION_BYTES,
+    erase: sectors(f4DualBankSectors()),
+    dualBank: true,
+  },
+  {
+    ...f4,
+    pid: 0x423,
+    name: "STM32F401xB/C",
+    aliases: ["f401", "f401xc", "f401cc", "f401cb", "f401rc"],
+    flash: flashOf(256 * KiB),
+    ram: span(0x20003000, 0x20010000),
+    erase: sectors(f4Sectors(256)),
+    bootloader: { usartVersion: 0x31, i2cVersion: 0x10 },
+  },
+  {
+    ...f4,
+    pid: 0x433,
+    name: "STM32F401xD/E",
+    aliases: ["f401xe", "f401re", "f401ce", "f401cd"],
+    flash: flashOf(512 * KiB),
+    ram: span(0x20003000, 0x20018000),
+    erase: sectors(f4Sectors(512)),
+  },
+  {
+    ...f4,
+    pid: 0x431,
+    name: "STM32F411",
+    aliases: ["f411", "f411ce", "f411re", "f411cc"],
+    flash: flashOf(512 * KiB),
+    ram: span(0x20003000, 0x20020000),
+    erase: sectors(f4Sectors(512)),
+  },
+  {
+    ...f4,
+    pid: 0x421,
+    name: "STM32F446",
+    aliases: ["f446", "f446re", "f446ze", "f446rc"],
+    flash: flashOf(512 * KiB),
+    ram: span(0x20003000, 0x20020000),
+    erase: sectors(f4Sectors(512)),
+  },
+  {
+    ...f4,
+    pid: 0x458,
+    name: "STM32F410",
+    aliases: ["f410", "f410rb", "f410cb"],
+    flash: flashOf(128 * KiB),
+    ram: span(0x20003000, 0x20008000),
+    erase: sectors(f4Sectors(128)),
+  },
+  {
+    ...f4,
+    pid: 0x441,
+    name: "STM32F412",
+    aliases: ["f412", "f412zg", "f412rg", "f412cg"],
+    flash: flashOf(1 * MiB),
+    ram: span(0x20003000, 0x20040000),
+    erase: sectors(f4Sectors(1024)),
+  },
+  {
+    ...f4,
+    pid: 0x463,
+    name: "STM32F413/F423",
+    aliases: ["f413", "f423", "f413zh", "f413rh"],
+    flash: flashOf(1536 * KiB),
+    ram: span(0x20003000, 0x20050000),
+    erase: sectors(f4Sectors(1536)),
+  },
+  {
+    ...f4,
+    pid: 0x434,
+    name: "STM32F469/F479",
+    aliases: ["f469", "f479", "f469ni", "f469ii"],
+    flash: flashOf(2 * MiB),
+    ram: span(0x20003000, 0x20060000),
+    optionBytes: F4_DUAL_BANK_OPTION_BYTES,
+    erase: sectors(f4DualBankSectors()),
+    dualBank: true,
+  },
+];
