@@ -1,12 +1,94 @@
+/**
+ * `subflash sim --tty <path> --device <name|pid>`: a simulated module on a terminal device, typically
+ * one end of a socat pseudo-terminal pair, so real host tools (stm32flash, subflash flash) can talk
+ * to it. The pty carries 8N1; the simulator still models 8E1 wire time (11 bits a byte).
+ */
 import type { Command } from "commander";
+import { pino } from "pino";
+import { SerialPort } from "serialport";
+import { createSimulatedModule, StatsFileWriter, type SimulatedModule } from "../../targets/sim/index.js";
+import { silentLogger, type Logger } from "../../util/logger.js";
+import { action, parseNumber, UsageError } from "../run.js";
 
-// Placeholder until the command lands; registered so `subflash --help` shows the whole surface.
+interface SimCliOptions {
+  tty: string;
+  device: string;
+  baud: string;
+  flashFile?: string;
+  timing: boolean;
+  statsFile?: string;
+  bootloaderVersion?: string;
+  rdp?: boolean;
+  verbose?: boolean;
+}
+
 export function register(program: Command): void {
   program
     .command("sim")
-    .description("(not implemented yet)")
-    .action(() => {
-      process.stderr.write("subflash sim: not implemented yet\n");
-      process.exitCode = 1;
+    .description("simulate an STM32 module's ROM bootloader (AN3155) on a terminal device, e.g. one end of a socat pty pair")
+    .requiredOption("--tty <path>", "terminal device to serve")
+    .requiredOption("--device <name|pid>", "part name or product ID: f103, f407, g071, 0x460…")
+    .option("--baud <rate>", "line speed of the wire-time model", "115200")
+    .option("--flash-file <file>", "keep the flash content (and RDP/WRP) in this file across restarts")
+    .option("--no-timing", "answer at once instead of at modelled wire and flash speed")
+    .option("--stats-file <file>", "write statistics as JSON after every command and at exit")
+    .option("--bootloader-version <byte>", "USART protocol version reported by Get, e.g. 0x33 (adds Get Checksum 0xA1)")
+    .option("--rdp", "start with read-out protection level 1")
+    .option("--verbose", "debug logs (JSON) on stderr")
+    .action(action("sim", runSim));
+}
+
+async function runSim(opts: SimCliOptions): Promise<number> {
+  const baud = parseNumber(opts.baud, "--baud");
+  if (baud <= 0) throw new UsageError(`--baud must be positive, got ${opts.baud}`);
+  const logger: Logger = opts.verbose ? pino({ level: "debug", base: undefined }, pino.destination(2)) : silentLogger;
+  const sim = createSimulatedModule({
+    device: opts.device,
+    baud,
+    timing: opts.timing,
+    ...(opts.flashFile ? { flashFile: opts.flashFile } : {}),
+    ...(opts.bootloaderVersion ? { bootloaderVersion: parseNumber(opts.bootloaderVersion, "--bootloader-version") } : {}),
+    ...(opts.rdp ? { rdp: 1 as const } : {}),
+    logger,
+  });
+  const stats = opts.statsFile ? new StatsFileWriter(opts.statsFile) : undefined;
+  const snapshot = (): object => sim.snapshot();
+  sim.on("command", () => stats?.request(snapshot));
+  stats?.writeSync(sim.snapshot());
+
+  const port = await openPort(opts.tty, baud, sim);
+  // A pty whose other side comes and goes may report I/O errors; they must not kill the module.
+  port.on("error", (error: Error) => process.stderr.write(`subflash sim: ${opts.tty}: ${error.message}\n`));
+  sim.attach(port);
+  const version = `v${sim.version >> 4}.${sim.version & 0xf}`;
+  const pid = `0x${sim.device.pid.toString(16).padStart(3, "0")}`;
+  process.stdout.write(`simulating ${sim.device.name} (PID ${pid}, bootloader ${version}) on ${opts.tty} at ${baud} baud\n`);
+
+  await new Promise<void>((resolve) => {
+    const stop = (): void => {
+      process.off("SIGINT", stop);
+      process.off("SIGTERM", stop);
+      resolve();
+    };
+    process.on("SIGINT", stop);
+    process.on("SIGTERM", stop);
+    port.on("close", stop);
+  });
+  await stats?.drain();
+  stats?.writeSync(sim.snapshot());
+  await sim.close();
+  if (port.isOpen) await new Promise<void>((resolve) => port.close(() => resolve()));
+  return 0;
+}
+
+function openPort(path: string, baudRate: number, sim: SimulatedModule): Promise<SerialPort> {
+  return new Promise((resolve, reject) => {
+    const port = new SerialPort({ path, baudRate, dataBits: 8, parity: "none", stopBits: 1, autoOpen: false });
+    port.open((error) => {
+      if (error) {
+        void sim.close();
+        reject(new UsageError(`cannot open ${path}: ${error.message}`));
+      } else resolve(port);
     });
+  });
 }
