@@ -41,6 +41,28 @@ export interface FlashStats {
   elapsedMs: number;
   /** Bytes the transport moved in each direction during the operation. */
   wire: { sent: number; received: number };
+  /** Bytes the verification compared: the whole image ranges (crc) or the written blocks (readback). */
+  verifiedBytes?: number;
+  /** Units erased again and blocks rewritten after a verification mismatch. */
+  repairs?: number;
+  /** Plain-language remarks: erase choice, what the verification covered, unverified flash. */
+  notes?: string[];
+}
+
+/** Options of one flash operation (see flasher.ts). */
+export interface FlashOptions {
+  /** Default "auto": Get Checksum (0xA1) when offered, else read-back. "crc" requires 0xA1. */
+  verify?: VerifyMode;
+  /** Default "auto": the units the image covers (mass erase only when that is the whole flash and quicker). */
+  erase?: "auto" | "mass";
+  /** Start the code after a verified flash: an address, or true for the image start. */
+  go?: number | true;
+  /** Attempts per block write / read / erase command, first try included (default 3). */
+  attempts?: number;
+  /** Rounds of "erase the units again and rewrite" after a verification mismatch (default 1). */
+  repairRounds?: number;
+  /** Stops between steps; the result then says what state the flash was left in. */
+  signal?: AbortSignal;
 }
 
 export type FlashResult =
@@ -51,4 +73,6 @@ export interface FlashEvents {
   progress: [FlashProgress];
   /** A retried step, for logs: what was retried, which attempt out of how many, and why. */
   retry: [{ what: string; attempt: number; of: number; reason: string }];
+  /** The same result the operation resolves with. */
+  done: [FlashResult];
 }

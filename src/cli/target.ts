@@ -1,0 +1,127 @@
+/**
+ * How the bench commands (info, flash, read, erase, unprotect) reach a module: the shared options and
+ * the one function that opens the transport, plays the bootloader entry sequence and identifies the
+ * part. An I2C target (`--i2c <bus> --address <7-bit>`) plugs in here without touching the commands.
+ */
+import { Option, type Command } from "commander";
+import { pino } from "pino";
+import { openSerialTransport, DEFAULT_BAUD, type SerialParity } from "../targets/transport/usart.js";
+import {
+  applicationExit,
+  bootloaderEntry,
+  parseLineSequence,
+  runLineSequence,
+  type LineStep,
+} from "../targets/transport/entry.js";
+import type { StreamTransport } from "../targets/transport/transport.js";
+import { Bootloader } from "../targets/stm32/bootloader.js";
+import { resolveDevice } from "../targets/stm32/devices.js";
+import { silentLogger, type Logger } from "../util/logger.js";
+import { parseNumber, UsageError } from "./run.js";
+
+export interface TargetFlags {
+  port?: string;
+  baud: string;
+  parity: string;
+  entry?: string;
+  exit?: string;
+  device?: string;
+  logLevel?: string;
+  json?: boolean;
+}
+
+export interface Target {
+  transport: StreamTransport;
+  bootloader: Bootloader;
+  logger: Logger;
+  /** Plays the exit sequence (if any) and closes the port. */
+  close(options?: { exit?: boolean }): Promise<void>;
+}
+
+const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace"];
+
+/** Adds the options every bench command shares. */
+export function addTargetOptions(command: Command): Command {
+  return command
+    .option("--port <tty>", "serial port of the module's bootloader USART, e.g. /dev/ttyUSB0")
+    .option("--baud <rate>", "line speed", String(DEFAULT_BAUD))
+    .addOption(
+      new Option(
+        "--parity <parity>",
+        "even (8E1, as AN3155 requires) or none (pseudo-terminals, BlueNRG/WB0 parts)",
+      )
+        .choices(["even", "none"])
+        .default("even"),
+    )
+    .option(
+      "--entry <sequence>",
+      'DTR/RTS sequence that puts the module in its bootloader: "auto" (RTS→BOOT0, DTR→NRST) or steps like "rts=1+dtr=1,wait=100,dtr=0,wait=100"',
+    )
+    .option(
+      "--exit <sequence>",
+      'DTR/RTS sequence played at the end: "auto" (BOOT0 low, reset pulse: start the application) or steps',
+    )
+    .option(
+      "--device <name|pid>",
+      "treat the module as this part instead of looking its product ID up (clones, parts missing from the table)",
+    )
+    .addOption(new Option("--log-level <level>", "JSON logs on stderr at this level").choices(LOG_LEVELS))
+    .option("--json", "machine-readable output on stdout");
+}
+
+/** The logger of a bench command: pino on stderr when --log-level is given, else nothing. */
+export function cliLogger(flags: Pick<TargetFlags, "logLevel">): Logger {
+  return flags.logLevel
+    ? pino({ level: flags.logLevel, base: undefined }, pino.destination(2))
+    : silentLogger;
+}
+
+function sequence(value: string | undefined, auto: () => LineStep[], option: string): LineStep[] {
+  if (value === undefined || value === "none") return [];
+  if (value === "auto") return auto();
+  try {
+    return parseLineSequence(value);
+  } catch (error) {
+    throw new UsageError(`${option}: ${(error as Error).message}`);
+  }
+}
+
+/**
+ * Opens the port, plays --entry, activates and identifies the bootloader. On failure the port is
+ * closed again before the error propagates.
+ */
+export async function openTarget(flags: TargetFlags): Promise<Target> {
+  if (!flags.port)
+    throw new UsageError("give the module's serial port with --port <tty> (e.g. --port /dev/ttyUSB0)");
+  const baud = parseNumber(flags.baud, "--baud");
+  if (baud <= 0) throw new UsageError(`--baud must be positive, got ${flags.baud}`);
+  const entry = sequence(flags.entry, () => bootloaderEntry(), "--entry");
+  const exit = sequence(flags.exit, () => applicationExit(), "--exit");
+  const device = flags.device !== undefined ? resolveDevice(flags.device) : undefined;
+  const logger = cliLogger(flags);
+
+  const transport = await openSerialTransport(flags.port, {
+    baud,
+    parity: flags.parity as SerialParity,
+    logger,
+  });
+  try {
+    await runLineSequence(transport, entry);
+    const bootloader = await Bootloader.connect(transport, { logger, ...(device ? { device } : {}) });
+    return {
+      transport,
+      bootloader,
+      logger,
+      async close(options = {}) {
+        try {
+          if (options.exit !== false) await runLineSequence(transport, exit);
+        } finally {
+          await transport.close();
+        }
+      },
+    };
+  } catch (error) {
+    await transport.close();
+    throw error;
+  }
+}

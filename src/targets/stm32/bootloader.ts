@@ -1,0 +1,282 @@
+/**
+ * A session with one module's ROM bootloader: activation, identification (one Get, one Get ID, a
+ * small Read Memory that tells whether readout protection is on) and one method per command. The
+ * command set comes from the Get reply; a command the device does not list fails with
+ * "command-unsupported" before anything is sent.
+ */
+import type { StreamTransport } from "../transport/transport.js";
+import { silentLogger, type Logger } from "../../util/logger.js";
+import type { DeviceInfo } from "./device.js";
+import { findDevice } from "./devices.js";
+import { BootloaderError } from "./errors.js";
+import { UsartLink, type Link, type LinkIo, type UsartLinkOptions } from "./link.js";
+import { Opcode, commandName, versionString } from "./commands/codes.js";
+import { get, getId, getVersion, type VersionReply } from "./commands/identify.js";
+import { MAX_TRANSFER, go, readMemory, writeMemory } from "./commands/memory.js";
+import { erase, eraseBatches, type EraseOpcode, type EraseRequest } from "./commands/erase.js";
+import { readoutProtect, readoutUnprotect, writeProtect, writeUnprotect } from "./commands/protection.js";
+import { getChecksum } from "./commands/checksum.js";
+
+export type RdpState = "level0" | "level1" | "unknown";
+
+export interface ConnectOptions {
+  logger?: Logger;
+  /** Use this part instead of looking the PID up (a part missing from the table, or a clone). */
+  device?: DeviceInfo;
+  /** Send 0x7F first (default true). False when the link is known to be synchronised already. */
+  activate?: boolean;
+  /** Probe readout protection with a Read Memory at the flash start (default true). */
+  probeRdp?: boolean;
+  /** Link tuning: timeouts, activation attempts, resync rounds. */
+  link?: UsartLinkOptions;
+}
+
+/** Delay before polling after a Write Memory into the option bytes, which resets the device (§1.4). */
+const OPTION_WRITE_RESET_MS = 100;
+
+export class Bootloader {
+  readonly link: Link;
+  /** Protocol version byte from Get, e.g. 0x31. */
+  readonly version: number;
+  /** Opcodes from Get, in the device's order. */
+  readonly commands: readonly number[];
+  /** Product ID from Get ID. */
+  readonly pid: number;
+  readonly device: DeviceInfo;
+  /** The first bytes of flash read by the RDP probe (empty when not probed or protected). */
+  readonly flashHead: Uint8Array;
+  #rdp: RdpState;
+  readonly #supported: ReadonlySet<number>;
+  readonly #log: Logger;
+
+  private constructor(
+    link: Link,
+    identity: {
+      version: number;
+      commands: number[];
+      pid: number;
+      device: DeviceInfo;
+      rdp: RdpState;
+      flashHead: Uint8Array;
+    },
+    log: Logger,
+  ) {
+    this.link = link;
+    this.version = identity.version;
+    this.commands = identity.commands;
+    this.pid = identity.pid;
+    this.device = identity.device;
+    this.flashHead = identity.flashHead;
+    this.#rdp = identity.rdp;
+    this.#supported = new Set(identity.commands);
+    this.#log = log;
+  }
+
+  /** Activates the bootloader on a USART transport and identifies the part. */
+  static connect(transport: StreamTransport, options: ConnectOptions = {}): Promise<Bootloader> {
+    const link = new UsartLink(transport, { logger: options.logger, ...options.link });
+    return Bootloader.open(link, options);
+  }
+
+  /** Identifies the part behind an existing link (USART or, later, I2C). */
+  static async open(link: Link, options: ConnectOptions = {}): Promise<Bootloader> {
+    const log = (options.logger ?? silentLogger).child({ layer: "bootloader", port: link.port });
+    if (options.activate !== false && link instanceof UsartLink) await link.activate();
+    const { version, commands } = await link.exclusive(get);
+    const { pid } = await link.exclusive(getId);
+    const device = options.device ?? findDevice(pid);
+    if (!device) {
+      throw new BootloaderError(
+        "unknown-device",
+        `${link.port}: the bootloader reports product ID 0x${pid.toString(16).padStart(3, "0")}, which is not in the device table: ` +
+          "name a compatible part with --device, or add the part to src/targets/stm32/devices",
+        { port: link.port, pid },
+      );
+    }
+    link.identify(device);
+    let rdp: RdpState = "unknown";
+    let flashHead: Uint8Array = new Uint8Array(0);
+    if (options.probeRdp !== false && commands.includes(Opcode.readMemory)) {
+      ({ rdp, flashHead } = await probeRdp(link, device));
+    }
+    log.info(
+      {
+        pid: `0x${pid.toString(16)}`,
+        device: device.name,
+        version: versionString(version),
+        rdp,
+        commands: commands.map((c) => `0x${c.toString(16)}`),
+      },
+      "bootloader identified",
+    );
+    return new Bootloader(link, { version, commands, pid, device, rdp, flashHead }, log);
+  }
+
+  get port(): string {
+    return this.link.port;
+  }
+
+  /** Readout protection as last probed or set by this session. */
+  get rdp(): RdpState {
+    return this.#rdp;
+  }
+
+  supports(code: number): boolean {
+    return this.#supported.has(code);
+  }
+
+  /** The erase opcode the device offers (0x44 preferred), or undefined when it lists neither. */
+  get eraseOpcode(): EraseOpcode | undefined {
+    if (this.supports(Opcode.extendedErase)) return Opcode.extendedErase;
+    if (this.supports(Opcode.erase)) return Opcode.erase;
+    return undefined;
+  }
+
+  getVersion(): Promise<VersionReply> {
+    return this.#run(Opcode.getVersion, false, getVersion);
+  }
+
+  /** Reads any number of bytes, in 256-byte commands. */
+  async readMemory(address: number, length: number): Promise<Uint8Array> {
+    const out = new Uint8Array(length);
+    for (let done = 0; done < length; done += MAX_TRANSFER) {
+      const n = Math.min(MAX_TRANSFER, length - done);
+      out.set(await this.#run(Opcode.readMemory, true, (io) => readMemory(io, address + done, n)), done);
+    }
+    return out;
+  }
+
+  /**
+   * One Write Memory command (1..256 bytes). A write into the option bytes resets the device (§1.4);
+   * the session then re-activates it.
+   */
+  writeBlock(address: number, data: Uint8Array): Promise<void> {
+    const ob = this.device.optionBytes;
+    const resets = ob !== undefined && address < ob.end && address + data.length > ob.start;
+    return this.#run(Opcode.writeMemory, true, async (io) => {
+      await writeMemory(io, address, data);
+      if (resets) await io.reactivateAfterReset(OPTION_WRITE_RESET_MS, io.timeout(0, 1_000) + 2_000);
+    });
+  }
+
+  /** Writes any number of bytes in 256-byte commands (no erase, no padding). */
+  async writeMemory(address: number, data: Uint8Array): Promise<void> {
+    for (let done = 0; done < data.length; done += MAX_TRANSFER) {
+      await this.writeBlock(address + done, data.subarray(done, done + MAX_TRANSFER));
+    }
+  }
+
+  /** Starts the code at `address`; the bootloader is gone afterwards. */
+  go(address: number): Promise<void> {
+    return this.#run(Opcode.go, true, (io) => go(io, address));
+  }
+
+  /**
+   * Erases units, the whole flash or one bank, with 0x44 or 0x43 as the device offers. Unit lists
+   * are split at the device's and the command's limits; `onBatch` reports each finished command.
+   */
+  async erase(request: EraseRequest, onBatch?: (erasedIndexes: readonly number[]) => void): Promise<void> {
+    const opcode = this.eraseOpcode;
+    if (opcode === undefined) throw this.#unsupported(Opcode.extendedErase);
+    if (request.kind !== "units") {
+      if (!this.device.massErase) {
+        throw new BootloaderError(
+          "command-unsupported",
+          `${this.port}: ${this.device.name} has no mass erase (Extended Erase 0xFFFF is refused on L0/L1): erase its pages instead`,
+          { port: this.port, device: this.device.name },
+        );
+      }
+      if (request.kind === "bank" && (!this.device.dualBank || opcode !== Opcode.extendedErase)) {
+        throw new BootloaderError(
+          "command-unsupported",
+          `${this.port}: ${this.device.name} cannot erase flash bank ${request.bank} on its own`,
+          {
+            port: this.port,
+            bank: request.bank,
+          },
+        );
+      }
+      await this.#run(opcode, true, (io) => erase(io, opcode, request));
+      return;
+    }
+    for (const batch of eraseBatches(this.device, opcode, request.indexes)) {
+      await this.#run(opcode, true, (io) => erase(io, opcode, { kind: "units", indexes: batch }));
+      onBatch?.(batch);
+    }
+  }
+
+  /** Write-protects WRP sectors; the device resets and the session re-activates it. */
+  writeProtect(sectors: readonly number[]): Promise<void> {
+    return this.#run(Opcode.writeProtect, true, (io) => writeProtect(io, sectors));
+  }
+
+  writeUnprotect(): Promise<void> {
+    return this.#run(Opcode.writeUnprotect, true, writeUnprotect);
+  }
+
+  async readoutProtect(): Promise<void> {
+    await this.#run(Opcode.readoutProtect, true, readoutProtect);
+    this.#rdp = "level1";
+  }
+
+  /** WARNING: mass-erases the whole flash (that is how RDP level 1 is lifted). */
+  async readoutUnprotect(): Promise<void> {
+    await this.#run(Opcode.readoutUnprotect, false, readoutUnprotect);
+    this.#rdp = "level0";
+  }
+
+  /** STM32 CRC of `length` bytes at `address` (both multiples of 4), computed by the device (0xA1). */
+  getChecksum(address: number, length: number): Promise<number> {
+    return this.#run(Opcode.getChecksum, true, (io) => getChecksum(io, address, length));
+  }
+
+  /** Recovers the frame boundary after a lost or garbled frame (see UsartLink). */
+  resync(reason: string): Promise<void> {
+    return this.link.resync(reason);
+  }
+
+  #run<T>(code: number, touchesMemory: boolean, fn: (io: LinkIo) => Promise<T>): Promise<T> {
+    if (!this.#supported.has(code)) return Promise.reject(this.#unsupported(code));
+    if (touchesMemory && this.#rdp === "level1") {
+      return Promise.reject(
+        new BootloaderError(
+          "readout-protected",
+          `${this.port}: ${commandName(code)} refused: the module is readout-protected (RDP level 1); ` +
+            "lifting it (subflash unprotect --readout) mass-erases the flash",
+          { port: this.port, command: commandName(code) },
+        ),
+      );
+    }
+    return this.link.exclusive(fn);
+  }
+
+  #unsupported(code: number): BootloaderError {
+    const offered = this.commands.map(commandName).join(", ");
+    this.#log.debug({ code }, "command not offered");
+    return new BootloaderError(
+      "command-unsupported",
+      `${this.port}: the bootloader (protocol v${versionString(this.version)}) does not offer ${commandName(code)}; it lists ${offered}`,
+      { port: this.port, command: commandName(code), version: this.version },
+    );
+  }
+}
+
+/** Bytes read at the flash start by the RDP probe: the vector table's stack pointer and reset vector. */
+const PROBE_LENGTH = 8;
+
+/**
+ * RDP level 1 makes the device NACK Read Memory right after the command frame (§1.3); Get Version's
+ * option bytes are not trustworthy. A NACK is confirmed once, so that a command frame garbled on the
+ * line is not taken for protection.
+ */
+async function probeRdp(link: Link, device: DeviceInfo): Promise<{ rdp: RdpState; flashHead: Uint8Array }> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const flashHead = await link.exclusive((io) => readMemory(io, device.flash.start, PROBE_LENGTH));
+      return { rdp: "level0", flashHead };
+    } catch (error) {
+      if (!(error instanceof BootloaderError) || error.code !== "readout-protected") throw error;
+      if (attempt === 2) return { rdp: "level1", flashHead: new Uint8Array(0) };
+    }
+  }
+}
