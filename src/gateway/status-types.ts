@@ -82,6 +82,45 @@ export interface GatewayStatus {
   modules: Record<string, { state: ModuleState; version: string | null; activeSlot: Slot | null }>;
   /** Last accepted manifest and command sequence numbers. */
   lastSequence: number;
+  /** The last bundle refused (signature, replay, target, plan…), without touching any module. */
+  lastRejected?: RejectedBundle | null;
   seq: number;
   updatedAt: string;
+}
+
+export interface RejectedBundle {
+  /** Release and sequence when the manifest could be read (a bad signature leaves them unknown). */
+  release: string | null;
+  sequence: number | null;
+  error: StatusError;
+  /** Topic it arrived on, when known. */
+  topic: string | null;
+  at: string;
+}
+
+/**
+ * What the engine reports as it works (the `event` event; the MQTT side turns these into messages
+ * on `{prefix}/{gw}/events`):
+ * - `transition`: a module changed state (`from` → `to`), never throttled;
+ * - `progress`: a module's progress, at most one per module per 500 ms plus one per phase change;
+ * - `bundle`: a bundle run started or finished (`state`);
+ * - `rejected`: a bundle was refused; no module was touched;
+ * - `command`: a signed command was accepted or refused.
+ */
+export interface GatewayEvent {
+  type: "transition" | "progress" | "bundle" | "rejected" | "command";
+  module?: string;
+  from?: ModuleState;
+  to?: ModuleState;
+  progress?: ProgressInfo;
+  remainingSeconds?: number | null;
+  release?: string | null;
+  sequence?: number | null;
+  /** bundle: the bundle's state; command: the command kind. */
+  state?: BundleState;
+  command?: string;
+  version?: string | null;
+  note?: string | null;
+  error?: StatusError | null;
+  at: string;
 }

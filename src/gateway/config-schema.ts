@@ -1,0 +1,221 @@
+/**
+ * The shape of the gateway configuration file (YAML or JSON), as zod 4 schemas. Every key is
+ * documented in docs/configuration.md; keep the two in step. Semantic checks that need the device
+ * table (slots inside flash, erase-unit alignment, bus sharing) live in config.ts.
+ */
+import { z } from "zod";
+
+/** An address or size: a non-negative integer, or a "0x…" string (JSON has no hex literals). */
+export const uint = z.union([
+  z.number().int().nonnegative(),
+  z
+    .string()
+    .regex(/^(0x[0-9a-f]+|\d+)$/i, "expected a number or a 0x-hex string")
+    .transform((s) => Number(s)),
+]);
+
+const positiveMs = z.number().int().positive();
+const parity = z.enum(["even", "none"]);
+
+export const usartSchema = z.strictObject({
+  /** Serial device node, e.g. /dev/ttyS1 or /dev/serial/by-id/… */
+  path: z.string().min(1),
+  /** Bootloader baud rate; the ROM auto-detects it from 0x7F (AN3155 §2). */
+  baud: z.number().int().min(1200).max(4_000_000).default(115_200),
+  /** AN3155 frames are 8E1; some parts (BlueNRG, WB0) need "none". */
+  parity: parity.default("even"),
+});
+
+/** Where the module's ROM bootloader is reached. Room for `{ i2c: { bus, address } }` (I2C transport). */
+export const transportSchema = z.strictObject({ usart: usartSchema });
+
+/** A byte string written as "hex:7f 00 ff" or as text with \n, \r, \xNN escapes ("text:boot\n"), or plain text. */
+export const byteString = z.string().min(1);
+
+export const entrySchema = z.discriminatedUnion("method", [
+  z.strictObject({
+    /** BOOT0 and NRST through the Linux GPIO character device, driven with libgpiod's `gpioset`. */
+    method: z.literal("gpio"),
+    /** GPIO chip: "gpiochip0" or "/dev/gpiochip0". */
+    chip: z.string().min(1),
+    /** Line offsets on that chip. */
+    boot0: z.number().int().nonnegative(),
+    nrst: z.number().int().nonnegative(),
+    /** NRST is active low on every STM32; set false when an inverting driver sits between. */
+    nrstActiveLow: z.boolean().default(true),
+    boot0ActiveLow: z.boolean().default(false),
+    /** How long NRST is held asserted, and how long to wait after releasing it before talking. */
+    resetPulseMs: positiveMs.default(20),
+    settleMs: z.number().int().nonnegative().default(50),
+    /** Path of the gpioset binary (libgpiod v1 or v2). */
+    gpioset: z.string().min(1).default("gpioset"),
+  }),
+  z.strictObject({
+    /**
+     * DTR/RTS of the serial adapter wired to NRST/BOOT0 (src/targets/transport/entry.ts). By default the
+     * entry and exit sequences are generated from the wiring below; `enter`/`exit` replace them with
+     * explicit sequences such as "rts=1+dtr=1,wait=100,dtr=0,wait=100".
+     */
+    method: z.literal("serial-lines"),
+    boot0: z.enum(["rts", "dtr"]).default("rts"),
+    reset: z.enum(["rts", "dtr"]).default("dtr"),
+    /** Asserting the BOOT0 line sets BOOT0 high. */
+    boot0ActiveHigh: z.boolean().default(true),
+    /** Asserting the reset line pulls NRST low. */
+    resetActiveLow: z.boolean().default(true),
+    pulseMs: positiveMs.default(100),
+    settleMs: z.number().int().nonnegative().default(100),
+    enter: z.string().min(1).optional(),
+    exit: z.string().min(1).optional(),
+  }),
+  z.strictObject({
+    /** A command sent to the running application, which jumps to the ROM bootloader itself. */
+    method: z.literal("app-command"),
+    /** Bytes to send (see byteString). */
+    send: byteString,
+    /** The application's line settings. */
+    baud: z.number().int().min(1200).max(4_000_000).default(115_200),
+    parity: parity.default("none"),
+    /** Serial port of the application, when it differs from the bootloader's. */
+    path: z.string().min(1).optional(),
+    /** Time the application needs to jump into the bootloader. */
+    settleMs: z.number().int().nonnegative().default(100),
+  }),
+  z.strictObject({
+    /** The module sits in its bootloader already (BOOT0 strapped high, or empty flash). */
+    method: z.literal("none"),
+  }),
+]);
+
+const rangeSchema = z.strictObject({ address: uint, size: uint.refine((n) => n > 0, "must be greater than 0") });
+
+export const layoutSchema = z.discriminatedUnion("kind", [
+  z.strictObject({
+    kind: z.literal("ab"),
+    slotA: rangeSchema,
+    slotB: rangeSchema,
+    /** Two copies of the boot record, each in its own erase unit (docs/module-firmware.md). */
+    bootRecord: z.strictObject({ copies: z.tuple([uint, uint]) }),
+    /** Where the slot selector starts (the Go target on exit). Default: the start of flash. */
+    selector: uint.optional(),
+  }),
+  z.strictObject({
+    kind: z.literal("single"),
+    slot: rangeSchema,
+  }),
+]);
+
+export const healthSchema = z.discriminatedUnion("kind", [
+  /** Only checks that the module answers its bootloader after a reset into it. */
+  z.strictObject({ kind: z.literal("bootloader-only") }),
+  z.strictObject({
+    /** Sends bytes to the running application and expects a reply matching a pattern. */
+    kind: z.literal("uart-probe"),
+    send: byteString.default("?\n"),
+    /** Regular expression; "{version}" stands for the expected version (regex-escaped). */
+    expect: z.string().min(1).default("^subflash-app {version} ok$"),
+    baud: z.number().int().min(1200).max(4_000_000).default(115_200),
+    parity: parity.default("none"),
+    path: z.string().min(1).optional(),
+    /** Wait before probing, for the application to boot. */
+    bootDelayMs: z.number().int().nonnegative().default(100),
+    /** Per-attempt reply timeout and number of attempts. */
+    timeoutMs: positiveMs.default(2000),
+    attempts: z.number().int().min(1).max(20).default(3),
+  }),
+  z.strictObject({ kind: z.literal("none") }),
+]);
+
+/** Watchdog per phase, in milliseconds; nothing stays "updating" forever. */
+export const timeoutsSchema = z.strictObject({
+  /** Entering the bootloader and identifying the device. */
+  enterMs: positiveMs.default(15_000),
+  /** Erase + write + verify of one slot. Default: estimated from image size, baud and device timings, ×3 + 30 s. */
+  flashMs: positiveMs.optional(),
+  /** Writing a boot record and starting the application. */
+  activateMs: positiveMs.default(20_000),
+  /** The whole health check (all attempts). */
+  healthMs: positiveMs.default(30_000),
+});
+
+export const moduleSchema = z.strictObject({
+  /** Unique id, used in topics and status: letters, digits, "-", "_", ".". */
+  id: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, "letters, digits, '.', '_' or '-', at most 64"),
+  /** Module type, matched against the manifest's module entries. */
+  type: z.string().min(1),
+  /** Expected device: part name ("f103", "g071") or product ID (0x410). */
+  device: z.union([z.string().min(1), z.number().int().positive()]),
+  transport: transportSchema,
+  entry: entrySchema,
+  /** How the module leaves the bootloader: Go to the selector/slot, or a reset through the entry lines. */
+  exit: z.enum(["go", "reset"]).default("go"),
+  layout: layoutSchema,
+  health: healthSchema.default({ kind: "bootloader-only" }),
+  timeouts: timeoutsSchema.default(timeoutsSchema.parse({})),
+  /** How written flash is checked: Get Checksum when offered (auto), CRC, read-back, or not at all. */
+  verify: z.enum(["auto", "crc", "readback", "none"]).default("auto"),
+  /** Whole-job attempts after a transient failure (link errors) before the module is failed. */
+  attempts: z.number().int().min(1).max(10).default(2),
+});
+
+export const mqttSchema = z.strictObject({
+  url: z.string().regex(/^(mqtts?|wss?|tcp|tls|ssl):\/\//, "expected an mqtt://, mqtts://, ws:// or wss:// URL"),
+  username: z.string().optional(),
+  password: z.string().optional(),
+  clientId: z.string().min(1).optional(),
+  prefix: z
+    .string()
+    .regex(/^[^#+/][^#+]*$/, "a topic prefix without wildcards or a leading '/'")
+    .default("subflash"),
+  tls: z
+    .strictObject({
+      ca: z.string().min(1).optional(),
+      cert: z.string().min(1).optional(),
+      key: z.string().min(1).optional(),
+      rejectUnauthorized: z.boolean().default(true),
+    })
+    .optional(),
+  protocolVersion: z.union([z.literal(5), z.literal(4)]).default(5),
+});
+
+export const configSchema = z.strictObject({
+  gateway: z.strictObject({
+    id: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, "letters, digits, '.', '_' or '-', at most 64"),
+    groups: z.array(z.string().regex(/^[^#+/]+$/, "a group name without '/', '#' or '+'")).default([]),
+  }),
+  mqtt: mqttSchema.optional(),
+  /** Trust store of Ed25519 public keys (relative paths are relative to the config file). */
+  trustStore: z.string().min(1),
+  /** Where the journal, state and image store live (relative to the config file). */
+  stateDir: z.string().min(1),
+  /** Clock skew allowed when checking a manifest's issue and expiry times. */
+  clockSkewSeconds: z.number().int().nonnegative().default(300),
+  downloads: z
+    .strictObject({
+      /** Extra CA certificate (PEM file) for HTTPS image downloads. */
+      ca: z.string().min(1).optional(),
+      attempts: z.number().int().min(1).max(20).default(5),
+      /** A connection silent for this long is dropped (and the download resumed by the next attempt). */
+      idleTimeoutMs: positiveMs.default(30_000),
+    })
+    .default({ attempts: 5, idleTimeoutMs: 30_000 }),
+  /**
+   * What start-up does with a run the journal shows unfinished: "resume" it (the default; a run whose
+   * release has expired is rolled back instead) or "rollback" everything it changed.
+   */
+  recovery: z.enum(["resume", "rollback"]).default("resume"),
+  /** Bundle-wide limit on modules updated at once (the manifest may lower it). */
+  maxParallel: z.number().int().min(1).max(64).default(4),
+  modules: z.array(moduleSchema).min(1, "at least one module"),
+});
+
+export type GatewayConfig = z.infer<typeof configSchema>;
+export type GatewayConfigInput = z.input<typeof configSchema>;
+export type ModuleConfig = GatewayConfig["modules"][number];
+export type EntryConfig = z.infer<typeof entrySchema>;
+export type LayoutConfig = z.infer<typeof layoutSchema>;
+export type AbLayoutConfig = Extract<LayoutConfig, { kind: "ab" }>;
+export type HealthConfig = z.infer<typeof healthSchema>;
+export type TimeoutsConfig = z.infer<typeof timeoutsSchema>;
+export type MqttConfig = z.infer<typeof mqttSchema>;
+export type UsartConfig = z.infer<typeof usartSchema>;

@@ -1,0 +1,103 @@
+/**
+ * What a job does with a module through its bootloader session: read and write boot-record copies
+ * (each copy erased and written on its own, then read back), checksum a slot on the device, back up a
+ * slot by reading it, and flash an image into a slot through the host flasher. Every exchange is
+ * retried a bounded number of times over a noisy line, as the flasher's own steps are.
+ */
+import { stm32Crc } from "../signing/index.js";
+import type { Bootloader } from "../targets/stm32/bootloader.js";
+import { Opcode } from "../targets/stm32/commands/codes.js";
+import { unitsCovering } from "../targets/stm32/device.js";
+import type { FlashProgress, FlashResult, VerifyMode } from "../targets/stm32/flash-types.js";
+import { flashImage } from "../targets/stm32/flasher.js";
+import { withRetry } from "../targets/stm32/flasher-retry.js";
+import { addr, silentLogger, type Logger } from "../util/logger.js";
+import { BOOT_RECORD_SIZE, decodeBootRecord, type BootRecordCopy } from "./boot-record.js";
+import { GatewayError } from "./errors.js";
+
+/** Attempts per exchange, first try included (as the flasher's default). */
+const ATTEMPTS = 3;
+
+function retrying<T>(bl: Bootloader, what: string, step: () => Promise<T>, log: Logger = silentLogger): Promise<T> {
+  return withRetry({ bootloader: bl, attempts: ATTEMPTS, log, onRetry: () => {} }, what, step);
+}
+
+function read(bl: Bootloader, address: number, length: number): Promise<Uint8Array> {
+  return retrying(bl, `read at ${addr(address)}`, () => bl.readMemory(address, length));
+}
+
+export async function readBootRecords(bl: Bootloader, copies: readonly [number, number]): Promise<[BootRecordCopy, BootRecordCopy]> {
+  const first = decodeBootRecord(await read(bl, copies[0], BOOT_RECORD_SIZE));
+  const second = decodeBootRecord(await read(bl, copies[1], BOOT_RECORD_SIZE));
+  return [first, second];
+}
+
+/**
+ * Replaces one boot-record copy: erase its erase unit (which holds nothing else, config.ts checks
+ * that), write the 64 bytes, read them back. The other copy is not touched, so a power cut here
+ * leaves it deciding the boot.
+ */
+export async function writeBootRecordCopy(bl: Bootloader, address: number, record: Uint8Array, module: string): Promise<void> {
+  const units = unitsCovering(bl.device, address, address + record.length);
+  // Erase and write again as a whole on a retry: a half-programmed copy cannot be programmed over.
+  await retrying(bl, `boot record at ${addr(address)}`, async () => {
+    await bl.erase({ kind: "units", indexes: units.map((u) => u.index) });
+    await bl.writeMemory(address, record);
+  });
+  const back = await read(bl, address, record.length);
+  if (!back.every((b, i) => b === record[i])) {
+    throw new GatewayError("boot-record-failed", `module ${module}: the boot record copy at ${addr(address)} reads back different from what was written`, {
+      module,
+      address,
+    });
+  }
+}
+
+/** STM32 CRC of `length` bytes of flash at `address`: Get Checksum when the bootloader offers it, else read-back. */
+export async function deviceCrc(bl: Bootloader, address: number, length: number): Promise<number> {
+  const words = Math.ceil(length / 4) * 4;
+  if (bl.supports(Opcode.getChecksum)) return retrying(bl, `checksum at ${addr(address)}`, () => bl.getChecksum(address, words));
+  return stm32Crc(await read(bl, address, words));
+}
+
+/** Does the slot hold exactly this image (by CRC)? Unknown length: cannot tell, returns null. */
+export async function slotHolds(bl: Bootloader, image: { address: number; length: number; crc: number | null }): Promise<boolean | null> {
+  if (image.length === 0 || image.crc === null) return null;
+  return (await deviceCrc(bl, image.address, image.length)) === image.crc;
+}
+
+/**
+ * Reads a slot back for the image store (a `single` module's current firmware, kept before the first
+ * erase). Trailing erased bytes are dropped, to the flash word.
+ */
+export async function readSlotImage(bl: Bootloader, address: number, size: number, onProgress?: (done: number, total: number) => void): Promise<Uint8Array> {
+  const bytes = new Uint8Array(size);
+  const chunk = 4096;
+  for (let done = 0; done < size; done += chunk) {
+    const n = Math.min(chunk, size - done);
+    bytes.set(await read(bl, address + done, n), done);
+    onProgress?.(done + n, size);
+  }
+  let end = size;
+  while (end > 0 && bytes[end - 1] === 0xff) end--;
+  const word = Math.max(4, bl.device.flashWord);
+  end = Math.min(size, Math.ceil(end / word) * word);
+  return bytes.slice(0, end);
+}
+
+export interface FlashSlotOptions {
+  verify: VerifyMode;
+  signal: AbortSignal;
+  logger: Logger;
+  onProgress: (progress: FlashProgress) => void;
+}
+
+/** Erases the units the image covers, writes and verifies it (the host flasher; never a mass erase). */
+export function flashSlot(bl: Bootloader, data: Uint8Array, address: number, source: string, options: FlashSlotOptions): Promise<FlashResult> {
+  return flashImage(
+    bl,
+    { format: "bin", source, segments: [{ address, data }] },
+    { verify: options.verify, signal: options.signal, logger: options.logger },
+    { progress: options.onProgress },
+  );
+}

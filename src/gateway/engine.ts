@@ -1,0 +1,322 @@
+/**
+ * The gateway's update engine: takes signed bundles and commands, runs them module by module with a
+ * crash-safe journal, and reports every module's status. It knows nothing of MQTT (src/gateway/mqtt
+ * feeds it and publishes what it emits) and nothing of whether its modules are real or simulated (the
+ * TargetFactory decides).
+ *
+ * One run at a time: a bundle or command arriving while one runs is refused with "busy" (except
+ * cancel). Start-up finds an unfinished run in the journal and resumes it or rolls it back
+ * (recovery.ts), saying which in each module's status note.
+ */
+import { loadTrustStore, type TrustStore } from "../signing/trust-store.js";
+import { TypedEmitter } from "../util/events.js";
+import { describeError } from "../util/errors.js";
+import { silentLogger, type Logger } from "../util/logger.js";
+import { ensureDirectory } from "./atomic-file.js";
+import { intakeBundle, type IntakeContext } from "./bundle-intake.js";
+import { decideCommand, verifySignedCommand, type CommandContext, type CommandOutcome } from "./commands.js";
+import { portOf, type GatewayConfig } from "./config.js";
+import { createDefaultTargetFactory } from "./default-targets.js";
+import { fetchRunImages } from "./run-downloads.js";
+import { HaltGate } from "./halt.js";
+import { ImageStore } from "./image-store.js";
+import { Journal, type JournalHook } from "./journal.js";
+import { ModuleLink } from "./module-link.js";
+import { prepareRecovery } from "./recovery.js";
+import { RunExecutor } from "./run-executor.js";
+import { createRunHost, jobStatus, type RunHostParts } from "./run-host.js";
+import type { RunRecord } from "./run-types.js";
+import { StateStore } from "./state-store.js";
+import { StatusBoard } from "./status-board.js";
+import type { GatewayEvent, GatewayStatus, ModuleStatus, StatusError } from "./status-types.js";
+import type { TargetFactory } from "./targets.js";
+
+export type { CommandOutcome } from "./commands.js";
+export type { GatewayEvent } from "./status-types.js";
+
+export interface EngineEvents {
+  "module-status": [ModuleStatus];
+  "gateway-status": [GatewayStatus];
+  event: [GatewayEvent];
+}
+
+/** Longest wait at stop for bundles and commands being verified to get their answer. */
+const STOP_DRAIN_MS = 5_000;
+
+export type BundleOutcome =
+  | { ok: true; status: "accepted"; release: string; sequence: number; modules: string[]; upToDate: string[] }
+  | { ok: false; status: "rejected"; code: string; message: string; error: StatusError; release: string | null; sequence: number | null };
+
+export interface EngineOptions {
+  config: GatewayConfig;
+  logger?: Logger;
+  targets?: TargetFactory;
+  now?: () => number;
+  /** The trust store; default: loaded from `config.trustStore` at start. */
+  trust?: TrustStore;
+  /**
+   * Called after each durable journal write. Return "halt" to freeze the engine right there, as if
+   * the process had been killed (crash tests): nothing more is written or sent, its ports are closed.
+   */
+  journalHook?: (info: Parameters<JournalHook>[0]) => void | "halt" | Promise<void | "halt">;
+  /** Crash tests: a gate they can halt at any instant (mid-write), freezing the engine as a kill would. */
+  haltGate?: HaltGate;
+}
+
+export class UpdateEngine extends TypedEmitter<EngineEvents> {
+  readonly #config: GatewayConfig;
+  readonly #log: Logger;
+  readonly #targets: TargetFactory;
+  readonly #now: () => number;
+  readonly #gate: HaltGate;
+  readonly #options: EngineOptions;
+  #parts: (RunHostParts & { trust: TrustStore }) | undefined;
+  #executor: RunExecutor | null = null;
+  #lastRun: RunRecord | null = null;
+  #work: Promise<void> = Promise.resolve();
+  #intake: Promise<unknown> = Promise.resolve();
+  #stopped = false;
+  #markStopped!: () => void;
+  readonly #stoppedSignal = new Promise<void>((resolve) => (this.#markStopped = resolve));
+
+  constructor(options: EngineOptions) {
+    super();
+    this.#options = options;
+    this.#config = options.config;
+    this.#log = (options.logger ?? silentLogger).child({ component: "engine", gateway: options.config.gateway.id });
+    this.#targets = options.targets ?? createDefaultTargetFactory(this.#log);
+    this.#now = options.now ?? Date.now;
+    this.#gate = options.haltGate ?? new HaltGate();
+  }
+
+  /** Loads state and journal, recovers an unfinished run (resume or roll back), emits every module's status. */
+  async start(): Promise<void> {
+    const config = this.#config;
+    await ensureDirectory(config.stateDir);
+    const state = await StateStore.open(config.stateDir, this.#gate);
+    const images = new ImageStore(config.stateDir, this.#gate);
+    await images.init();
+    const hook = this.#options.journalHook;
+    const journal = new Journal(config.stateDir, this.#gate, hook && (async (info) => ((await hook(info)) === "halt" ? this.#gate.halt() : undefined)));
+    const trust = this.#options.trust ?? (await loadTrustStore(config.trustStore));
+    const board = new StatusBoard({ gateway: config.gateway.id, groups: config.gateway.groups, modules: config.modules, now: this.#now, sink: this.#sink() });
+    board.syncFromState(state);
+    const links = new Map(config.modules.map((m) => [m.id, new ModuleLink(m, this.#targets, this.#gate, this.#log.child({ module: m.id, port: portOf(m) }))]));
+    this.#parts = { config, log: this.#log, state, images, journal, board, links, now: this.#now, trust };
+    this.#lastRun = await journal.load();
+    const lastBundle = state.get().lastBundle;
+    if (lastBundle?.release && lastBundle.sequence !== null) board.setBundle({ ...lastBundle, release: lastBundle.release, sequence: lastBundle.sequence });
+    const last = this.#lastRun;
+    const recovery = last && (await prepareRecovery(this.#parts, last));
+    if (last?.state === "finished") {
+      // Show how the last run left each module, and finish its bookkeeping if a kill interrupted it.
+      for (const job of last.jobs) board.update(job.module, jobStatus(job));
+      if (state.get().lastRunId !== last.id) await this.#finished(last);
+    }
+    board.emitAll();
+    if (recovery) {
+      this.#log.warn({ run: recovery.run.id, decision: recovery.decision, modules: recovery.resumed }, "unfinished run found at start");
+      this.#startRun(recovery.run, recovery.resumed);
+    }
+  }
+
+  /** Verifies and plans a bundle; resolves once it is accepted (the run goes on in the background) or refused. */
+  submitBundle(bytes: Uint8Array, via: { topic?: string } = {}): Promise<BundleOutcome> {
+    return this.#serialised(async () => {
+      const parts = this.#started();
+      if (this.#stopped || this.#executor) {
+        const code = this.#stopped ? "stopped" : "busy";
+        return this.#reject({ code, message: this.#stopped ? "the engine is stopping" : `a run is in progress (${this.#executor?.run.release ?? "rollback"})` }, null, null, via.topic);
+      }
+      const result = await intakeBundle(this.#intakeContext(parts), bytes);
+      if (!result.ok) return this.#reject(result.error, result.release, result.sequence, via.topic);
+      const { run } = result;
+      await parts.journal.write(run, "bundle accepted");
+      await parts.state.update((draft) => {
+        draft.lastSequence = Math.max(draft.lastSequence, run.sequence ?? 0);
+      });
+      parts.board.setLastSequence(parts.state.get().lastSequence);
+      this.#log.info({ release: run.release, sequence: run.sequence, modules: run.jobs.map((j) => j.module), topic: via.topic }, "bundle accepted");
+      this.#startRun(run);
+      return { ok: true, status: "accepted", release: run.release!, sequence: run.sequence!, modules: run.jobs.map((j) => j.module), upToDate: result.upToDate };
+    });
+  }
+
+  /** Verifies and carries out a signed command; resolves with the response payload. */
+  submitCommand(bytes: Uint8Array): Promise<CommandOutcome> {
+    return this.#serialised(async () => {
+      const parts = this.#started();
+      const ctx = this.#commandContext(parts);
+      const verified = verifySignedCommand(ctx, bytes);
+      if (!verified.ok) return this.#commandEvent(verified.outcome);
+      const { command } = verified;
+      await parts.state.update((draft) => {
+        draft.lastCommandSequence = Math.max(draft.lastCommandSequence, command.sequence);
+      });
+      if (this.#stopped) {
+        return this.#commandEvent({ ok: false, status: "error", command: command.kind, modules: [], code: "stopped", message: "the engine is stopping", error: { code: "stopped", message: "the engine is stopping" } });
+      }
+      const decision = decideCommand(ctx, command);
+      if (decision.kind === "cancel") await this.#executor?.cancel();
+      if (decision.kind === "start") {
+        await parts.journal.write(decision.run, `${command.kind} accepted`);
+        this.#startRun(decision.run);
+      }
+      this.#log.info({ command: command.kind, sequence: command.sequence, ok: decision.outcome.ok }, "command handled");
+      return this.#commandEvent(decision.outcome);
+    });
+  }
+
+  moduleStatuses(): ModuleStatus[] {
+    return this.#parts?.board.modules() ?? [];
+  }
+
+  gatewayStatus(): GatewayStatus {
+    return this.#started().board.gateway();
+  }
+
+  /** Resolves when no bundle or command work is running (or the engine was stopped). */
+  async idle(): Promise<void> {
+    for (;;) {
+      const intake = this.#intake;
+      const work = this.#work;
+      await Promise.race([Promise.all([intake, work]), this.#stoppedSignal]);
+      if (this.#stopped || (intake === this.#intake && work === this.#work)) return;
+    }
+  }
+
+  /**
+   * Refuses new bundles and commands, lets those being verified get their answer (at most
+   * STOP_DRAIN_MS), then stops the run in progress where it stands, as a kill would: no further journal
+   * write or device action, ports closed. The next start resumes it (or rolls it back) from the
+   * journal, which is what makes stopping anywhere safe.
+   */
+  async stop(): Promise<void> {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.#intake, new Promise((resolve) => (timer = setTimeout(resolve, STOP_DRAIN_MS)))]);
+    clearTimeout(timer);
+    this.#gate.halt();
+    this.#markStopped();
+    for (const link of this.#parts?.links.values() ?? []) await link.dispose();
+    this.#log.info({ running: this.#executor?.run.id ?? null }, "engine stopped");
+  }
+
+  #startRun(run: RunRecord, resumed: readonly string[] = []): void {
+    const parts = this.#started();
+    this.#lastRun = run;
+    const executor = new RunExecutor(createRunHost(parts, run), run, resumed);
+    this.#executor = executor;
+    // A rollback command is not a bundle: the gateway status keeps describing the last bundle.
+    if (run.release !== null) parts.board.setBundle({ release: run.release, sequence: run.sequence ?? 0, state: "running", error: null, startedAt: run.startedAt, finishedAt: null });
+    this.#emitEvent({ type: "bundle", state: "running", release: run.release, sequence: run.sequence, note: run.note });
+    for (const job of run.jobs) if (job.step === "pending") parts.board.update(job.module, jobStatus(job));
+    this.#work = (async () => {
+      await fetchRunImages(parts, run, executor.signal, this.#config);
+      await executor.execute();
+      await this.#finished(run);
+    })()
+      .catch((error: unknown) => {
+        if (!this.#gate.halted) this.#log.error({ err: describeError(error), run: run.id }, "run stopped by an unexpected error");
+      })
+      .finally(() => {
+        if (this.#executor === executor) this.#executor = null;
+      });
+  }
+
+  async #finished(run: RunRecord): Promise<void> {
+    const parts = this.#started();
+    await parts.state.update((draft) => {
+      // Floors rise only with firmware that stays: committed installs (never a rollback's target).
+      for (const job of run.jobs) {
+        if (job.kind !== "install" || job.step !== "committed") continue;
+        draft.securityFloors[job.moduleType] = Math.max(draft.securityFloors[job.moduleType] ?? 0, job.target.securityVersion);
+      }
+      draft.lastRunId = run.id;
+      if (run.kind !== "rollback") {
+        draft.lastBundle = { runId: run.id, release: run.release, sequence: run.sequence, state: run.outcome, error: run.firstError, startedAt: run.startedAt, finishedAt: run.finishedAt };
+      }
+    });
+    const keep = new Set<string>();
+    for (const record of Object.values(parts.state.get().modules)) for (const image of [record.confirmed, record.previous]) if (image?.digest) keep.add(image.digest);
+    for (const job of run.jobs) for (const ref of Object.values(job.target.images)) if (ref.digest) keep.add(ref.digest);
+    await parts.images.prune(keep);
+    parts.board.syncFromState(parts.state);
+    if (run.release !== null) {
+      parts.board.setBundle({ release: run.release, sequence: run.sequence ?? 0, state: run.outcome, error: run.firstError, startedAt: run.startedAt, finishedAt: run.finishedAt });
+    }
+    this.#log.info({ run: run.id, kind: run.kind, release: run.release, outcome: run.outcome, error: run.firstError }, "run finished");
+    this.#emitEvent({ type: "bundle", state: run.outcome, release: run.release, sequence: run.sequence, error: run.firstError });
+  }
+
+  #reject(error: StatusError, release: string | null, sequence: number | null, topic: string | undefined): BundleOutcome {
+    const parts = this.#started();
+    this.#log.warn({ code: error.code, reason: error.message, release, sequence, topic }, "bundle refused");
+    const at = new Date(this.#now()).toISOString();
+    parts.board.setRejected({ release, sequence, error, topic: topic ?? null, at });
+    // The gateway status shows the refusal as the last bundle, unless a run is in progress (it stays shown).
+    if (!this.#executor) parts.board.setBundle({ release: release ?? "unknown", sequence: sequence ?? 0, state: "rejected", error, startedAt: at, finishedAt: at });
+    this.#emitEvent({ type: "rejected", release, sequence, error });
+    return { ok: false, status: "rejected", code: error.code, message: error.message, error, release, sequence };
+  }
+
+  #commandEvent(outcome: CommandOutcome): CommandOutcome {
+    this.#emitEvent({ type: "command", command: outcome.command ?? "unknown", error: outcome.ok ? null : outcome.error, note: outcome.message });
+    return outcome;
+  }
+
+  #emitEvent(event: Omit<GatewayEvent, "at">): void {
+    this.emit("event", { ...event, at: new Date(this.#now()).toISOString() });
+  }
+
+  #sink(): ConstructorParameters<typeof StatusBoard>[0]["sink"] {
+    return {
+      moduleStatus: (status, change) => {
+        this.emit("module-status", status);
+        if (change.progressOnly && status.progress) {
+          this.#emitEvent({ type: "progress", module: status.module, progress: status.progress, remainingSeconds: status.remainingSeconds, release: status.release, sequence: status.sequence });
+        } else if (change.from !== status.state) {
+          this.#emitEvent({
+            type: "transition",
+            module: status.module,
+            from: change.from,
+            to: status.state,
+            version: status.version,
+            release: status.release,
+            sequence: status.sequence,
+            error: status.lastError,
+            note: status.note,
+          });
+        }
+      },
+      gatewayStatus: (status) => this.emit("gateway-status", status),
+    };
+  }
+
+  #intakeContext(parts: RunHostParts & { trust: TrustStore }): IntakeContext {
+    return { config: this.#config, trust: parts.trust, state: parts.state, images: parts.images, now: this.#now };
+  }
+
+  #commandContext(parts: RunHostParts & { trust: TrustStore }): CommandContext {
+    return {
+      config: this.#config,
+      trust: parts.trust,
+      state: parts.state,
+      now: this.#now,
+      current: () => this.#executor?.run ?? null,
+      last: () => this.#lastRun,
+    };
+  }
+
+  #serialised<T>(fn: () => Promise<T>): Promise<T> {
+    const next = this.#intake.then(fn, fn);
+    this.#intake = next.catch(() => {});
+    return next;
+  }
+
+  #started(): RunHostParts & { trust: TrustStore } {
+    if (!this.#parts) throw new Error("UpdateEngine: call start() first");
+    return this.#parts;
+  }
+}

@@ -1,0 +1,53 @@
+import { SubflashError } from "../util/errors.js";
+
+/** Codes of problems in the gateway configuration file. */
+export type ConfigErrorCode = "config-unreadable" | "config-syntax" | "config-invalid";
+
+/**
+ * The configuration could not be used. `problems` lists every problem found, each as
+ * "path: message" (e.g. "modules[1].layout.slotB.address: overlaps slotA"), so one run shows them all.
+ */
+export class ConfigError extends SubflashError<ConfigErrorCode> {
+  readonly domain = "config";
+
+  constructor(
+    code: ConfigErrorCode,
+    readonly file: string,
+    readonly problems: readonly string[],
+    options?: { cause?: unknown },
+  ) {
+    super(code, `${file}: ${problems.length === 1 ? problems[0] : `${problems.length} problems:\n  ${problems.join("\n  ")}`}`, { file, problems }, options);
+  }
+}
+
+/** Codes of the update engine: stable, published in status and command responses. */
+export type GatewayErrorCode =
+  // module-level failures
+  | "wrong-device" // the module's PID differs from the configuration or the manifest
+  | "readout-protected" // RDP level 1: the bootloader refuses memory commands
+  | "bootloader-unreachable" // entering or connecting to the bootloader failed
+  | "flash-failed" // erase/write/verify of a slot failed
+  | "boot-record-failed" // writing or reading back the boot record failed
+  | "health-check-failed" // the application did not answer as expected
+  | "phase-timeout" // a phase's watchdog expired
+  | "image-unavailable" // an image (new or previous) is not in the image store and cannot be fetched
+  | "download-failed" // HTTPS fetch failed or its SHA-256 did not match
+  | "no-previous-image" // rollback asked for but there is nothing to roll back to
+  | "below-security-floor" // the rollback target's security version is under the floor
+  | "rollback-failed" // restoring the previous firmware failed: the module needs attention
+  // bundle / command level
+  | "busy" // another bundle or command is running
+  | "not-applicable" // the bundle names no module this gateway has
+  | "unknown-module" // a command names a module that is not configured
+  | "nothing-to-cancel"
+  | "nothing-to-retry"
+  | "cancelled" // the operator cancelled the bundle
+  | "dependency-failed" // a module was not updated because one it depends on failed
+  | "stopped" // the engine is stopping: nothing new is accepted
+  | "state-corrupt" // the state file or journal cannot be read
+  | "internal";
+
+/** Something the update engine could not do; the context names the module, port, slot or address. */
+export class GatewayError extends SubflashError<GatewayErrorCode> {
+  readonly domain = "gateway";
+}
