@@ -3,7 +3,8 @@
  * ./commands and registers itself on the program; none of them holds protocol or update logic.
  */
 import { Command } from "commander";
-import { commands } from "./commands/index.js";
+
+type Register = (program: Command) => void;
 
 const program = new Command("subflash")
   .description("Update the STM32 sub-modules of modular products through their ROM bootloaders.")
@@ -11,6 +12,26 @@ const program = new Command("subflash")
   .showHelpAfterError()
   .configureHelp({ sortSubcommands: false });
 
-for (const register of commands) register(program);
+// Startup time: loading every command pulls in the gateway, MQTT and release tooling (~0.4 s through
+// tsx), which a bench command such as `subflash flash` never uses. So when the first argument names
+// a command file that registers exactly that command, only that file is loaded; anything else
+// (help, an unknown name, an option first) loads them all, as before.
+const only = await loadOnly(process.argv[2]);
+if (only) only(program);
+else for (const register of (await import("./commands/index.js")).commands) register(program);
 
 await program.parseAsync(process.argv);
+
+async function loadOnly(name: string | undefined): Promise<Register | undefined> {
+  if (name === undefined || !/^[a-z][a-z0-9]*$/.test(name) || name === "index") return undefined;
+  let register: unknown;
+  try {
+    ({ register } = (await import(`./commands/${name}.js`)) as { register?: unknown });
+  } catch {
+    return undefined;
+  }
+  if (typeof register !== "function") return undefined;
+  const probe = new Command();
+  (register as Register)(probe);
+  return probe.commands.length === 1 && probe.commands[0]!.name() === name ? (register as Register) : undefined;
+}

@@ -1,12 +1,166 @@
+/**
+ * `subflash rollback` (and `cancel`, `retry`): signs an operator command with a secret key and sends
+ * it to one gateway, then waits for the gateway's correlated response and prints it. The exit code
+ * is 0 only when the gateway accepted and carried out the command.
+ *
+ * Commands carry a sequence number that must grow across all commands a gateway accepts (a counter
+ * separate from the manifests'). By default it is the current time in milliseconds, which grows on
+ * its own as long as the operator's clock does not go back; `--sequence` sets it explicitly.
+ */
 import type { Command } from "commander";
+import { signCommand } from "../../manifest/build.js";
+import { FORMAT_VERSION } from "../../manifest/types.js";
+import type { CommandKind, SignedCommand } from "../../manifest/types.js";
+import type { WireModuleStatus } from "../../gateway/mqtt/contract.js";
+import { FleetWatcher, sendCommand } from "../../gateway/mqtt/operator.js";
+import { readSigningKey } from "../../signing/key-files.js";
+import { action, ExitCode, parseNumber, UsageError } from "../run.js";
+import { addBrokerOptions, connectFromFlags } from "./broker-options.js";
+import type { BrokerFlags } from "./broker-options.js";
 
-// Placeholder until the command lands; registered so `subflash --help` shows the whole surface.
+interface CommandFlags extends BrokerFlags {
+  gateway: string;
+  key: string;
+  module?: string;
+  bundle?: string;
+  sequence?: string;
+  expires: string;
+  timeout: string;
+  wait?: boolean;
+  json?: boolean;
+}
+
+/** Module states in which nothing is happening to the module any more. */
+const ACTIVE = new Set([
+  "queued",
+  "downloading",
+  "entering-bootloader",
+  "erasing",
+  "writing",
+  "verifying",
+  "activating",
+  "health-check",
+  "rolling-back",
+]);
+
+const DESCRIPTIONS: Record<CommandKind, string> = {
+  rollback: "Roll a gateway's modules back to their previous firmware (signed command)",
+  cancel: "Cancel the bundle a gateway is applying; updated modules are rolled back (signed command)",
+  retry: "Retry the modules that failed in the last bundle (signed command)",
+};
+
 export function register(program: Command): void {
-  program
-    .command("rollback")
-    .description("(not implemented yet)")
-    .action(() => {
-      process.stderr.write("subflash rollback: not implemented yet\n");
-      process.exitCode = 1;
+  for (const kind of ["rollback", "cancel", "retry"] as const) {
+    addBrokerOptions(
+      program
+        .command(kind)
+        .description(DESCRIPTIONS[kind])
+        .requiredOption("--gateway <id>", "the gateway to send the command to")
+        .requiredOption("--key <file>", "secret key file (from `subflash keygen`) trusted by the gateway")
+        .option(
+          "--module <id>",
+          "only this module (its id, or a module type: every module of that type; default: all modules)",
+        )
+        .option("--bundle <sequence>", "the bundle concerned, by its manifest sequence number")
+        .option("--sequence <n>", "command sequence number (default: current time in ms)")
+        .option("--expires <s>", "seconds the signed command stays valid", "300")
+        .option(
+          "--timeout <s>",
+          "seconds to wait for the gateway's response (and with --wait, for the modules)",
+          "120",
+        )
+        .option("--wait", "after the response, follow the modules until they settle; exit 1 if one failed")
+        .option("--json", "print the response as JSON"),
+    ).action(action(kind, (flags: CommandFlags) => run(kind, flags)));
+  }
+}
+
+async function run(kind: CommandKind, flags: CommandFlags): Promise<number> {
+  const now = Date.now();
+  const sequence = flags.sequence !== undefined ? parseNumber(flags.sequence, "--sequence") : now;
+  const expires = Number(flags.expires);
+  const timeout = Number(flags.timeout);
+  if (!(expires > 0))
+    throw new UsageError(`--expires must be a positive number of seconds, got "${flags.expires}"`);
+  if (!(timeout > 0))
+    throw new UsageError(`--timeout must be a positive number of seconds, got "${flags.timeout}"`);
+  const issuedAt = Math.floor(now / 1000);
+  const command: SignedCommand = {
+    formatVersion: FORMAT_VERSION,
+    kind,
+    gateway: flags.gateway,
+    sequence,
+    issuedAt,
+    expires: issuedAt + Math.ceil(expires),
+    ...(flags.module !== undefined ? { module: flags.module } : {}),
+    ...(flags.bundle !== undefined ? { bundle: { sequence: parseNumber(flags.bundle, "--bundle") } } : {}),
+  };
+  const key = await readSigningKey(flags.key);
+  const signed = signCommand(command, [key]);
+
+  const connection = await connectFromFlags(flags);
+  const watcher = flags.wait
+    ? new FleetWatcher(connection, { prefix: flags.prefix, gateway: flags.gateway })
+    : null;
+  try {
+    const before = new Map<string, number>();
+    if (watcher) {
+      await watcher.start();
+      await watcher.settle();
+      for (const m of watcher.view.gateway(flags.gateway)?.modules.values() ?? [])
+        before.set(m.module, m.seq);
+    }
+    const response = await sendCommand(connection, {
+      gateway: flags.gateway,
+      command: signed,
+      prefix: flags.prefix,
+      timeoutMs: timeout * 1000,
     });
+    if (flags.json) {
+      process.stdout.write(`${JSON.stringify(response, null, 2)}\n`);
+    } else if (response.status === "ok") {
+      const modules =
+        response.modules && response.modules.length > 0 ? ` (${response.modules.join(", ")})` : "";
+      process.stdout.write(`${kind} accepted by ${response.gateway}${modules}, sequence ${sequence}\n`);
+    } else {
+      const error = response.error ? `${response.error.code}: ${response.error.message}` : "no reason given";
+      process.stdout.write(`${kind} refused by ${response.gateway}: ${error}\n`);
+    }
+    if (response.status !== "ok") return ExitCode.failed;
+    if (!watcher || !response.modules || response.modules.length === 0) return ExitCode.ok;
+    return await waitForModules(watcher, flags.gateway, response.modules, before, timeout * 1000);
+  } finally {
+    watcher?.stop();
+    await connection.stop();
+  }
+}
+
+/** Waits until the modules the command acted on have moved and are no longer busy; prints their states. */
+async function waitForModules(
+  watcher: FleetWatcher,
+  gateway: string,
+  modules: string[],
+  before: Map<string, number>,
+  timeoutMs: number,
+): Promise<number> {
+  const statusOf = (id: string): WireModuleStatus | undefined =>
+    watcher.view.gateway(gateway)?.modules.get(id);
+  await watcher.until(
+    () =>
+      modules.some((id) => (statusOf(id)?.seq ?? 0) > (before.get(id) ?? 0)) &&
+      modules.every((id) => {
+        const s = statusOf(id);
+        return s !== undefined && !ACTIVE.has(s.state);
+      }),
+    timeoutMs,
+    `modules ${modules.join(", ")} of gateway ${gateway} to settle`,
+  );
+  let failed = false;
+  for (const id of modules) {
+    const s = statusOf(id)!;
+    failed ||= s.state === "failed";
+    const error = s.lastError ? `  ${s.lastError.code}: ${s.lastError.message}` : "";
+    process.stdout.write(`  ${id}: ${s.state} ${s.version ?? "?"} (slot ${s.activeSlot ?? "-"})${error}\n`);
+  }
+  return failed ? ExitCode.failed : ExitCode.ok;
 }

@@ -1,0 +1,128 @@
+/**
+ * Simulated modules for a gateway configuration: one SimulatedModule per configured module, with the
+ * device, flash layout and entry method the configuration gives it, running the simulated module
+ * firmware (A/B slot selector + an application that answers the health probe). Used by the demo,
+ * the integration tests, the benchmark and `subflash daemon --simulate`.
+ *
+ * With a flash file per module, the modules survive the gateway process: flash is written through
+ * to the file, so a daemon killed mid-update finds its modules as it left them when it restarts
+ * (the restart acts like a power cycle of the modules).
+ */
+import { existsSync } from "node:fs";
+import type { GatewayConfig, ModuleConfig } from "../gateway/config.js";
+import { encodeBootRecord } from "../gateway/boot-record.js";
+import { createSimTargetFactory } from "../gateway/sim-targets.js";
+import type { TargetFactory } from "../gateway/targets.js";
+import { stm32Crc } from "../signing/digest.js";
+import { createSimulatedModule } from "../targets/sim/index.js";
+import type { SimulatedModule } from "../targets/sim/index.js";
+import { buildSimFirmware } from "../targets/sim/firmware/image-format.js";
+import type { SimBehaviour } from "../targets/sim/firmware/image-format.js";
+import { createModuleFirmware } from "../targets/sim/firmware/module-firmware.js";
+import type { ModuleFirmware, SimFirmwareLayout } from "../targets/sim/firmware/module-firmware.js";
+import type { Logger } from "../util/logger.js";
+
+export interface SimModuleOptions {
+  /** Simulate wire time (11 bits per byte at `baud`) and flash erase/program times. Default true. */
+  timing?: boolean;
+  /** Default: the module's configured bootloader baud. */
+  baud?: number;
+  /** Keep flash in this file (created from the factory firmware when it does not exist). */
+  flashFile?: string;
+  /** Factory firmware in slot A (or the single slot), confirmed. Default version "1.0.0", 8 KiB. */
+  factory?: { version: string; size?: number; behaviour?: SimBehaviour };
+  logger?: Logger;
+}
+
+export interface SimModules {
+  readonly sims: ReadonlyMap<string, SimulatedModule>;
+  readonly firmware: ReadonlyMap<string, ModuleFirmware>;
+  /** The engine's seam to them. */
+  readonly targets: TargetFactory;
+  /** The version a module's application reports right now (null: not running an application). */
+  running(module: string): string | null;
+  close(): Promise<void>;
+}
+
+export function createSimModules(
+  config: GatewayConfig,
+  options: (module: ModuleConfig) => SimModuleOptions = () => ({}),
+): SimModules {
+  const sims = new Map<string, SimulatedModule>();
+  const firmware = new Map<string, ModuleFirmware>();
+  for (const module of config.modules) {
+    const opts = options(module);
+    const layout = firmwareLayout(module);
+    const model = createModuleFirmware({ layout });
+    const fresh = opts.flashFile === undefined || !existsSync(opts.flashFile);
+    const sim = createSimulatedModule({
+      device: typeof module.device === "number" ? `0x${module.device.toString(16)}` : module.device,
+      timing: opts.timing ?? true,
+      baud: opts.baud ?? module.transport.usart.baud,
+      boot0: false,
+      app: model.app,
+      ...(fresh ? { initialFlash: factoryFlash(layout, opts.factory ?? { version: "1.0.0" }) } : {}),
+      ...(opts.flashFile !== undefined ? { flashFile: opts.flashFile } : {}),
+      ...(opts.logger ? { logger: opts.logger.child({ sim: module.id }) } : {}),
+    });
+    // The selector's own flash writes (marking a trial boot used) go to the file at once, like flash would.
+    model.attach((address, bytes) => {
+      sim.memory.load(address, bytes);
+      sim.flush();
+    });
+    sim.reset("application"); // a deployed board: powered, running its application
+    sims.set(module.id, sim);
+    firmware.set(module.id, model);
+  }
+  return {
+    sims,
+    firmware,
+    targets: createSimTargetFactory(sims),
+    running: (id) => {
+      const last = firmware.get(id)?.boots.at(-1);
+      return sims.get(id)?.state === "application" && last?.outcome === "running" ? last.version : null;
+    },
+    close: async () => {
+      for (const sim of sims.values()) await sim.close();
+    },
+  };
+}
+
+function firmwareLayout(module: ModuleConfig): SimFirmwareLayout {
+  const l = module.layout;
+  if (l.kind === "single") return { kind: "single", slot: { address: l.slot.address, size: l.slot.size } };
+  return {
+    kind: "ab",
+    slotA: { address: l.slotA.address, size: l.slotA.size },
+    slotB: { address: l.slotB.address, size: l.slotB.size },
+    bootRecord: l.bootRecord.copies,
+    ...(l.selector !== undefined ? { selector: l.selector } : {}),
+  };
+}
+
+/** The factory image in slot A (or the single slot), with a confirmed boot record on A/B modules. */
+function factoryFlash(
+  layout: SimFirmwareLayout,
+  factory: NonNullable<SimModuleOptions["factory"]>,
+): Array<{ address: number; data: Uint8Array }> {
+  const image = buildSimFirmware({
+    version: factory.version,
+    size: factory.size ?? 8192,
+    behaviour: factory.behaviour ?? "healthy",
+  });
+  if (layout.kind === "single") return [{ address: layout.slot.address, data: image }];
+  const record = encodeBootRecord({
+    sequence: 1,
+    trial: false,
+    active: "a",
+    activeAddress: layout.slotA.address,
+    imageLength: image.length,
+    imageCrc: stm32Crc(image),
+    fallback: "b",
+    fallbackAddress: layout.slotB.address,
+  });
+  return [
+    { address: layout.slotA.address, data: image },
+    { address: layout.bootRecord[0], data: record },
+  ];
+}
