@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { Tag, encodeCbor } from "../../src/signing/cbor.js";
 import {
@@ -14,8 +15,13 @@ import {
 } from "../../src/signing/cose.js";
 import { keyPairFromSeed } from "../../src/signing/ed25519.js";
 
-/** Public COSE WG examples (cose-wg/Examples, eddsa-examples), copied to the shared vectors folder. */
-const VECTORS = "/work/shared/vectors/cose";
+/**
+ * Public COSE WG examples (cose-wg/Examples, eddsa-examples), in the shared folder that sits beside
+ * the checkout (../shared, as in CI), or where SUBFLASH_SHARED points.
+ */
+const VECTORS = process.env.SUBFLASH_SHARED
+  ? `${process.env.SUBFLASH_SHARED}/vectors/cose`
+  : fileURLToPath(new URL("../../../shared/vectors/cose", import.meta.url));
 interface Key {
   kid: string;
   x_hex: string;
