@@ -1,7 +1,8 @@
 /**
  * How the bench commands (info, flash, read, erase, unprotect) reach a module: the shared options and
  * the one function that opens the transport, plays the bootloader entry sequence and identifies the
- * part. An I2C target (`--i2c <bus> --address <7-bit>`) plugs in here without touching the commands.
+ * part. An I2C target (`--i2c <bus> --i2c-address <7-bit>`, i2c-target.ts) plugs in here without
+ * touching the commands.
  */
 import { Option, type Command } from "commander";
 import { pino } from "pino";
@@ -13,13 +14,14 @@ import {
   runLineSequence,
   type LineStep,
 } from "../targets/transport/entry.js";
-import type { StreamTransport } from "../targets/transport/transport.js";
+import type { I2cTransport, StreamTransport } from "../targets/transport/transport.js";
 import { Bootloader } from "../targets/stm32/bootloader.js";
 import { resolveDevice } from "../targets/stm32/devices.js";
 import { silentLogger, type Logger } from "../util/logger.js";
 import { parseNumber, UsageError } from "./run.js";
+import { addI2cTargetOptions, openI2cTarget, type I2cTargetFlags } from "./i2c-target.js";
 
-export interface TargetFlags {
+export interface TargetFlags extends I2cTargetFlags {
   port?: string;
   baud: string;
   parity: string;
@@ -31,7 +33,7 @@ export interface TargetFlags {
 }
 
 export interface Target {
-  transport: StreamTransport;
+  transport: StreamTransport | I2cTransport;
   bootloader: Bootloader;
   logger: Logger;
   /** Plays the exit sequence (if any) and closes the port. */
@@ -42,8 +44,9 @@ const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace"];
 
 /** Adds the options every bench command shares. */
 export function addTargetOptions(command: Command): Command {
-  return command
-    .option("--port <tty>", "serial port of the module's bootloader USART, e.g. /dev/ttyUSB0")
+  return addI2cTargetOptions(
+    command.option("--port <tty>", "serial port of the module's bootloader USART, e.g. /dev/ttyUSB0"),
+  )
     .option("--baud <rate>", "line speed", String(DEFAULT_BAUD))
     .addOption(
       new Option(
@@ -91,8 +94,17 @@ function sequence(value: string | undefined, auto: () => LineStep[], option: str
  * closed again before the error propagates.
  */
 export async function openTarget(flags: TargetFlags): Promise<Target> {
+  if (flags.i2c !== undefined) {
+    return openI2cTarget(
+      flags,
+      flags.device !== undefined ? resolveDevice(flags.device) : undefined,
+      cliLogger(flags),
+    );
+  }
   if (!flags.port)
-    throw new UsageError("give the module's serial port with --port <tty> (e.g. --port /dev/ttyUSB0)");
+    throw new UsageError(
+      "give the module's serial port with --port <tty> (e.g. --port /dev/ttyUSB0), or its I2C bus with --i2c <bus>",
+    );
   const baud = parseNumber(flags.baud, "--baud");
   if (baud <= 0) throw new UsageError(`--baud must be positive, got ${flags.baud}`);
   const entry = sequence(flags.entry, () => bootloaderEntry(), "--entry");

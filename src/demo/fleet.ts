@@ -4,8 +4,12 @@
  * integration tests and the benchmark all use it, so what the demo shows is what the tests check.
  *
  * - power:  STM32F103 (F1), single slot, BOOT0/NRST on GPIO lines;
- * - motor:  STM32G071 (G0), A/B slots, enters its bootloader on an application command;
- * - radio:  STM32F407 (F4), A/B slots in 128 KiB sectors, BOOT0/NRST on the adapter's RTS/DTR.
+ * - motor:  STM32G071 (G0), A/B slots, enters its bootloader on an application command; its
+ *           bootloader (USART v3.3) offers Get Checksum, so its images are verified by CRC on the
+ *           device (power and radio by read-back; the I2C sensor's v1.2 bootloader has it too);
+ * - radio:  STM32F407 (F4), A/B slots in 128 KiB sectors, BOOT0/NRST on the adapter's RTS/DTR;
+ * - sensor: STM32G071 (G0) on an I2C bus (AN4221, address 0x51), A/B slots, BOOT0/NRST on GPIO
+ *           lines (DEMO_I2C_MODULE; `subflash demo` runs all four, DEMO_FLEET).
  */
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -32,6 +36,10 @@ export interface FleetModule {
         bootRecord: { copies: [number, number] };
       };
   entry: Record<string, unknown>;
+  /** On an I2C bus instead of a serial line: bus number and 7-bit bootloader address. */
+  i2c?: { bus: number; address: number };
+  /** Its ROM bootloader's USART protocol version, when not the device table's (0x33 adds Get Checksum). */
+  bootloaderVersion?: number;
 }
 
 export const DEMO_MODULES: readonly FleetModule[] = [
@@ -57,6 +65,8 @@ export const DEMO_MODULES: readonly FleetModule[] = [
       bootRecord: { copies: [0x08002000, 0x08002800] },
     },
     entry: { method: "app-command", send: "!boot\\n", settleMs: 5 },
+    // A newer bootloader (protocol v3.3) with Get Checksum: its images are verified by CRC on the device.
+    bootloaderVersion: 0x33,
   },
   {
     id: "radio",
@@ -73,6 +83,26 @@ export const DEMO_MODULES: readonly FleetModule[] = [
     entry: { method: "serial-lines", pulseMs: 5, settleMs: 5 },
   },
 ];
+
+/** A fourth module, reached over I2C: its bootloader on bus 1 at its AN2606 address. */
+export const DEMO_I2C_MODULE: FleetModule = {
+  id: "sensor",
+  type: "sensor-board",
+  device: "g071",
+  pid: 0x460,
+  family: "STM32G0",
+  layout: {
+    kind: "ab",
+    slotA: { address: 0x08004000, size: 0xe000 },
+    slotB: { address: 0x08012000, size: 0xe000 },
+    bootRecord: { copies: [0x08002000, 0x08002800] },
+  },
+  entry: { method: "gpio", chip: "gpiochip0", boot0: 22, nrst: 23, resetPulseMs: 5, settleMs: 5 },
+  i2c: { bus: 1, address: 0x51 },
+};
+
+/** The whole demo product: the three serial-line modules and the I2C one. */
+export const DEMO_FLEET: readonly FleetModule[] = [...DEMO_MODULES, DEMO_I2C_MODULE];
 
 export interface FleetConfigOptions {
   gateway: string;
@@ -110,12 +140,24 @@ export function fleetConfig(opts: FleetConfigOptions): GatewayConfigInput {
       id: m.id,
       type: m.type,
       device: m.device,
-      transport: {
-        usart: { path: opts.sharedLine ? "/dev/sim-shared" : `/dev/sim-${m.id}`, baud: opts.baud ?? 115200 },
-      },
+      transport: m.i2c
+        ? { i2c: { bus: m.i2c.bus, address: m.i2c.address } }
+        : {
+            usart: {
+              path: opts.sharedLine ? "/dev/sim-shared" : `/dev/sim-${m.id}`,
+              baud: opts.baud ?? 115200,
+            },
+          },
       entry: structuredClone(m.entry) as never,
       layout: structuredClone(m.layout) as never,
-      health: { kind: "uart-probe", bootDelayMs: 20, timeoutMs: 500, attempts: 2 },
+      // An I2C module's application answers the probe on its own UART.
+      health: {
+        kind: "uart-probe",
+        bootDelayMs: 20,
+        timeoutMs: 500,
+        attempts: 2,
+        ...(m.i2c ? { path: `/dev/sim-${m.id}-app` } : {}),
+      },
       timeouts: { enterMs: 10_000, activateMs: 10_000, healthMs: 10_000 },
     })),
   };

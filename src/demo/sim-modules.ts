@@ -2,7 +2,9 @@
  * Simulated modules for a gateway configuration: one SimulatedModule per configured module, with the
  * device, flash layout and entry method the configuration gives it, running the simulated module
  * firmware (A/B slot selector + an application that answers the health probe). Used by the demo,
- * the integration tests, the benchmark and `subflash daemon --simulate`.
+ * the integration tests, the benchmark and `subflash daemon --simulate`. Modules configured on an
+ * I2C bus sit on a simulated I2C bus (one per bus number) at their configured address; their
+ * application still answers on the module's UART.
  *
  * With a flash file per module, the modules survive the gateway process: flash is written through
  * to the file, so a daemon killed mid-update finds its modules as it left them when it restarts
@@ -10,12 +12,13 @@
  */
 import { existsSync } from "node:fs";
 import type { GatewayConfig, ModuleConfig } from "../gateway/config.js";
-import { encodeBootRecord } from "../gateway/boot-record.js";
+import { encodeBootRecord } from "../targets/ab/boot-record.js";
 import { createSimTargetFactory } from "../gateway/sim-targets.js";
 import type { TargetFactory } from "../gateway/targets.js";
 import { stm32Crc } from "../signing/digest.js";
-import { createSimulatedModule } from "../targets/sim/index.js";
-import type { SimulatedModule } from "../targets/sim/index.js";
+import { createSimI2cBus, createSimulatedModule } from "../targets/sim/index.js";
+import type { SimI2cBus, SimulatedModule } from "../targets/sim/index.js";
+import { parseI2cBus } from "../targets/transport/i2c-types.js";
 import { buildSimFirmware } from "../targets/sim/firmware/image-format.js";
 import type { SimBehaviour } from "../targets/sim/firmware/image-format.js";
 import { createModuleFirmware } from "../targets/sim/firmware/module-firmware.js";
@@ -31,12 +34,16 @@ export interface SimModuleOptions {
   flashFile?: string;
   /** Factory firmware in slot A (or the single slot), confirmed. Default version "1.0.0", 8 KiB. */
   factory?: { version: string; size?: number; behaviour?: SimBehaviour };
+  /** USART bootloader version byte; 0x33 offers Get Checksum (device-side CRC). Default: the device table's. */
+  bootloaderVersion?: number;
   logger?: Logger;
 }
 
 export interface SimModules {
   readonly sims: ReadonlyMap<string, SimulatedModule>;
   readonly firmware: ReadonlyMap<string, ModuleFirmware>;
+  /** Simulated I2C buses by bus number (empty when no module is on I2C). */
+  readonly i2cBuses: ReadonlyMap<number, SimI2cBus>;
   /** The engine's seam to them. */
   readonly targets: TargetFactory;
   /** The version a module's application reports right now (null: not running an application). */
@@ -50,6 +57,7 @@ export function createSimModules(
 ): SimModules {
   const sims = new Map<string, SimulatedModule>();
   const firmware = new Map<string, ModuleFirmware>();
+  const i2cBuses = new Map<number, SimI2cBus>();
   for (const module of config.modules) {
     const opts = options(module);
     const layout = firmwareLayout(module);
@@ -58,11 +66,12 @@ export function createSimModules(
     const sim = createSimulatedModule({
       device: typeof module.device === "number" ? `0x${module.device.toString(16)}` : module.device,
       timing: opts.timing ?? true,
-      baud: opts.baud ?? module.transport.usart.baud,
+      baud: opts.baud ?? module.transport.usart?.baud ?? applicationBaud(module),
       boot0: false,
       app: model.app,
       ...(fresh ? { initialFlash: factoryFlash(layout, opts.factory ?? { version: "1.0.0" }) } : {}),
       ...(opts.flashFile !== undefined ? { flashFile: opts.flashFile } : {}),
+      ...(opts.bootloaderVersion !== undefined ? { bootloaderVersion: opts.bootloaderVersion } : {}),
       ...(opts.logger ? { logger: opts.logger.child({ sim: module.id }) } : {}),
     });
     // The selector's own flash writes (marking a trial boot used) go to the file at once, like flash would.
@@ -71,21 +80,42 @@ export function createSimModules(
       sim.flush();
     });
     sim.reset("application"); // a deployed board: powered, running its application
+    const i2c = module.transport.i2c;
+    if (i2c) {
+      const number = parseI2cBus(i2c.bus);
+      let bus = i2cBuses.get(number);
+      if (!bus) {
+        bus = createSimI2cBus({
+          clockHz: i2c.clockHz,
+          timing: opts.timing ?? true,
+          name: `sim-i2c-${number}`,
+        });
+        i2cBuses.set(number, bus);
+      }
+      bus.attach(sim, i2c.address);
+    }
     sims.set(module.id, sim);
     firmware.set(module.id, model);
   }
   return {
     sims,
     firmware,
-    targets: createSimTargetFactory(sims),
+    i2cBuses,
+    targets: createSimTargetFactory(sims, i2cBuses),
     running: (id) => {
       const last = firmware.get(id)?.boots.at(-1);
       return sims.get(id)?.state === "application" && last?.outcome === "running" ? last.version : null;
     },
     close: async () => {
+      for (const bus of i2cBuses.values()) bus.close();
       for (const sim of sims.values()) await sim.close();
     },
   };
+}
+
+/** The speed of an I2C module's application UART: its health probe's, else 115200. */
+function applicationBaud(module: ModuleConfig): number {
+  return module.health.kind === "uart-probe" ? module.health.baud : 115_200;
 }
 
 function firmwareLayout(module: ModuleConfig): SimFirmwareLayout {

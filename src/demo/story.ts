@@ -2,9 +2,10 @@
  * `subflash demo`: the whole update story on one machine, told through MQTT the way an operator
  * sees it. Every step asserts its outcome; the demo succeeds only if all of them behaved.
  *
- *   1. a signed release (3 modules, 3 families) published to the gateway's group → all committed;
- *   2. a release whose radio firmware crashes at boot → health check fails → the whole bundle is
- *      rolled back (all-or-nothing), in reverse order;
+ *   1. a signed release (4 modules, 3 families, 3 on serial lines and 1 on I2C) published to the
+ *      gateway's group → all committed;
+ *   2. a release of the three serial-line modules whose radio firmware crashes at boot → health check
+ *      fails → the whole bundle is rolled back (all-or-nothing), in reverse order;
  *   3. the fixed release → all committed;
  *   4. the first release replayed from the broker → refused as a replay, no module touched;
  *   5. a signed remote rollback command → every module back on its previous firmware.
@@ -13,7 +14,7 @@ import type { EventEnvelope, WireGatewayStatus, WireModuleStatus } from "../gate
 import { publishBundle, sendCommand } from "../gateway/mqtt/operator.js";
 import { renderStatusTable } from "../gateway/mqtt/status-table.js";
 import type { Logger } from "../util/logger.js";
-import { DEMO_MODULES, fleetBundle, fleetCommand } from "./fleet.js";
+import { DEMO_FLEET, DEMO_I2C_MODULE, DEMO_MODULES, fleetBundle, fleetCommand } from "./fleet.js";
 import { LiveView } from "./live-view.js";
 import { createWorld } from "./world.js";
 import type { World } from "./world.js";
@@ -59,6 +60,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
     "subflash demo — signed, all-or-nothing updates of STM32 modules through their ROM bootloaders, over MQTT",
   );
   const world = await createWorld({
+    modules: DEMO_FLEET,
     timing: opts.timing ?? true,
     baud,
     groups: [GROUP],
@@ -71,22 +73,28 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
     const events: EventEnvelope[] = [];
     world.watcher.on("event", (e) => events.push(e));
     const story = new Story(world, out, say, opts.stepTimeoutMs ?? 120_000, steps);
-    // Release 1: all three at once (each module has its own serial line, so they are updated in parallel).
-    const all = { power: { version: "2.0.0" }, motor: { version: "2.0.0" }, radio: { version: "2.0.0" } };
+    // Release 1: all four at once (each module has its own serial line or bus, so they are updated in parallel).
+    const all = {
+      power: { version: "2.0.0" },
+      motor: { version: "2.0.0" },
+      radio: { version: "2.0.0" },
+      sensor: { version: "2.0.0" },
+    };
     const release1 = fleetBundle(
       { sequence: 1, release: "demo-2.0.0", groups: [GROUP], modules: all, imageSize },
       world.key,
+      DEMO_FLEET,
     );
 
     await story.step(
-      'Publish release demo-2.0.0 to group "demo" (one signed bundle, three images, in parallel)',
+      'Publish release demo-2.0.0 to group "demo" (one signed bundle, four images, in parallel)',
       async (check, note) => {
         const topic = await publishBundle(world.operator, { group: GROUP }, release1, world.prefix);
         note(`published ${release1.length} bytes to ${topic}`);
         await story.bundleFinished(1);
         const bundle = story.gatewayStatus()?.bundle;
         check(bundle?.state === "committed", "the bundle is committed", bundle?.state);
-        for (const m of DEMO_MODULES) {
+        for (const m of DEMO_FLEET) {
           const s = story.module(m.id);
           check(
             s?.state === "committed" && s.version === "2.0.0",
@@ -100,16 +108,22 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
           );
         }
         check(
-          story.module("motor")?.activeSlot === "b" && story.module("radio")?.activeSlot === "b",
+          ["motor", "radio", "sensor"].every((id) => story.module(id)?.activeSlot === "b"),
           "A/B modules switched to slot B",
         );
-        const methods = DEMO_MODULES.map(
-          (m) => `${m.id}: ${story.module(m.id)?.verification ?? "none"}`,
-        ).join(", ");
+        const methods = DEMO_FLEET.map((m) => `${m.id}: ${story.module(m.id)?.verification ?? "none"}`).join(
+          ", ",
+        );
         check(
-          DEMO_MODULES.every((m) => (story.module(m.id)?.verification ?? "none") !== "none"),
+          DEMO_FLEET.every((m) => (story.module(m.id)?.verification ?? "none") !== "none"),
           `every image was verified on the device (${methods})`,
           methods,
+        );
+        const byCrc = DEMO_FLEET.filter((m) => m.bootloaderVersion === 0x33).map((m) => m.id);
+        check(
+          byCrc.length > 0 && byCrc.every((id) => story.module(id)?.verification === "crc"),
+          `${byCrc.join(", ")} verified by its bootloader's Get Checksum (crc), no read-back`,
+          byCrc.map((id) => `${id}: ${story.module(id)?.verification ?? "none"}`).join(", "),
         );
       },
     );
@@ -169,11 +183,22 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
           "rolled back in reverse order: radio, motor, power",
           order.join(","),
         );
+        const sensor = story.module(DEMO_I2C_MODULE.id);
+        check(
+          sensor?.state === "committed" && world.modules.running(DEMO_I2C_MODULE.id) === "2.0.0",
+          `${DEMO_I2C_MODULE.id} (not in this release) untouched, runs 2.0.0`,
+          `${sensor?.state} ${String(world.modules.running(DEMO_I2C_MODULE.id))}`,
+        );
       },
     );
 
     // Release 3: the fix, all at once again.
-    const fixed = { power: { version: "3.0.1" }, motor: { version: "3.0.1" }, radio: { version: "3.0.1" } };
+    const fixed = {
+      power: { version: "3.0.1" },
+      motor: { version: "3.0.1" },
+      radio: { version: "3.0.1" },
+      sensor: { version: "3.0.1" },
+    };
     await story.step("Publish release demo-3.0.1, the fix", async (check) => {
       await publishBundle(
         world.operator,
@@ -181,6 +206,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
         fleetBundle(
           { sequence: 3, release: "demo-3.0.1", groups: [GROUP], modules: fixed, imageSize },
           world.key,
+          DEMO_FLEET,
         ),
         world.prefix,
       );
@@ -190,7 +216,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
         "the bundle is committed",
         story.gatewayStatus()?.bundle?.state,
       );
-      for (const m of DEMO_MODULES) {
+      for (const m of DEMO_FLEET) {
         const s = story.module(m.id);
         check(
           s?.state === "committed" && s.version === "3.0.1",
@@ -239,11 +265,11 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
       const settled = (s: WireModuleStatus | undefined): boolean =>
         s?.state === "rolled-back" || s?.state === "failed";
       await world.watcher.until(
-        () => DEMO_MODULES.every((m) => settled(story.module(m.id))),
+        () => DEMO_FLEET.every((m) => settled(story.module(m.id))),
         story.timeoutMs,
         "every module to roll back",
       );
-      for (const m of DEMO_MODULES) {
+      for (const m of DEMO_FLEET) {
         const s = story.module(m.id);
         check(
           s?.state === "rolled-back" && s.version === "2.0.0",
@@ -360,21 +386,22 @@ function describeWorld(
     : world.brokerUrl;
   say(`  broker    ${broker}`);
   say(`  gateway   ${world.gateway} in group "${GROUP}", state in ${world.dir}`);
-  for (const m of DEMO_MODULES) {
+  for (const m of DEMO_FLEET) {
     const layout = m.layout.kind === "ab" ? "A/B slots" : "single slot";
     const entry = String(m.entry.method);
+    const line = m.i2c ? `I2C bus ${m.i2c.bus} @0x${m.i2c.address.toString(16)}` : "serial line";
     say(
-      `  module    ${m.id.padEnd(6)} ${m.device.toUpperCase().padEnd(5)} ${m.family.padEnd(8)} ${layout.padEnd(12)} bootloader entry: ${entry}`,
+      `  module    ${m.id.padEnd(6)} ${m.device.toUpperCase().padEnd(5)} ${m.family.padEnd(8)} ${layout.padEnd(12)} ${line.padEnd(18)} bootloader entry: ${entry}`,
     );
   }
   say(`  key       release key ${world.key.id} (trust store: 1 key, threshold 1)`);
   say(
-    `  timing    ${o.timing ? `simulated wire and flash time, ${o.baud} baud (8E1, 11 bits a byte), ${o.imageSize / 1024} KiB images` : "off (instant)"}`,
+    `  timing    ${o.timing ? `simulated wire and flash time, ${o.baud} baud (8E1, 11 bits a byte), I2C at 400 kHz (9 bits a byte), ${o.imageSize / 1024} KiB images` : "off (instant)"}`,
   );
 }
 
 function snapshot(story: Story): string {
-  return DEMO_MODULES.map((m) => {
+  return DEMO_FLEET.map((m) => {
     const s = story.module(m.id);
     return `${m.id}:${s?.state}:${s?.version}:${s?.activeSlot}:${story.world.modules.running(m.id)}`;
   }).join(" ");

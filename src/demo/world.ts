@@ -89,10 +89,15 @@ export async function createWorld(opts: WorldOptions = {}): Promise<World> {
       ...(opts.sharedLine ? { sharedLine: true } : {}),
     });
     const config = parseConfig(raw, { file: "demo gateway config", baseDir: dir });
-    const modules = createSimModules(config, () => ({
-      timing: opts.timing ?? true,
-      factory: { version: "1.0.0", ...(opts.factorySize !== undefined ? { size: opts.factorySize } : {}) },
-    }));
+    const fleet = opts.modules ?? DEMO_MODULES;
+    const modules = createSimModules(config, (m) => {
+      const bootloaderVersion = fleet.find((f) => f.id === m.id)?.bootloaderVersion;
+      return {
+        timing: opts.timing ?? true,
+        factory: { version: "1.0.0", ...(opts.factorySize !== undefined ? { size: opts.factorySize } : {}) },
+        ...(bootloaderVersion !== undefined ? { bootloaderVersion } : {}),
+      };
+    });
     cleanups.push(() => modules.close());
     const engine = new UpdateEngine({ config, targets: modules.targets, logger });
     const service = await startGatewayService({

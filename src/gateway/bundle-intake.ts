@@ -5,7 +5,7 @@
  * put the inline images into the image store. Every refusal is a named code.
  */
 import { randomUUID } from "node:crypto";
-import { compareVersions, verifyBundle } from "../manifest/index.js";
+import { compareVersions, openBundle, verifyBundle } from "../manifest/index.js";
 import type { ModuleTypeConfig } from "../manifest/index.js";
 import type { Manifest } from "../manifest/types.js";
 import type { TrustStore } from "../signing/trust-store.js";
@@ -41,7 +41,13 @@ export async function intakeBundle(ctx: IntakeContext, bytes: Uint8Array): Promi
     moduleTypes: moduleTypes(config),
   });
   if (!verified.ok) {
-    return { ok: false, error: { code: verified.code, message: verified.message, context: { stage: verified.stage, ...verified.detail } }, release: null, sequence: null };
+    const error = { code: verified.code, message: verified.message, context: { stage: verified.stage, ...verified.detail } };
+    // A policy refusal (replay, expiry, target…) comes after the signatures were verified and the
+    // payload decoded: the release is known, and the status names it.
+    const opened = verified.stage === "policy" ? openBundle(bytes, { trust: ctx.trust, now: new Date(ctx.now()) }) : null;
+    return opened?.ok
+      ? { ok: false, error, release: opened.manifest.release, sequence: opened.manifest.sequence }
+      : { ok: false, error, release: null, sequence: null };
   }
   const { manifest } = verified;
   const refused = (code: string, message: string): IntakeResult => ({ ok: false, error: { code, message }, release: manifest.release, sequence: manifest.sequence });

@@ -26,8 +26,22 @@ export const usartSchema = z.strictObject({
   parity: parity.default("even"),
 });
 
-/** Where the module's ROM bootloader is reached. Room for `{ i2c: { bus, address } }` (I2C transport). */
-export const transportSchema = z.strictObject({ usart: usartSchema });
+export const i2cSchema = z.strictObject({
+  /** I2C bus: its number or its device node ("/dev/i2c-1"). Modules on one bus are updated one at a time. */
+  bus: z.union([
+    z.number().int().nonnegative(),
+    z.string().regex(/^(\/dev\/)?(i2c-)?\d+$/, "expected a bus number or /dev/i2c-N"),
+  ]),
+  /** 7-bit slave address of the module's bootloader (AN2606 lists it per part), e.g. 0x51. */
+  address: uint.refine((a) => a >= 0x03 && a <= 0x77, "must be a 7-bit slave address in 0x03..0x77 (not the 8-bit form)"),
+  /** Clock the adapter runs at (set by its driver); used for timeouts and estimates. */
+  clockHz: z.number().int().min(10_000).max(1_000_000).default(400_000),
+});
+
+/** Where the module's ROM bootloader is reached: exactly one of a USART (AN3155) or an I2C bus (AN4221). */
+export const transportSchema = z
+  .strictObject({ usart: usartSchema.optional(), i2c: i2cSchema.optional() })
+  .refine((t) => (t.usart === undefined) !== (t.i2c === undefined), "give exactly one of usart or i2c");
 
 /** A byte string written as "hex:7f 00 ff" or as text with \n, \r, \xNN escapes ("text:boot\n"), or plain text. */
 export const byteString = z.string().min(1);
@@ -219,3 +233,4 @@ export type HealthConfig = z.infer<typeof healthSchema>;
 export type TimeoutsConfig = z.infer<typeof timeoutsSchema>;
 export type MqttConfig = z.infer<typeof mqttSchema>;
 export type UsartConfig = z.infer<typeof usartSchema>;
+export type I2cConfig = z.infer<typeof i2cSchema>;

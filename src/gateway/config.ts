@@ -11,10 +11,12 @@ import type { DeviceInfo } from "../targets/stm32/device.js";
 import { eraseUnits } from "../targets/stm32/device.js";
 import { findDevice, resolveDevice } from "../targets/stm32/devices.js";
 import { parseLineSequence } from "../targets/transport/entry.js";
+import { i2cAddressName, i2cTransactionMs, parseI2cBus } from "../targets/transport/i2c-types.js";
+import { wireMs } from "../targets/stm32/link-timeouts.js";
 import { addr } from "../util/logger.js";
-import { BOOT_RECORD_SIZE } from "./boot-record.js";
+import { BOOT_RECORD_SIZE } from "../targets/ab/boot-record.js";
 import { parseByteString } from "./byte-string.js";
-import type { GatewayConfig, ModuleConfig } from "./config-schema.js";
+import type { GatewayConfig, I2cConfig, ModuleConfig, UsartConfig } from "./config-schema.js";
 import { configSchema } from "./config-schema.js";
 import { ConfigError } from "./errors.js";
 
@@ -62,15 +64,37 @@ export function moduleDevice(module: ModuleConfig): DeviceInfo {
 
 /**
  * The bus a module sits on: modules sharing it are updated one at a time. Two modules on the same
- * USART path share it (a multi-drop or multiplexed line), as will modules on the same I2C bus.
+ * USART path share it (a multi-drop or multiplexed line), and so do modules on the same I2C bus,
+ * whatever their addresses and however the bus is written (1, "i2c-1", "/dev/i2c-1").
  */
 export function busOf(module: ModuleConfig): string {
-  return `usart:${module.transport.usart.path}`;
+  const { i2c } = module.transport;
+  return i2c ? `i2c:${parseI2cBus(i2c.bus)}` : `usart:${usartOf(module).path}`;
 }
 
-/** The module's port for messages and logs (the USART device path). */
+/** The module's port for messages and logs: the USART device path, or "/dev/i2c-N@0x51". */
 export function portOf(module: ModuleConfig): string {
-  return module.transport.usart.path;
+  const { i2c } = module.transport;
+  return i2c ? `/dev/i2c-${parseI2cBus(i2c.bus)}@${i2cAddressName(i2c.address)}` : usartOf(module).path;
+}
+
+/** The module's I2C settings, or undefined for a USART module. */
+export function i2cOf(module: ModuleConfig): I2cConfig | undefined {
+  return module.transport.i2c;
+}
+
+/** The module's USART settings. Throws for an I2C module (callers check i2cOf first). */
+export function usartOf(module: ModuleConfig): UsartConfig {
+  const { usart } = module.transport;
+  if (!usart) throw new TypeError(`module ${module.id} has no USART transport`);
+  return usart;
+}
+
+/** Time `bytes` take on the module's bootloader line, ms: 11 bits a byte on USART (8E1), 9 on I2C. */
+export function lineMs(module: ModuleConfig, bytes: number): number {
+  const { i2c } = module.transport;
+  // Per 256-byte frame on I2C: one transaction's START, address and STOP (≈ 1 byte more).
+  return i2c ? i2cTransactionMs(bytes * (1 + 1 / 256), i2c.clockHz) : wireMs(bytes, usartOf(module).baud);
 }
 
 function formatPath(path: readonly PropertyKey[]): string {
@@ -137,6 +161,7 @@ function moduleProblems(module: ModuleConfig, at: string): string[] {
       problems.push(`${at}.health.expect: not a valid regular expression: ${(error as Error).message}`);
     }
   }
+  problems.push(...i2cProblems(module, at));
   if (module.exit === "reset" && (module.entry.method === "none" || module.entry.method === "app-command")) {
     problems.push(`${at}.exit: "reset" needs an entry method that controls NRST (gpio or serial-lines), not "${module.entry.method}"`);
   }
@@ -160,6 +185,22 @@ function moduleProblems(module: ModuleConfig, at: string): string[] {
     problems.push(`${at}.health.kind: "bootloader-only" re-enters the bootloader after the firmware started, which entry method "none" cannot (use uart-probe or none)`);
   }
   if (device) problems.push(...layoutProblems(module, device, `${at}.layout`));
+  return problems;
+}
+
+/** An I2C module has no serial line of its own: what needs one must name it. */
+function i2cProblems(module: ModuleConfig, at: string): string[] {
+  if (!module.transport.i2c) return [];
+  const problems: string[] = [];
+  if (module.entry.method === "serial-lines") {
+    problems.push(`${at}.entry.method: "serial-lines" drives a serial adapter's DTR/RTS; an I2C module needs gpio, app-command or none`);
+  }
+  if (module.entry.method === "app-command" && module.entry.path === undefined) {
+    problems.push(`${at}.entry.path: an I2C module's application command needs the application's serial port`);
+  }
+  if (module.health.kind === "uart-probe" && module.health.path === undefined) {
+    problems.push(`${at}.health.path: an I2C module's uart-probe needs the application's serial port`);
+  }
   return problems;
 }
 

@@ -1,8 +1,10 @@
 /**
  * The production TargetFactory: a module's serial line is opened with openSerialTransport (the
- * configured path, baud and parity), its BOOT0/NRST lines are driven through libgpiod's gpioset.
+ * configured path, baud and parity), an I2C module's bus with openI2cTransport (i2c-dev), its
+ * BOOT0/NRST lines are driven through libgpiod's gpioset.
  */
 import { openSerialTransport } from "../targets/transport/usart.js";
+import { openI2cTransport } from "../targets/transport/i2c.js";
 import { silentLogger, type Logger } from "../util/logger.js";
 import { GatewayError } from "./errors.js";
 import { GpiosetLines } from "./gpio-lines.js";
@@ -12,6 +14,8 @@ export function createDefaultTargetFactory(logger: Logger = silentLogger): Targe
   return {
     openSerial: (module, settings) =>
       openSerialTransport(settings.path, { baud: settings.baud, parity: settings.parity, logger: logger.child({ module: module.id, port: settings.path }) }),
+    openI2c: (module, settings) =>
+      openI2cTransport(settings.bus, settings.address, { clockHz: settings.clockHz, logger: logger.child({ module: module.id, bus: settings.bus }) }),
     resetLines: (module) => {
       if (module.entry.method !== "gpio") {
         throw new GatewayError("internal", `module ${module.id}: GPIO lines asked for, but its entry method is ${module.entry.method}`, { module: module.id });

@@ -12,7 +12,7 @@ import type { FlashProgress, FlashResult, VerifyMode } from "../targets/stm32/fl
 import { flashImage } from "../targets/stm32/flasher.js";
 import { withRetry } from "../targets/stm32/flasher-retry.js";
 import { addr, silentLogger, type Logger } from "../util/logger.js";
-import { BOOT_RECORD_SIZE, decodeBootRecord, type BootRecordCopy } from "./boot-record.js";
+import { BOOT_RECORD_SIZE, decodeBootRecord, type BootRecordCopy } from "../targets/ab/boot-record.js";
 import { GatewayError } from "./errors.js";
 
 /** Attempts per exchange, first try included (as the flasher's default). */
@@ -53,10 +53,15 @@ export async function writeBootRecordCopy(bl: Bootloader, address: number, recor
   }
 }
 
+/** How deviceCrc checks flash on this bootloader: its Get Checksum, or reading the bytes back. */
+export function crcMethod(bl: Bootloader): "crc" | "readback" {
+  return bl.supports(Opcode.getChecksum) ? "crc" : "readback";
+}
+
 /** STM32 CRC of `length` bytes of flash at `address`: Get Checksum when the bootloader offers it, else read-back. */
 export async function deviceCrc(bl: Bootloader, address: number, length: number): Promise<number> {
   const words = Math.ceil(length / 4) * 4;
-  if (bl.supports(Opcode.getChecksum)) return retrying(bl, `checksum at ${addr(address)}`, () => bl.getChecksum(address, words));
+  if (crcMethod(bl) === "crc") return retrying(bl, `checksum at ${addr(address)}`, () => bl.getChecksum(address, words));
   return stm32Crc(await read(bl, address, words));
 }
 
@@ -66,18 +71,24 @@ export async function slotHolds(bl: Bootloader, image: { address: number; length
   return (await deviceCrc(bl, image.address, image.length)) === image.crc;
 }
 
+/** Reads `length` bytes of flash at `address`, in 4 KiB pieces (progress after each). */
+export async function readFlash(bl: Bootloader, address: number, length: number, onProgress?: (done: number, total: number) => void): Promise<Uint8Array> {
+  const bytes = new Uint8Array(length);
+  const chunk = 4096;
+  for (let done = 0; done < length; done += chunk) {
+    const n = Math.min(chunk, length - done);
+    bytes.set(await read(bl, address + done, n), done);
+    onProgress?.(done + n, length);
+  }
+  return bytes;
+}
+
 /**
- * Reads a slot back for the image store (a `single` module's current firmware, kept before the first
- * erase). Trailing erased bytes are dropped, to the flash word.
+ * Reads a whole slot back for the image store (firmware whose length the gateway does not know).
+ * Trailing erased bytes are dropped, to the flash word.
  */
 export async function readSlotImage(bl: Bootloader, address: number, size: number, onProgress?: (done: number, total: number) => void): Promise<Uint8Array> {
-  const bytes = new Uint8Array(size);
-  const chunk = 4096;
-  for (let done = 0; done < size; done += chunk) {
-    const n = Math.min(chunk, size - done);
-    bytes.set(await read(bl, address + done, n), done);
-    onProgress?.(done + n, size);
-  }
+  const bytes = await readFlash(bl, address, size, onProgress);
   let end = size;
   while (end > 0 && bytes[end - 1] === 0xff) end--;
   const word = Math.max(4, bl.device.flashWord);

@@ -254,9 +254,8 @@ export class UpdateEngine extends TypedEmitter<EngineEvents> {
     const parts = this.#started();
     this.#log.warn({ code: error.code, reason: error.message, release, sequence, topic }, "bundle refused");
     const at = new Date(this.#now()).toISOString();
+    // `bundle` keeps showing the last bundle that ran (or runs); the refusal shows beside it.
     parts.board.setRejected({ release, sequence, error, topic: topic ?? null, at });
-    // The gateway status shows the refusal as the last bundle, unless a run is in progress (it stays shown).
-    if (!this.#executor) parts.board.setBundle({ release: release ?? "unknown", sequence: sequence ?? 0, state: "rejected", error, startedAt: at, finishedAt: at });
     this.#emitEvent({ type: "rejected", release, sequence, error });
     return { ok: false, status: "rejected", code: error.code, message: error.message, error, release, sequence };
   }

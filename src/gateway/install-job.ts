@@ -4,6 +4,8 @@
  *
  *   preparing    enter the bootloader, check identity and RDP; A/B: read the boot records and choose the
  *                inactive slot; single: keep the current image in the image store (read back if needed)
+ *   backup       A/B, only when the inactive slot holds the module's previous firmware and the image
+ *                store has no copy: read it back into the store first (keep-previous.ts)
  *   writing      erase + write + verify the chosen slot (A/B: the active slot is never touched)
  *   activating   A/B: write a TRIAL boot record for the new slot into the copy that is not the winner; start
  *                the firmware through the selector. single: start the slot
@@ -14,15 +16,16 @@
  * A crash between any two steps leaves the module booting either the old confirmed firmware or the
  * new one on trial (which reverts by itself on the next reset), never nothing; recovery.ts decides.
  */
-import { decideBoot, encodeBootRecord, copyToWrite, type AbSlot, type BootRecord } from "./boot-record.js";
+import { decideBoot, encodeBootRecord, copyToWrite, type AbSlot, type BootRecord } from "../targets/ab/boot-record.js";
 import type { AbLayoutConfig } from "./config.js";
-import { readBootRecords, readSlotImage, slotHolds, writeBootRecordCopy, flashSlot } from "./device-ops.js";
+import { crcMethod, readBootRecords, readSlotImage, slotHolds, writeBootRecordCopy, flashSlot } from "./device-ops.js";
 import { GatewayError } from "./errors.js";
 import { flashBudgetMs, healthCheck, phase, readBudgetMs, SessionHolder, startAddress, type JobEnv } from "./job-env.js";
 import { stm32Crc } from "../signing/index.js";
 import type { ImageRef, InstalledImage, JobRecord } from "./run-types.js";
 import type { Bootloader } from "../targets/stm32/bootloader.js";
 import { flashProgressReporter } from "./progress.js";
+import { keepBudgetMs, keepPrevious, previousToKeep } from "./keep-previous.js";
 
 /**
  * Runs (or resumes) an install job until it is committed; throws a GatewayError when it fails.
@@ -36,6 +39,14 @@ export async function runInstall(env: JobEnv, job: JobRecord, resumed: boolean, 
     if (job.step === "pending" || job.step === "preparing") {
       await step(env, job, "preparing");
       await phase(env, "preparing", t.enterMs + backupBudget(env, job), (signal) => prepare(env, job, holder, signal));
+      await step(env, job, (await previousToKeep(env, job)) ? "backup" : "writing");
+      resumed = false;
+    }
+    if (job.step === "backup") {
+      const previous = await previousToKeep(env, job);
+      if (previous) {
+        await phase(env, "backup", keepBudgetMs(env, previous), async (signal) => keepPrevious(env, job, (await holder.get(signal)).bootloader, previous));
+      }
       await step(env, job, "writing");
       resumed = false;
     }
@@ -158,6 +169,9 @@ async function write(env: JobEnv, job: JobRecord, holder: SessionHolder, image: 
     // Unknown length: a factory image in a slot the gateway never wrote, and an A/B job never writes the slot it leaves.
     if (holds === true || (holds === null && job.kind === "restore")) {
       env.log.info({ slot: job.slot }, "the slot already holds the image: not written again");
+      // Checked on the device against the image's CRC, just as a written image would be.
+      job.verification = holds ? crcMethod(bootloader) : "none";
+      env.report({ verification: job.verification });
       return;
     }
   }

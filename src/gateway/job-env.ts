@@ -5,10 +5,10 @@
  */
 import type { DeviceInfo } from "../targets/stm32/device.js";
 import { programMs, unitsCovering, unitEraseMs } from "../targets/stm32/device.js";
-import { wireMs } from "../targets/stm32/link-timeouts.js";
 import { describeError, isSubflashError } from "../util/errors.js";
 import type { Logger } from "../util/logger.js";
 import type { ModuleConfig } from "./config.js";
+import { lineMs, usartOf } from "./config.js";
 import { GatewayError } from "./errors.js";
 import { runHealthCheck } from "./health.js";
 import type { ImageStore } from "./image-store.js";
@@ -107,8 +107,9 @@ export async function healthCheck(
     {
       openApplication: () =>
         env.link.openApplication({
-          path: (health.kind === "uart-probe" ? health.path : undefined) ?? env.module.transport.usart.path,
-          baud: health.kind === "uart-probe" ? health.baud : env.module.transport.usart.baud,
+          // An I2C module's probe names its application port (checked by the config).
+          path: (health.kind === "uart-probe" ? health.path : undefined) ?? usartOf(env.module).path,
+          baud: health.kind === "uart-probe" ? health.baud : usartOf(env.module).baud,
           parity: health.kind === "uart-probe" ? health.parity : "none",
         }),
       checkBootloader: async () => {
@@ -141,13 +142,13 @@ export function flashBudgetMs(module: ModuleConfig, device: DeviceInfo, address:
   const units = unitsCovering(device, address, address + length);
   const eraseMs = units.reduce((ms, u) => ms + unitEraseMs(device, u.size, "max"), 0);
   // Write and read-back both move the image over the line, with ~5 % framing overhead.
-  const lineMs = 2 * wireMs(length * 1.05, module.transport.usart.baud);
-  return Math.ceil(3 * (eraseMs + programMs(device, length, "max") + lineMs) + 30_000);
+  const wire = 2 * lineMs(module, length * 1.05);
+  return Math.ceil(3 * (eraseMs + programMs(device, length, "max") + wire) + 30_000);
 }
 
 /** Watchdog budget of reading a whole slot back (single-module backup). */
 export function readBudgetMs(module: ModuleConfig, size: number): number {
-  return Math.ceil(3 * wireMs(size * 1.05, module.transport.usart.baud) + module.timeouts.enterMs);
+  return Math.ceil(3 * lineMs(module, size * 1.05) + module.timeouts.enterMs);
 }
 
 /** A failure as published in status: its stable code, message and context. */

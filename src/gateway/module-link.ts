@@ -7,23 +7,27 @@
  */
 import { Bootloader } from "../targets/stm32/bootloader.js";
 import { applicationExit, bootloaderEntry, parseLineSequence, runLineSequence, type LineStep } from "../targets/transport/entry.js";
-import type { StreamTransport } from "../targets/transport/transport.js";
+import type { I2cTransport, StreamTransport } from "../targets/transport/transport.js";
+import { parseI2cBus } from "../targets/transport/i2c-types.js";
 import { describeError, isSubflashError } from "../util/errors.js";
 import type { Logger } from "../util/logger.js";
 import { addr } from "../util/logger.js";
 import { parseByteString } from "./byte-string.js";
 import type { ModuleConfig } from "./config.js";
-import { moduleDevice, portOf } from "./config.js";
+import { i2cOf, moduleDevice, portOf, usartOf } from "./config.js";
 import { GatewayError } from "./errors.js";
 import type { ResetLines } from "./gpio-lines.js";
 import type { HaltGate } from "./halt.js";
 import type { SerialSettings, TargetFactory } from "./targets.js";
 import { delay } from "./watchdog.js";
 
+/** What a module's bootloader is reached through: its USART line, or its address on an I2C bus. */
+export type BootTransport = StreamTransport | I2cTransport;
+
 /** An open bootloader session and the port it runs on. */
 export interface BootSession {
   bootloader: Bootloader;
-  transport: StreamTransport;
+  transport: BootTransport;
 }
 
 export class ModuleLink {
@@ -31,7 +35,7 @@ export class ModuleLink {
   readonly #factory: TargetFactory;
   readonly #gate: HaltGate;
   readonly #log: Logger;
-  readonly #open = new Set<StreamTransport>();
+  readonly #open = new Set<BootTransport>();
   #lines: ResetLines | undefined;
 
   constructor(module: ModuleConfig, factory: TargetFactory, gate: HaltGate, log: Logger) {
@@ -49,7 +53,7 @@ export class ModuleLink {
   /** Puts the module into its ROM bootloader and identifies it. Throws GatewayError with a stable code. */
   async enterBootloader(signal: AbortSignal): Promise<BootSession> {
     const entry = this.module.entry;
-    let transport: StreamTransport;
+    let transport: BootTransport;
     try {
       switch (entry.method) {
         case "none":
@@ -63,10 +67,11 @@ export class ModuleLink {
           transport = await this.#openBootloaderLine();
           break;
         case "serial-lines": {
-          transport = await this.#openBootloaderLine();
+          const line = await this.#openUsartLine();
+          transport = line;
           const steps = entry.enter ? parseLineSequence(entry.enter) : bootloaderEntry(lineOptions(entry));
-          await this.#playLines(transport, steps, signal);
-          transport.discardInput();
+          await this.#playLines(line, steps, signal);
+          line.discardInput();
           break;
         }
         case "app-command": {
@@ -127,7 +132,7 @@ export class ModuleLink {
         // BOOT0 back low, so that a later reset (watchdog, crash) boots flash and not the bootloader.
         const entry = this.module.entry;
         if (entry.method === "gpio") await this.#pins({ boot0: false });
-        if (entry.method === "serial-lines") await this.#playLines(transport, [{ kind: "lines", lines: { [entry.boot0]: !entry.boot0ActiveHigh } }]);
+        if (entry.method === "serial-lines" && transport.kind === "stream") await this.#playLines(transport, [{ kind: "lines", lines: { [entry.boot0]: !entry.boot0ActiveHigh } }]);
         return;
       }
       await this.resetIntoApplication(transport);
@@ -137,7 +142,7 @@ export class ModuleLink {
   }
 
   /** Resets the module with BOOT0 low (gpio or serial-lines exit sequence). */
-  async resetIntoApplication(open?: StreamTransport): Promise<void> {
+  async resetIntoApplication(open?: BootTransport): Promise<void> {
     const entry = this.module.entry;
     if (entry.method === "gpio") {
       await this.#pins({ boot0: false, reset: true });
@@ -147,11 +152,11 @@ export class ModuleLink {
     }
     if (entry.method === "serial-lines") {
       const steps = entry.exit ? parseLineSequence(entry.exit) : applicationExit(lineOptions(entry));
-      const transport = open ?? (await this.#openBootloaderLine());
+      const transport = open?.kind === "stream" ? open : await this.#openUsartLine();
       try {
         await this.#playLines(transport, steps);
       } finally {
-        if (!open) await this.#close(transport);
+        if (transport !== open) await this.#close(transport);
       }
       return;
     }
@@ -181,18 +186,30 @@ export class ModuleLink {
     this.#lines = undefined;
   }
 
-  async #openBootloaderLine(): Promise<StreamTransport> {
-    const { path, baud, parity } = this.module.transport.usart;
+  /** The bootloader's line: the module's I2C address on its bus, or its USART. */
+  async #openBootloaderLine(): Promise<BootTransport> {
+    const i2c = i2cOf(this.module);
+    if (!i2c) return this.#openUsartLine();
+    const factory = this.#factory;
+    if (!factory.openI2c) {
+      throw new GatewayError("internal", `module ${this.module.id}: the target factory cannot open I2C buses`, { module: this.module.id });
+    }
+    const settings = { bus: parseI2cBus(i2c.bus), address: i2c.address, clockHz: i2c.clockHz };
+    return this.#track(await this.#gate.pass(() => factory.openI2c!(this.module, settings)));
+  }
+
+  async #openUsartLine(): Promise<StreamTransport> {
+    const { path, baud, parity } = usartOf(this.module);
     const transport = await this.#gate.pass(() => this.#factory.openSerial(this.module, { path, baud, parity }, "bootloader"));
     return this.#track(transport);
   }
 
-  #track(transport: StreamTransport): StreamTransport {
+  #track<T extends BootTransport>(transport: T): T {
     this.#open.add(transport);
     return transport;
   }
 
-  async #close(transport: StreamTransport): Promise<void> {
+  async #close(transport: BootTransport): Promise<void> {
     this.#open.delete(transport);
     await transport.close().catch(() => {});
   }

@@ -16,7 +16,7 @@ export interface Recovery {
   resumed: string[];
 }
 
-const IN_FLIGHT = new Set<JobRecord["step"]>(["preparing", "writing", "activating", "health-check", "committing", "rolling-back"]);
+const IN_FLIGHT = new Set<JobRecord["step"]>(["preparing", "backup", "writing", "activating", "health-check", "committing", "rolling-back"]);
 
 export async function prepareRecovery(parts: RunHostParts, run: RunRecord): Promise<Recovery | null> {
   if (run.state === "finished") return null;

@@ -12,7 +12,7 @@
  *   health-check verify the old firmware runs (its version, when known)
  *   committing   the state store
  */
-import { copyToWrite, decideBoot, encodeBootRecord, type AbSlot, type BootDecision } from "./boot-record.js";
+import { copyToWrite, decideBoot, encodeBootRecord, type AbSlot, type BootDecision } from "../targets/ab/boot-record.js";
 import { flashSlot, readBootRecords, slotHolds, writeBootRecordCopy } from "./device-ops.js";
 import { GatewayError } from "./errors.js";
 import { slotRange } from "./install-job.js";

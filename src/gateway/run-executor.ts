@@ -227,7 +227,7 @@ export class RunExecutor {
 }
 
 function isInFlight(job: JobRecord): boolean {
-  return ["preparing", "writing", "activating", "health-check", "committing"].includes(job.step);
+  return ["preparing", "backup", "writing", "activating", "health-check", "committing"].includes(job.step);
 }
 
 /** Link-level codes of the layers below (bootloader protocol, transport) that another attempt may cure. */

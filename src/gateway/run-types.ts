@@ -42,12 +42,15 @@ export type JobKind = "install" | "restore";
 /**
  * Journalled steps of a job, each written BEFORE it acts:
  * pending → preparing (enter bootloader, identity, read boot records / back up a single slot)
- * → writing (erase + write + verify the target slot) → activating (trial record or go) → health-check
- * → committing (confirmed record / state) → committed; failure paths: failed, rolling-back → rolled-back.
+ * → [backup] (A/B only, when needed: read the module's previous firmware out of the slot about to be
+ * written, into the image store) → writing (erase + write + verify the target slot) → activating
+ * (trial record or go) → health-check → committing (confirmed record / state) → committed; failure
+ * paths: failed, rolling-back → rolled-back.
  */
 export type JobStep =
   | "pending"
   | "preparing"
+  | "backup"
   | "writing"
   | "activating"
   | "health-check"

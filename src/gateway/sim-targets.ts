@@ -2,14 +2,19 @@
  * A TargetFactory backed by in-process simulated modules, for tests and `subflash demo`: a module's
  * serial line is the simulator's USART host end (the same one for the bootloader and the application,
  * as on a real board), and its gpio BOOT0/NRST lines drive the simulator's pins. The engine cannot tell
- * it from real hardware.
+ * it from real hardware. I2C modules sit on simulated I2C buses (`createSimI2cBus`, the module
+ * attached at its configured address), given by bus number.
  */
+import type { SimI2cBus } from "../targets/sim/i2c-bus.js";
 import type { SimulatedModule } from "../targets/sim/module.js";
 import type { ModuleConfig } from "./config.js";
 import type { PinLevels, ResetLines } from "./gpio-lines.js";
 import type { TargetFactory } from "./targets.js";
 
-export function createSimTargetFactory(modules: ReadonlyMap<string, SimulatedModule> | Record<string, SimulatedModule>): TargetFactory {
+export function createSimTargetFactory(
+  modules: ReadonlyMap<string, SimulatedModule> | Record<string, SimulatedModule>,
+  i2cBuses: ReadonlyMap<number, SimI2cBus> = new Map(),
+): TargetFactory {
   const byId: ReadonlyMap<string, SimulatedModule> = modules instanceof Map ? modules : new Map(Object.entries(modules));
   const find = (module: ModuleConfig): SimulatedModule => {
     const sim = byId.get(module.id);
@@ -18,6 +23,11 @@ export function createSimTargetFactory(modules: ReadonlyMap<string, SimulatedMod
   };
   return {
     openSerial: (module) => Promise.resolve(find(module).openUsart()),
+    openI2c: (module, settings) => {
+      const bus = i2cBuses.get(settings.bus);
+      if (!bus) return Promise.reject(new Error(`no simulated I2C bus ${settings.bus} for module "${module.id}"`));
+      return Promise.resolve(bus.openTransport(settings.address));
+    },
     resetLines: (module): ResetLines => ({
       set: (levels: PinLevels) => {
         const sim = find(module);

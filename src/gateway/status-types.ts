@@ -63,14 +63,15 @@ export interface ModuleStatus {
   updatedAt: string;
 }
 
-export type BundleState = "verifying" | "rejected" | "running" | "committed" | "failed" | "rolled-back" | "cancelled";
+/** State of an accepted bundle (a refused one never becomes `bundle`: see `lastRejected`). */
+export type BundleState = "verifying" | "running" | "committed" | "failed" | "rolled-back" | "cancelled";
 
 /** Retained payload of `{prefix}/{gw}/status`. */
 export interface GatewayStatus {
   gateway: string;
   groups: string[];
   online: boolean;
-  /** The bundle in progress or the last one finished. */
+  /** The bundle in progress, or the last accepted one, finished. A refusal does not replace it. */
   bundle: {
     release: string;
     sequence: number;
@@ -82,14 +83,18 @@ export interface GatewayStatus {
   modules: Record<string, { state: ModuleState; version: string | null; activeSlot: Slot | null }>;
   /** Last accepted manifest and command sequence numbers. */
   lastSequence: number;
-  /** The last bundle refused (signature, replay, target, plan…), without touching any module. */
+  /** The last bundle refused (signature, replay, target, plan…), without touching any module; shown beside `bundle`. */
   lastRejected?: RejectedBundle | null;
   seq: number;
   updatedAt: string;
 }
 
 export interface RejectedBundle {
-  /** Release and sequence when the manifest could be read (a bad signature leaves them unknown). */
+  /**
+   * Release and sequence once the signatures were verified and the payload decoded (policy refusals:
+   * replayed, expired, not-for-this-gateway…); null when the bundle was refused before (bad signature,
+   * malformed), since nothing unverified is repeated.
+   */
   release: string | null;
   sequence: number | null;
   error: StatusError;

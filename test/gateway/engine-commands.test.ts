@@ -25,6 +25,10 @@ describe("signed commands", () => {
     expect(status.power).toMatchObject({ state: "rolled-back", version: "1.0.0" });
     expect(status.motor).toMatchObject({ state: "rolled-back", activeSlot: "a" });
     expect(status.radio).toMatchObject({ state: "rolled-back", activeSlot: "a" });
+    // The spare slots still held the factory firmware: checked on the device, not rewritten (the
+    // radio's factory image has no known length or CRC, so it could not be checked).
+    expect(status.motor!.verification).toBe("readback");
+    expect(status.radio!.verification).toBe("none");
     for (const id of ["power", "motor", "radio"] as const) expect(rig.running(id).version).toBe("1.0.0");
     // The factory image of the single module came back from the image store, byte for byte.
     const factory = buildSimFirmware({ version: "1.0.0", size: 3000 });
@@ -36,6 +40,41 @@ describe("signed commands", () => {
     await engine.idle();
     expect(rig.statuses(engine).motor).toMatchObject({ state: "rolled-back", version: "2.0.0", activeSlot: "b" });
     expect(rig.running("motor")).toEqual({ version: "2.0.0", slot: "b" });
+  });
+
+  it("rolls back, right after a failed all-or-nothing bundle, to the firmware confirmed before the current one", async () => {
+    rig = new Rig();
+    const engine = await rig.engine();
+    await engine.submitBundle(rig.bundle({ sequence: 1, modules: allTwo }));
+    await engine.idle();
+    // Release 2 writes the spare A/B slots (which hold the factory 1.0.0) before the radio fails.
+    const failing = { power: { version: "3.0.0", order: 0 }, motor: { version: "3.0.0", order: 1 }, radio: { version: "3.0.0", order: 2, behaviour: "crash-on-boot" as const } };
+    await engine.submitBundle(rig.bundle({ sequence: 2, modules: failing }));
+    await engine.idle();
+    expect(engine.gatewayStatus().bundle).toMatchObject({ state: "failed", release: "release-2" });
+    expect(rig.versionAt("motor", MODULES.motor.layout.slotA.address)).toBe("3.0.0");
+    expect(rig.versionAt("radio", MODULES.radio.layout.slotA.address)).toBe("3.0.0");
+
+    const outcome = await engine.submitCommand(rig.command("rollback"));
+    expect(outcome).toMatchObject({ ok: true, modules: ["power", "motor", "radio"] });
+    await engine.idle();
+    const status = rig.statuses(engine);
+    for (const id of ["power", "motor", "radio"] as const) {
+      expect(status[id], id).toMatchObject({ state: "rolled-back", version: "1.0.0", lastError: null });
+      rig.powerCycle(id);
+      expect(rig.running(id).version, `${id} after a power cycle`).toBe("1.0.0");
+    }
+    expect(rig.running("motor").slot).toBe("a");
+    expect(rig.running("radio").slot).toBe("a");
+    // The factory images came back from the image store, byte for byte (kept before release 2 overwrote them).
+    const factory = buildSimFirmware({ version: "1.0.0", size: 3000 });
+    expect(rig.flash("motor", MODULES.motor.layout.slotA.address, factory.length)).toEqual(factory);
+    expect(rig.flash("radio", MODULES.radio.layout.slotA.address, factory.length)).toEqual(factory);
+
+    // And a rollback from there goes forward to 2.0.0 again, which the other slot kept.
+    await engine.submitCommand(rig.command("rollback"));
+    await engine.idle();
+    for (const id of ["power", "motor", "radio"] as const) expect(rig.running(id).version, id).toBe("2.0.0");
   });
 
   it("refuses a rollback below the security floor", async () => {

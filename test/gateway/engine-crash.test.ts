@@ -8,6 +8,7 @@
 import { describe, expect, it } from "vitest";
 import type { GatewayConfigInput } from "../../src/gateway/config.js";
 import type { UpdateEngine } from "../../src/gateway/engine.js";
+import { HaltGate } from "../../src/gateway/halt.js";
 import { Rig, MODULE_IDS, type ReleaseSpec } from "./harness.js";
 
 const HEALTHY: ReleaseSpec = {
@@ -87,6 +88,108 @@ function expectConsistent(outcome: Outcome, n: number): void {
     if (version !== null) expect(version, `kill at write ${n}: ${id} version`).toBe(expected);
   }
 }
+
+/** Release 2 after HEALTHY: its A/B modules overwrite their spare slot, which holds the factory 1.0.0. */
+const SECOND_FAILING: ReleaseSpec = {
+  sequence: 2,
+  modules: { power: { version: "3.0.0", order: 0 }, motor: { version: "3.0.0", order: 0 }, radio: { version: "3.0.0", order: 1, behaviour: "crash-on-boot" } },
+};
+
+/**
+ * HEALTHY to completion, then SECOND_FAILING killed where `kill` says (or not at all), restarted and
+ * finished, then a remote rollback. Reports what the modules ran after the bundle and after the rollback.
+ */
+async function rollBackAfterKilledBundle(kill: { atWrite?: number; inBackupOf?: string }, recovery: "resume" | "rollback" = "resume"): Promise<{
+  steps: string[];
+  killed: boolean;
+  afterBundle: Record<string, string | null>;
+  rollback: { ok: boolean; code?: string };
+  afterRollback: Record<string, { state: string; version: string | null; running: string | null; afterPowerCycle: string | null }>;
+}> {
+  const rig = new Rig({ configure: configure(recovery) });
+  try {
+    const before = await rig.engine();
+    await before.submitBundle(rig.bundle(HEALTHY));
+    await before.idle();
+    await before.stop();
+    const steps: string[] = [];
+    let wasKilled = false;
+    let markKilled!: () => void;
+    const dead = new Promise<void>((resolve) => (markKilled = resolve));
+    const killed = (): void => {
+      wasKilled = true;
+      markKilled();
+    };
+    const gate = new HaltGate();
+    const first = await rig.engine({
+      haltGate: gate,
+      journalHook: ({ count, what }) => {
+        steps.push(what);
+        if (count !== kill.atWrite) return undefined;
+        killed();
+        return "halt";
+      },
+    });
+    first.on("module-status", (s) => {
+      if (s.module === kill.inBackupOf && s.progress?.phase === "backup" && !gate.halted) {
+        gate.halt();
+        killed();
+      }
+    });
+    await Promise.race([first.submitBundle(rig.bundle(SECOND_FAILING)).then(() => first.idle()), dead]);
+    const second = await rig.engine();
+    await second.idle();
+    const afterBundle = Object.fromEntries(MODULE_IDS.map((id) => [id, rig.running(id).version]));
+    const outcome = await second.submitCommand(rig.command("rollback"));
+    await second.idle();
+    const statuses = rig.statuses(second);
+    const afterRollback = Object.fromEntries(
+      MODULE_IDS.map((id) => {
+        const running = rig.running(id).version;
+        rig.powerCycle(id);
+        return [id, { state: statuses[id]!.state, version: statuses[id]!.version, running, afterPowerCycle: rig.running(id).version }];
+      }),
+    );
+    return { steps, killed: wasKilled, afterBundle, rollback: outcome.ok ? { ok: true } : { ok: false, code: outcome.code }, afterRollback };
+  } finally {
+    await rig.close();
+  }
+}
+
+function expectRolledBackToFactory(outcome: Awaited<ReturnType<typeof rollBackAfterKilledBundle>>, where: string): void {
+  // The failing bundle always ends rolled back to 2.0.0; "previous" is then 1.0.0, confirmed before it.
+  for (const id of MODULE_IDS) expect(outcome.afterBundle[id], `${where}: ${id} after the bundle`).toBe("2.0.0");
+  expect(outcome.rollback, where).toEqual({ ok: true });
+  for (const id of MODULE_IDS) {
+    expect(outcome.afterRollback[id], `${where}: ${id}`).toEqual({ state: "rolled-back", version: "1.0.0", running: "1.0.0", afterPowerCycle: "1.0.0" });
+  }
+}
+
+describe("crash safety: the previous firmware survives a killed bundle", () => {
+  it("keeps the A/B spare slot's firmware for a rollback, wherever a failing bundle that overwrote it was killed", async () => {
+    const whole = await rollBackAfterKilledBundle({});
+    expectRolledBackToFactory(whole, "not killed");
+    // The kill points include the backup step of both A/B modules.
+    expect(whole.steps.filter((what) => what.endsWith(": backup")).sort()).toEqual(["motor: backup", "radio: backup"]);
+    // Every write until the last spare slot was overwritten; then every third (the undo half is the
+    // same as without a backup, which the tests below cover).
+    const overwritten = whole.steps.indexOf("radio: writing") + 1;
+    for (let n = 1; n <= whole.steps.length; n += n <= overwritten ? 1 : 3) {
+      expectRolledBackToFactory(await rollBackAfterKilledBundle({ atWrite: n }), `kill at write ${n} (${whole.steps[n - 1]})`);
+    }
+  }, 120_000);
+
+  it.each([
+    ["motor", "resume"],
+    ["radio", "resume"],
+    ["motor", "rollback"],
+    ["radio", "rollback"],
+  ] as const)("keeps it when killed while reading the %s spare slot back (restart: %s)", async (module, recovery) => {
+    const outcome = await rollBackAfterKilledBundle({ inBackupOf: module }, recovery);
+    expect(outcome.killed).toBe(true);
+    expectRolledBackToFactory(outcome, `killed in the backup of ${module}`);
+  });
+});
 
 describe("crash safety: the engine killed after every journal write", () => {
   it("resumes a healthy bundle to committed on every module, wherever it was killed", async () => {

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { decideBoot, decodeBootRecord } from "../../src/gateway/boot-record.js";
+import { decideBoot, decodeBootRecord } from "../../src/targets/ab/boot-record.js";
 import { Rig, MODULES } from "./harness.js";
 
 let rig: Rig;

@@ -227,7 +227,20 @@ describe("bundle refusals", () => {
     expect(rejected).toHaveLength(1);
     expect(rejected[0]!.error?.code).toBe(code);
     expect(engine.gatewayStatus().lastRejected).toMatchObject({ error: { code }, topic: `subflash/${GATEWAY}/update` });
-    expect(engine.gatewayStatus().bundle).toMatchObject({ state: "rejected", error: { code } });
+    // The gateway status keeps showing the last bundle that ran; the refusal is beside it.
+    expect(engine.gatewayStatus().bundle).toMatchObject({ release: "release-10", sequence: 10, state: "committed", error: null });
+  });
+
+  it("names the release of a bundle refused after its signature was verified, and not of one refused before", async () => {
+    const replay = await engine.submitBundle(rig.bundle({ sequence: 10, modules: motorOnly() }));
+    expect(replay).toMatchObject({ ok: false, code: "replayed", release: "release-10", sequence: 10 });
+    expect(engine.gatewayStatus().lastRejected).toMatchObject({ release: "release-10", sequence: 10, error: { code: "replayed" } });
+    expect(rig.events.at(-1)).toMatchObject({ type: "rejected", release: "release-10", sequence: 10 });
+
+    const forged = cases.find(([code]) => code === "bad-signature")![1]();
+    expect(await engine.submitBundle(forged)).toMatchObject({ ok: false, code: "bad-signature", release: null, sequence: null });
+    expect(engine.gatewayStatus().lastRejected).toMatchObject({ release: null, sequence: null, error: { code: "bad-signature" } });
+    expect(engine.gatewayStatus().bundle).toMatchObject({ release: "release-10", state: "committed" });
   });
 
   it("refuses key-not-valid and below-threshold against the trust store", async () => {

@@ -11,7 +11,7 @@ import { parseConfig, type GatewayConfig, type GatewayConfigInput } from "../../
 import { UpdateEngine, type EngineOptions } from "../../src/gateway/engine.js";
 import type { GatewayEvent, ModuleStatus } from "../../src/gateway/status-types.js";
 import { createSimTargetFactory } from "../../src/gateway/sim-targets.js";
-import { encodeBootRecord } from "../../src/gateway/boot-record.js";
+import { encodeBootRecord } from "../../src/targets/ab/boot-record.js";
 import { createBundle, describeImage, signCommand, type Manifest, type ModuleEntry, type SignedCommand } from "../../src/manifest/index.js";
 import { createSigningKey, stm32Crc, trustStoreDocument, type SigningKey } from "../../src/signing/index.js";
 import { createSimulatedModule, type SimulatedModule } from "../../src/targets/sim/index.js";

@@ -94,14 +94,14 @@ async function runFlash(file: string, flags: FlashFlags): Promise<number> {
     // The exit sequence resets into the application: only sensible when the new one is complete.
     await target.close({ exit: result?.ok === true });
   }
-  return report(result, image, target.bootloader.device.name, flags, json);
+  return report(result, image, target.bootloader.device.name, target.bootloader.port, json);
 }
 
 function report(
   result: FlashResult,
   image: FirmwareImage,
   device: string,
-  flags: FlashFlags,
+  port: string,
   json: boolean,
 ): number {
   const code =
@@ -117,7 +117,7 @@ function report(
   const out = process.stderr;
   if (result.ok) {
     out.write(
-      `flashed ${image.source} (${sizeText(imageSize(image))}) to ${device} on ${flags.port}: ${describeStats(result.stats)}\n`,
+      `flashed ${image.source} (${sizeText(imageSize(image))}) to ${device} on ${port}: ${describeStats(result.stats)}\n`,
     );
     for (const note of result.stats.notes ?? []) out.write(`  note: ${note}\n`);
     return code;

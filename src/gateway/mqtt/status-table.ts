@@ -2,12 +2,16 @@
  * Plain-text table of gateways and their modules, for `subflash status` and the demo:
  *
  *   gateway gw-1  online  bundle demo-2.0.0 #2 running
- *   MODULE   TYPE      STATE     VERSION  SLOT  PROGRESS            ETA  ERROR
- *   power    pwr-f103  writing   1.0.0    a     write  42% ████▏     3s   -
+ *     refused  bundle demo-1.0.0 #1 rejected: replayed
+ *   MODULE   TYPE      STATE     VERSION  SLOT  VERIFIED  PROGRESS            ETA  ERROR
+ *   power    pwr-f103  writing   1.0.0    a     -         write  42% ████▏     3s   -
  *
+ * The `bundle` is the last one accepted (running or finished); the `refused` line, the last bundle
+ * the gateway refused since it started. VERIFIED is how the written image was checked on the device
+ * (`crc`: the bootloader's Get Checksum; `readback`; `none`).
  * No colours or cursor tricks here; `--watch` redraws the whole table.
  */
-import type { WireModuleStatus } from "./contract.js";
+import type { WireGatewayStatus, WireModuleStatus } from "./contract.js";
 import type { GatewayView } from "./fleet-view.js";
 
 const BAR_WIDTH = 10;
@@ -23,11 +27,22 @@ function renderGateway(view: GatewayView): string {
   const bundleText = bundle
     ? `  bundle ${bundle.release} #${bundle.sequence} ${bundle.state}${bundle.error ? ` (${bundle.error.code})` : ""}`
     : "";
-  const header = `gateway ${view.gateway}  ${online}${bundleText}\n`;
+  const rejected = view.status?.lastRejected;
+  const header = `gateway ${view.gateway}  ${online}${bundleText}\n${rejected ? `    refused  ${describeRefusal(rejected)}\n` : ""}`;
   const modules = [...view.modules.values()].sort((a, b) => a.module.localeCompare(b.module));
   if (modules.length === 0) return `${header}  (no module status)\n`;
   const rows = modules.map(moduleRow);
-  return header + table(["MODULE", "TYPE", "STATE", "VERSION", "SLOT", "PROGRESS", "ETA", "ERROR"], rows);
+  return header + table(["MODULE", "TYPE", "STATE", "VERSION", "SLOT", "VERIFIED", "PROGRESS", "ETA", "ERROR"], rows);
+}
+
+/**
+ * "bundle demo-2.0.0 #1 rejected: replayed", or "bundle (unverified) rejected: bad-signature" when
+ * the gateway refused it before it could trust what the manifest says.
+ */
+export function describeRefusal(rejected: NonNullable<WireGatewayStatus["lastRejected"]>): string {
+  const name = rejected.release === null ? "(unverified)" : rejected.release;
+  const sequence = rejected.sequence === null ? "" : ` #${rejected.sequence}`;
+  return `bundle ${name}${sequence} rejected: ${rejected.error.code}`;
 }
 
 function moduleRow(m: WireModuleStatus): string[] {
@@ -41,6 +56,7 @@ function moduleRow(m: WireModuleStatus): string[] {
     m.state,
     version,
     m.activeSlot ?? "-",
+    m.verification ?? "-",
     progressText(m),
     m.remainingSeconds !== null && m.remainingSeconds !== undefined && m.progress
       ? `${Math.round(m.remainingSeconds)}s`

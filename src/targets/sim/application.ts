@@ -22,6 +22,8 @@ export interface AppRunnerDeps {
 
 export class AppRunner {
   #app: SimApplication | undefined;
+  /** Identity of the current start; a context from an older start (or after stop) is stale. */
+  #run: object | undefined;
 
   constructor(readonly deps: AppRunnerDeps) {}
 
@@ -29,26 +31,40 @@ export class AppRunner {
     this.stop();
     const { factory, memory, device, logger } = this.deps;
     if (!factory) return;
-    const app: SimApplication | undefined = factory({
+    const run = {};
+    this.#run = run;
+    // Firmware may jump to the bootloader from its start-up code, i.e. while the factory runs: the
+    // jump is taken as soon as the factory returns, before any byte reaches the application.
+    let starting = true;
+    let jumpWhileStarting = false;
+    const app = factory({
       flash: { read: (address, length) => memory.read(address, length) },
       device,
       bootReason,
       ...(goAddress === undefined ? {} : { goAddress }),
       enterBootloader: () => {
-        if (!app || this.#app !== app) return; // a stale context: that application no longer runs
-        this.stop();
-        logger.debug({}, "application jumps to the bootloader");
-        this.deps.enterBootloader();
+        if (this.#run !== run) return; // a stale context: that application no longer runs
+        if (starting) jumpWhileStarting = true;
+        else this.#jump();
       },
     });
+    starting = false;
     this.#app = app;
     logger.debug({ bootReason, goAddress: goAddress === undefined ? undefined : addr(goAddress) }, "application runs");
+    if (jumpWhileStarting) this.#jump();
+  }
+
+  #jump(): void {
+    this.stop();
+    this.deps.logger.debug({}, "application jumps to the bootloader");
+    this.deps.enterBootloader();
   }
 
   /** Reset, power cut or jump to the bootloader: the application stops; its late replies are dropped. */
   stop(): void {
     const app = this.#app;
     this.#app = undefined;
+    this.#run = undefined;
     app?.stop?.();
   }
 

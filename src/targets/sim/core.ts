@@ -2,10 +2,16 @@
  * The ROM bootloader's command engine (AN3155 commands, protocol reference §2.2–§2.6), independent
  * of how bytes travel. It is a generator: it yields how many bytes it needs next and receives them,
  * sends replies through `hooks.send`, and reports modelled flash time through `hooks.work`. The USART
- * front-end (usart.ts) feeds it from the byte stream after the 0x7F activation; an I2C front-end
- * (AN4221) can feed it transaction payloads the same way (where I2C differs — Get Version returns one
- * byte, the erase count carries its own checksum and ACK, Write Protect has two phases — the
- * handlers are the place to branch).
+ * front-end (usart.ts) feeds it from the byte stream after the 0x7F activation; the I2C front-end
+ * (i2c-front-end.ts, AN4221) feeds it write-transaction payloads. Each `hooks.send` call is one reply
+ * unit (an ACK, or one data reply), which the I2C front-end serves as one read transaction.
+ *
+ * With `protocol: "i2c"` (AN4221, protocol reference §3.1–§3.2) the handlers branch where I2C
+ * differs: Get Version returns one byte; Extended Erase takes its count as a frame of its own
+ * (`Nh Nl XOR`, ACKed) and then the page list with an XOR restarting at 0; Write Protect takes
+ * `N ~N` (ACKed), then the sectors and their XOR, and ACKs after programming the option bytes; the
+ * No-Stretch opcodes (0x32, 0x45, 0x64, 0x74, 0x83, 0x93) run their plain command's handler (how the
+ * last status is read — BUSY polls or clock stretching — is the front-end's business).
  *
  * Decisions where the reference leaves room (documented in docs and tests):
  * - Write Memory into flash or option bytes needs a 4-byte aligned address (NACK at the address
@@ -21,6 +27,7 @@ import { programMs, unitEraseMs, type DeviceInfo } from "../stm32/device.js";
 import { stm32Crc } from "./crc.js";
 import type { Undo } from "./flash.js";
 import type { SimMemory } from "./memory.js";
+import { NO_STRETCH_OF } from "./i2c-opcodes.js";
 import { ACK, NACK, Op, RDP_PROTECTED } from "./opcodes.js";
 import type { OptionState } from "./system-info.js";
 import type { SimStats } from "./types.js";
@@ -51,6 +58,8 @@ export interface CoreConfig {
   version: number;
   /** Get list, and the set of opcodes accepted. */
   commands: readonly number[];
+  /** Which framing the commands follow (default "usart", AN3155; "i2c" is AN4221). */
+  protocol?: "usart" | "i2c";
   memory: SimMemory;
   stats: SimStats;
   hooks: CoreHooks;
@@ -62,10 +71,12 @@ const CRC_MS_PER_WORD = 0.00025;
 export class BootloaderCore {
   readonly #cfg: CoreConfig;
   readonly #accepted: ReadonlySet<number>;
+  readonly #i2c: boolean;
 
   constructor(cfg: CoreConfig) {
     this.#cfg = cfg;
     this.#accepted = new Set(cfg.commands);
+    this.#i2c = cfg.protocol === "i2c";
   }
 
   /** One synchronised session: commands until one resets the module or jumps away. */
@@ -79,8 +90,9 @@ export class BootloaderCore {
       }
       this.#cfg.hooks.commandStarted(op);
       let exit: CoreExit | undefined;
-      if (this.#cfg.memory.rdp === 1 && RDP_PROTECTED.has(op)) this.#nack();
-      else exit = yield* this.#dispatch(op);
+      const handler = this.#i2c ? (NO_STRETCH_OF.get(op) ?? op) : op;
+      if (this.#cfg.memory.rdp === 1 && RDP_PROTECTED.has(handler)) this.#nack();
+      else exit = yield* this.#dispatch(handler);
       this.#cfg.hooks.commandEnded(op);
       if (exit) return exit;
     }
@@ -91,9 +103,10 @@ export class BootloaderCore {
       case Op.get:
         return this.#get();
       case Op.getVersion:
-        return this.#send(ACK, this.#cfg.version, 0x00, 0x00, ACK);
+        // I2C: the version byte alone (AN4221); USART adds the two legacy option bytes.
+        return this.#reply(this.#i2c ? [this.#cfg.version] : [this.#cfg.version, 0x00, 0x00]);
       case Op.getId:
-        return this.#send(ACK, 0x01, this.#cfg.device.pid >> 8, this.#cfg.device.pid & 0xff, ACK);
+        return this.#reply([0x01, this.#cfg.device.pid >> 8, this.#cfg.device.pid & 0xff]);
       case Op.readMemory:
         return yield* this.#readMemory();
       case Op.go:
@@ -103,9 +116,9 @@ export class BootloaderCore {
       case Op.erase:
         return yield* this.#legacyErase();
       case Op.extendedErase:
-        return yield* this.#extendedErase();
+        return yield* (this.#i2c ? this.#extendedEraseI2c() : this.#extendedErase());
       case Op.writeProtect:
-        return yield* this.#writeProtect();
+        return yield* (this.#i2c ? this.#writeProtectI2c() : this.#writeProtect());
       case Op.writeUnprotect:
         return this.#optionCommand({ ...this.#cfg.memory.optionState(), wrp: new Set() });
       case Op.readoutProtect:
@@ -122,7 +135,14 @@ export class BootloaderCore {
 
   #get(): undefined {
     const { commands, version } = this.#cfg;
-    return this.#send(ACK, commands.length, version, ...commands, ACK);
+    return this.#reply([commands.length, version, ...commands]);
+  }
+
+  /** ACK, one data reply, ACK: three units (three read transactions on I2C). */
+  #reply(data: number[]): undefined {
+    this.#ack();
+    this.#send(...data);
+    return this.#ack();
   }
 
   *#readMemory(): Step<undefined> {
@@ -134,10 +154,8 @@ export class BootloaderCore {
     this.#ack();
     const [n, check] = yield 2;
     if ((n! ^ check!) !== 0xff || address + n! + 1 > memory.readableEnd(area)) return this.#nack();
-    const reply = new Uint8Array(n! + 2);
-    reply[0] = ACK;
-    reply.set(memory.read(address, n! + 1), 1);
-    this.#cfg.hooks.send(reply);
+    this.#ack();
+    this.#cfg.hooks.send(memory.read(address, n! + 1));
     return undefined;
   }
 
@@ -220,6 +238,31 @@ export class BootloaderCore {
     return this.#erasePages(pages);
   }
 
+  /**
+   * Extended Erase on I2C (AN4221, §3.1): `Nh Nl XOR` is a frame of its own; special codes end there,
+   * a page count is ACKed and followed by `pages…, XOR(pages)` (the XOR restarts at 0).
+   */
+  *#extendedEraseI2c(): Step<undefined> {
+    const { device } = this.#cfg;
+    this.#ack();
+    const count = yield 3;
+    if ((count[0]! ^ count[1]!) !== count[2]) return this.#nack();
+    const n = (count[0]! << 8) | count[1]!;
+    if ((n & 0xfff0) === 0xfff0) {
+      if (n === 0xffff && device.massErase) return this.#massErase();
+      if ((n === 0xfffe || n === 0xfffd) && device.dualBank) return this.#bankErase(n === 0xfffe ? 1 : 2);
+      return this.#nack();
+    }
+    if (n + 1 > device.maxUnitsPerErase) return this.#nack();
+    this.#ack();
+    const rest = yield 2 * (n + 1) + 1;
+    const body = rest.subarray(0, 2 * (n + 1));
+    if (xor(body) !== rest[body.length]) return this.#nack();
+    const pages: number[] = [];
+    for (let i = 0; i < body.length; i += 2) pages.push((body[i]! << 8) | body[i + 1]!);
+    return this.#erasePages(pages);
+  }
+
   #erasePages(pages: number[]): undefined {
     const { memory, device, hooks, stats } = this.#cfg;
     const { flash } = memory;
@@ -264,6 +307,27 @@ export class BootloaderCore {
     return this.#optionCommand({ ...this.#cfg.memory.optionState(), wrp: new Set(Array.from(sectors).filter((s) => s < count)) });
   }
 
+  /**
+   * Write Protect on I2C (AN4221, §3.2): `N ~N` → ACK, then `sectors…, XOR(sectors)`; the ACK for the
+   * sectors comes after the option bytes are programmed, then the device resets.
+   */
+  *#writeProtectI2c(): Step<CoreExit | undefined> {
+    const { memory, hooks, device } = this.#cfg;
+    this.#ack();
+    const [n, check] = yield 2;
+    if ((n! ^ check!) !== 0xff) return this.#nack();
+    this.#ack();
+    const rest = yield n! + 2;
+    const sectors = rest.subarray(0, n! + 1);
+    if (xor(sectors) !== rest[n! + 1]) return this.#nack();
+    const count = memory.flash.wrpSectorCount;
+    const before = memory.optionState();
+    memory.setOptionState({ ...before, wrp: new Set(Array.from(sectors).filter((s) => s < count)) });
+    hooks.work(optionBytesMs(device), optionUndo(memory, before));
+    this.#ack();
+    return { kind: "reset" };
+  }
+
   /** Write (Un)protect and Readout Protect: ACK, program the option bytes, ACK, reset (§1.4). */
   #optionCommand(next: OptionState): CoreExit {
     const { memory, hooks, device } = this.#cfg;
@@ -278,7 +342,8 @@ export class BootloaderCore {
   /** Readout Unprotect 0x92 (§2.3.12): ACK, ACK, then mass erase and RDP 0 (WRP cleared too), reset. */
   #readoutUnprotect(): CoreExit {
     const { memory, hooks, device, stats } = this.#cfg;
-    this.#send(ACK, ACK);
+    this.#ack();
+    this.#ack();
     const before = memory.optionState();
     const erase = memory.flash.eraseRange(0, memory.flash.data.length);
     memory.setOptionState({ rdp: 0, wrp: new Set() });
@@ -308,8 +373,9 @@ export class BootloaderCore {
     this.#ack();
     const crc = stm32Crc(memory.read(address, length));
     hooks.work((length / 4) * CRC_MS_PER_WORD);
+    this.#ack();
     const bytes = [crc >>> 24, (crc >>> 16) & 0xff, (crc >>> 8) & 0xff, crc & 0xff];
-    return this.#send(ACK, ...bytes, xor(bytes));
+    return this.#send(...bytes, xor(bytes));
   }
 
   /** Four address bytes and their XOR; undefined when the checksum is wrong. */

@@ -1,6 +1,9 @@
 /**
- * A simulated STM32 module: ROM bootloader (AN3155 over USART), flash, option bytes, pins, power,
- * application model and faults. Design decision 2 in design.md: used by the tests, `subflash sim`
+ * A simulated STM32 module: ROM bootloader (AN3155 over USART, AN4221 over I2C), flash, option
+ * bytes, pins, power, application model and faults. Waiting for a host, the bootloader listens on
+ * both interfaces; the first one addressed (0x7F on USART, its slave address on I2C) holds the
+ * session until the next reset (AN2606 interface selection). I2C goes through a simulated bus:
+ * `createSimI2cBus().attach(sim)` (i2c-bus.ts). Design decision 2 in design.md: used by the tests, `subflash sim`
  * (on a pseudo-terminal, where stm32flash can talk to it), `subflash demo` and the benchmarks.
  *
  * Pins: BOOT0 selects what a reset boots (high: bootloader, waiting for 0x7F; low: application);
@@ -17,6 +20,8 @@ import { AppRunner, isResetStub } from "./application.js";
 import { BootloaderCore, type CoreExit, type CoreSession } from "./core.js";
 import { SimError } from "./errors.js";
 import { FaultList, type ActiveFault, type SimFault } from "./faults.js";
+import { I2cFrontEnd, type SimI2cEndpoint } from "./i2c-front-end.js";
+import { DEFAULT_I2C_VERSION, defaultI2cCommands, NO_STRETCH_OF } from "./i2c-opcodes.js";
 import { SimHostEnd } from "./host-end.js";
 import { SimMemory } from "./memory.js";
 import { defaultCommands, Op, opcodeKey } from "./opcodes.js";
@@ -51,6 +56,10 @@ export class SimulatedModule extends TypedEmitter<SimEvents> {
   readonly version: number;
   /** The Get list (also the accepted commands). */
   readonly commands: readonly number[];
+  /** I2C protocol version byte (AN4221: 0x10, 0x11, 0x12). */
+  readonly i2cVersion: number;
+  /** The I2C Get list (also the I2C commands accepted). */
+  readonly i2cCommands: readonly number[];
   readonly baud: number;
   readonly timing: boolean;
   /** Backdoor to the memory: `read`, `load`, areas, flash, option state. */
@@ -59,6 +68,8 @@ export class SimulatedModule extends TypedEmitter<SimEvents> {
   readonly #faults = new FaultList();
   readonly #usart: UsartFrontEnd;
   readonly #core: BootloaderCore;
+  readonly #i2c: I2cFrontEnd;
+  readonly #i2cCore: BootloaderCore;
   readonly #options: SimOptions;
   readonly #wiring: SimWiring;
   readonly #log: Logger;
@@ -78,6 +89,8 @@ export class SimulatedModule extends TypedEmitter<SimEvents> {
     this.device = typeof options.device === "string" ? resolveDevice(options.device) : options.device;
     this.version = options.bootloaderVersion ?? this.device.bootloader.usartVersion;
     this.commands = [...(options.commands ?? defaultCommands(this.version))];
+    this.i2cVersion = options.i2cVersion ?? this.device.bootloader.i2cVersion ?? DEFAULT_I2C_VERSION;
+    this.i2cCommands = [...(options.i2cCommands ?? defaultI2cCommands(this.i2cVersion))];
     this.baud = options.baud ?? 115200;
     this.timing = options.timing ?? true;
     this.#wiring = options.wiring ?? DEFAULT_WIRING;
@@ -129,7 +142,45 @@ export class SimulatedModule extends TypedEmitter<SimEvents> {
       },
       enterBootloader: () => {
         this.#setState("bootloader-sync");
-        this.#usart.boot(Math.max(this.#usart.cpu, this.#usart.now()));
+        const at = Math.max(this.#usart.cpu, this.#usart.now());
+        this.#usart.boot(at);
+        this.#i2c.boot(at);
+      },
+    });
+    this.#i2cCore = new BootloaderCore({
+      protocol: "i2c",
+      device: this.device,
+      version: this.i2cVersion,
+      commands: this.i2cCommands,
+      memory: this.memory,
+      stats: this.stats,
+      hooks: {
+        send: (bytes) => this.#i2c.send(bytes),
+        work: (ms, undo) => this.#i2c.work(ms, undo),
+        commandStarted: (op) => {
+          this.#i2c.commandStarted(op);
+          this.#commandStarted(op);
+        },
+        commandEnded: (op) => {
+          this.#i2c.commandEnded();
+          this.#commandEnded(op);
+        },
+        failWrite: () => this.#writeFails,
+      },
+    });
+    this.#i2c = new I2cFrontEnd({
+      timing: this.timing,
+      version: this.i2cVersion,
+      faults: this.#faults,
+      stats: this.stats,
+      logger: this.#log,
+      target: {
+        state: () => this.#state,
+        startSession: () => {
+          this.#setState("bootloader");
+          return this.#i2cCore.session();
+        },
+        endSession: (exit, at) => this.#endSession(exit, at),
       },
     });
     this.powerOn();
@@ -244,6 +295,12 @@ export class SimulatedModule extends TypedEmitter<SimEvents> {
     return end;
   }
 
+  /** The module's I2C slave side, for a simulated bus: `createSimI2cBus().attach(sim)`. */
+  i2cEndpoint(): SimI2cEndpoint {
+    this.#assertOpen();
+    return this.#i2c;
+  }
+
   /** Sits on a stream (tty mode): its data are the host's bytes, replies are written to it. Returns a detach function. */
   attach(stream: SimStream): () => void {
     this.#assertOpen();
@@ -266,6 +323,7 @@ export class SimulatedModule extends TypedEmitter<SimEvents> {
     if (this.#closed) return;
     this.#app.stop();
     this.#usart.close();
+    this.#i2c.close();
     this.#closed = true;
     this.#state = "off";
     this.#detachStream();
@@ -301,6 +359,7 @@ export class SimulatedModule extends TypedEmitter<SimEvents> {
     const ready = at + (this.timing ? (this.#options.bootMs ?? 0) : 0);
     this.#setState(this.#pins.boot0 ? "bootloader-sync" : "application");
     this.#usart.boot(ready);
+    this.#i2c.boot(ready);
     if (this.#state === "application") this.#app.start("reset");
   }
 
@@ -308,6 +367,7 @@ export class SimulatedModule extends TypedEmitter<SimEvents> {
   #halt(t: number, why: "power" | "reset"): void {
     this.#app.stop();
     this.#usart.halt(t);
+    this.#i2c.halt(t);
     this.#persistence?.flush();
     if (why === "power") {
       this.#powered = false;
@@ -322,13 +382,14 @@ export class SimulatedModule extends TypedEmitter<SimEvents> {
     return this.#core.session();
   }
 
-  #endSession(exit: CoreExit): void {
+  /** The session ended at virtual time `at` (the time of the front-end that ran it). */
+  #endSession(exit: CoreExit, at = this.#usart.cpu): void {
     if (exit.kind === "go" && isResetStub(this.memory, exit.address)) {
       // Hosts reset a part through the bootloader by running a stub from RAM that writes
       // SYSRESETREQ to the AIRCR (protocol reference §2.3.5, stm32flash -R). We cannot run code,
       // but we recognise that one: the module resets and boots per BOOT0.
       this.#log.debug({ address: addr(exit.address) }, "Go into a RAM reset stub: system reset");
-      this.#boot(this.#usart.cpu);
+      this.#boot(at);
       return;
     }
     if (exit.kind === "go") {
@@ -337,13 +398,13 @@ export class SimulatedModule extends TypedEmitter<SimEvents> {
       return;
     }
     this.#log.debug({}, "bootloader command resets the module");
-    this.#boot(this.#usart.cpu);
+    this.#boot(at);
   }
 
   #commandStarted(op: number): void {
     const key = opcodeKey(op);
     this.stats.commands[key] = (this.stats.commands[key] ?? 0) + 1;
-    this.#writeFails = op === Op.writeMemory && this.#faults.onWrite();
+    this.#writeFails = (op === Op.writeMemory || NO_STRETCH_OF.get(op) === Op.writeMemory) && this.#faults.onWrite();
   }
 
   #commandEnded(op: number): void {
@@ -383,6 +444,9 @@ export class SimulatedModule extends TypedEmitter<SimEvents> {
 function validate(sim: SimulatedModule): void {
   if (!Number.isFinite(sim.baud) || sim.baud <= 0) {
     throw new SimError("bad-option", `baud must be a positive number, got ${sim.baud}`, { baud: sim.baud });
+  }
+  if (!Number.isInteger(sim.i2cVersion) || sim.i2cVersion < 0 || sim.i2cVersion > 0xff) {
+    throw new SimError("bad-option", `I2C bootloader version must be a byte, got ${sim.i2cVersion}`, { i2cVersion: sim.i2cVersion });
   }
   if (!Number.isInteger(sim.version) || sim.version < 0 || sim.version > 0xff) {
     throw new SimError("bad-option", `bootloader version must be a byte, got ${sim.version}`, { version: sim.version });

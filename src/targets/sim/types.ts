@@ -8,7 +8,8 @@ import type { Logger } from "../../util/logger.js";
 /**
  * What the module is doing:
  * - `off`: unpowered, or held in reset (NRST low): deaf and silent;
- * - `bootloader-sync`: ROM bootloader waiting for the 0x7F activation byte (AN3155 §2.1);
+ * - `bootloader-sync`: ROM bootloader waiting for a host: the 0x7F activation byte (AN3155 §2.1) or
+ *   its I2C slave address (AN4221);
  * - `bootloader`: synchronised, executing commands;
  * - `application`: running its application (after Go, or a reset with BOOT0 low).
  */
@@ -72,6 +73,10 @@ export interface SimOptions {
    * Default: from the version: v2.x with Erase 0x43, v3.x with Extended Erase 0x44, v3.3+ adds 0xA1.
    */
   commands?: readonly number[];
+  /** I2C protocol version byte (0x10, 0x11, 0x12; AN4221). Default: the device table's, else 0x12. */
+  i2cVersion?: number;
+  /** The I2C Get list and accepted I2C commands. Default: from the I2C version (v1.1 adds No-Stretch, v1.2 adds 0xA1). */
+  i2cCommands?: readonly number[];
   /** Model wire time and flash times (default true). False: everything is instant (unit tests). */
   timing?: boolean;
   /** Line speed for the wire-time model, in baud (default 115200). */

@@ -3,8 +3,13 @@
  * small Read Memory that tells whether readout protection is on) and one method per command. The
  * command set comes from the Get reply; a command the device does not list fails with
  * "command-unsupported" before anything is sent.
+ *
+ * The same session runs over I2C (AN4221): no activation, identification by i2c-session.ts, and the
+ * exchanges that differ on I2C (i2c-commands.ts) chosen by the link's kind. On I2C every flash
+ * command is sent in its No-Stretch form when the Get list has it; `i2c.clockStretching` says when
+ * it does not (a warning is logged at connect).
  */
-import type { StreamTransport } from "../transport/transport.js";
+import type { I2cTransport, StreamTransport } from "../transport/transport.js";
 import { silentLogger, type Logger } from "../../util/logger.js";
 import type { DeviceInfo } from "./device.js";
 import { findDevice } from "./devices.js";
@@ -16,6 +21,16 @@ import { MAX_TRANSFER, go, readMemory, writeMemory } from "./commands/memory.js"
 import { erase, eraseBatches, type EraseOpcode, type EraseRequest } from "./commands/erase.js";
 import { readoutProtect, readoutUnprotect, writeProtect, writeUnprotect } from "./commands/protection.js";
 import { getChecksum } from "./commands/checksum.js";
+import { I2cLink, type I2cLinkOptions } from "./link-i2c.js";
+import { identifyI2c, type I2cCompletion } from "./i2c-session.js";
+import {
+  i2cErase,
+  i2cGetVersion,
+  i2cOpcode,
+  i2cOptionCommand,
+  i2cWriteMemory,
+  i2cWriteProtect,
+} from "./i2c-commands.js";
 
 export type RdpState = "level0" | "level1" | "unknown";
 
@@ -29,6 +44,8 @@ export interface ConnectOptions {
   probeRdp?: boolean;
   /** Link tuning: timeouts, activation attempts, resync rounds. */
   link?: UsartLinkOptions;
+  /** I2C link tuning (timeouts, BUSY poll interval, resync rounds), for I2C transports. */
+  i2cLink?: I2cLinkOptions;
 }
 
 /** Delay before polling after a Write Memory into the option bytes, which resets the device (§1.4). */
@@ -45,6 +62,8 @@ export class Bootloader {
   readonly device: DeviceInfo;
   /** The first bytes of flash read by the RDP probe (empty when not probed or protected). */
   readonly flashHead: Uint8Array;
+  /** On I2C: whether flash commands complete by BUSY polling (No-Stretch) or clock stretching. Undefined on USART. */
+  readonly i2c: I2cCompletion | undefined;
   #rdp: RdpState;
   readonly #supported: ReadonlySet<number>;
   readonly #log: Logger;
@@ -58,6 +77,7 @@ export class Bootloader {
       device: DeviceInfo;
       rdp: RdpState;
       flashHead: Uint8Array;
+      i2c?: I2cCompletion;
     },
     log: Logger,
   ) {
@@ -67,13 +87,19 @@ export class Bootloader {
     this.pid = identity.pid;
     this.device = identity.device;
     this.flashHead = identity.flashHead;
+    this.i2c = identity.i2c;
     this.#rdp = identity.rdp;
     this.#supported = new Set(identity.commands);
     this.#log = log;
   }
 
-  /** Activates the bootloader on a USART transport and identifies the part. */
-  static connect(transport: StreamTransport, options: ConnectOptions = {}): Promise<Bootloader> {
+  /** Activates the bootloader on a USART transport (or contacts it on an I2C one) and identifies the part. */
+  static connect(
+    transport: StreamTransport | I2cTransport,
+    options: ConnectOptions = {},
+  ): Promise<Bootloader> {
+    if (transport.kind === "i2c")
+      return Bootloader.open(new I2cLink(transport, { logger: options.logger, ...options.i2cLink }), options);
     const link = new UsartLink(transport, { logger: options.logger, ...options.link });
     return Bootloader.open(link, options);
   }
@@ -82,8 +108,9 @@ export class Bootloader {
   static async open(link: Link, options: ConnectOptions = {}): Promise<Bootloader> {
     const log = (options.logger ?? silentLogger).child({ layer: "bootloader", port: link.port });
     if (options.activate !== false && link instanceof UsartLink) await link.activate();
-    const { version, commands } = await link.exclusive(get);
-    const { pid } = await link.exclusive(getId);
+    const i2c = link instanceof I2cLink ? await identifyI2c(link, options.logger) : undefined;
+    const { version, commands } = i2c ?? (await link.exclusive(get));
+    const { pid } = i2c ?? (await link.exclusive(getId));
     const device = options.device ?? findDevice(pid);
     if (!device) {
       throw new BootloaderError(
@@ -106,10 +133,15 @@ export class Bootloader {
         version: versionString(version),
         rdp,
         commands: commands.map((c) => `0x${c.toString(16)}`),
+        ...(i2c ? { i2c: i2c.completion } : {}),
       },
       "bootloader identified",
     );
-    return new Bootloader(link, { version, commands, pid, device, rdp, flashHead }, log);
+    return new Bootloader(
+      link,
+      { version, commands, pid, device, rdp, flashHead, ...(i2c ? { i2c: i2c.completion } : {}) },
+      log,
+    );
   }
 
   get port(): string {
@@ -133,6 +165,12 @@ export class Bootloader {
   }
 
   getVersion(): Promise<VersionReply> {
+    if (this.i2c)
+      return this.#run(Opcode.getVersion, false, async (io) => ({
+        version: await i2cGetVersion(io),
+        option1: 0,
+        option2: 0,
+      }));
     return this.#run(Opcode.getVersion, false, getVersion);
   }
 
@@ -153,8 +191,9 @@ export class Bootloader {
   writeBlock(address: number, data: Uint8Array): Promise<void> {
     const ob = this.device.optionBytes;
     const resets = ob !== undefined && address < ob.end && address + data.length > ob.start;
-    return this.#run(Opcode.writeMemory, true, async (io) => {
-      await writeMemory(io, address, data);
+    const opcode = this.#opcode(Opcode.writeMemory);
+    return this.#run(opcode, true, async (io) => {
+      await (this.i2c ? i2cWriteMemory(io, opcode, address, data) : writeMemory(io, address, data));
       if (resets) await io.reactivateAfterReset(OPTION_WRITE_RESET_MS, io.timeout(0, 1_000) + 2_000);
     });
   }
@@ -196,32 +235,49 @@ export class Bootloader {
           },
         );
       }
-      await this.#run(opcode, true, (io) => erase(io, opcode, request));
+      await this.#run(this.#opcode(opcode), true, (io) => this.#erase(io, opcode, request));
       return;
     }
     for (const batch of eraseBatches(this.device, opcode, request.indexes)) {
-      await this.#run(opcode, true, (io) => erase(io, opcode, { kind: "units", indexes: batch }));
+      await this.#run(this.#opcode(opcode), true, (io) =>
+        this.#erase(io, opcode, { kind: "units", indexes: batch }),
+      );
       onBatch?.(batch);
     }
   }
 
   /** Write-protects WRP sectors; the device resets and the session re-activates it. */
   writeProtect(sectors: readonly number[]): Promise<void> {
-    return this.#run(Opcode.writeProtect, true, (io) => writeProtect(io, sectors));
+    const opcode = this.#opcode(Opcode.writeProtect);
+    return this.#run(opcode, true, (io) =>
+      this.i2c ? i2cWriteProtect(io, opcode, sectors) : writeProtect(io, sectors),
+    );
   }
 
   writeUnprotect(): Promise<void> {
-    return this.#run(Opcode.writeUnprotect, true, writeUnprotect);
+    return this.#run(
+      this.#opcode(Opcode.writeUnprotect),
+      true,
+      this.i2c ? (io) => i2cOptionCommand(io, this.#opcode(Opcode.writeUnprotect)) : writeUnprotect,
+    );
   }
 
   async readoutProtect(): Promise<void> {
-    await this.#run(Opcode.readoutProtect, true, readoutProtect);
+    await this.#run(
+      this.#opcode(Opcode.readoutProtect),
+      true,
+      this.i2c ? (io) => i2cOptionCommand(io, this.#opcode(Opcode.readoutProtect)) : readoutProtect,
+    );
     this.#rdp = "level1";
   }
 
   /** WARNING: mass-erases the whole flash (that is how RDP level 1 is lifted). */
   async readoutUnprotect(): Promise<void> {
-    await this.#run(Opcode.readoutUnprotect, false, readoutUnprotect);
+    await this.#run(
+      this.#opcode(Opcode.readoutUnprotect),
+      false,
+      this.i2c ? (io) => i2cOptionCommand(io, this.#opcode(Opcode.readoutUnprotect)) : readoutUnprotect,
+    );
     this.#rdp = "level0";
   }
 
@@ -233,6 +289,16 @@ export class Bootloader {
   /** Recovers the frame boundary after a lost or garbled frame (see UsartLink). */
   resync(reason: string): Promise<void> {
     return this.link.resync(reason);
+  }
+
+  /** The opcode sent for a command: on I2C its No-Stretch variant when the device lists it. */
+  #opcode(plain: number): number {
+    return this.i2c ? (i2cOpcode(plain, this.#supported) ?? plain) : plain;
+  }
+
+  /** One erase command, framed for the link's interface (I2C sends the page count as a frame of its own). */
+  #erase(io: LinkIo, opcode: EraseOpcode, request: EraseRequest): Promise<void> {
+    return this.i2c ? i2cErase(io, this.#opcode(opcode), request) : erase(io, opcode, request);
   }
 
   #run<T>(code: number, touchesMemory: boolean, fn: (io: LinkIo) => Promise<T>): Promise<T> {

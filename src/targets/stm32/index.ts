@@ -70,3 +70,15 @@ export { BootloaderError, type BootloaderErrorCode } from "./errors.js";
 export type * from "./flash-types.js";
 export * from "./device.js";
 export { DEVICES, findDevice, resolveDevice } from "./devices.js";
+export { I2cLink, I2C_TIMEOUT_POLICY, type I2cLinkOptions, type I2cLinkFailure } from "./link-i2c.js";
+export {
+  I2C_GET_COUNTS,
+  NO_STRETCH,
+  guessGetCount,
+  i2cOpcode,
+  isNoStretch,
+  needsClockStretching,
+  plainOpcode,
+} from "./i2c-commands.js";
+export { identifyI2c, i2cCompletion, type I2cCompletion, type I2cIdentity } from "./i2c-session.js";
+export { scanI2cBus, type I2cScanEntry, type I2cScanOptions } from "./i2c-scan.js";

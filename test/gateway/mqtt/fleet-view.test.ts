@@ -85,6 +85,7 @@ describe("status table", () => {
         moduleStatus("power", {
           state: "failed",
           activeSlot: "single",
+          verification: "crc",
           lastError: { code: "health-check-failed", message: "x" },
         }),
       ),
@@ -94,12 +95,35 @@ describe("status table", () => {
     const lines = table.split("\n");
     const radio = lines.find((l) => l.trim().startsWith("radio"))!;
     expect(radio).toMatch(
-      /radio\s+radio-type\s+writing\s+1\.0\.0 → 2\.0\.0\s+a\s+write\s+50% █████·····\s+3s\s+-/,
+      /radio\s+radio-type\s+writing\s+1\.0\.0 → 2\.0\.0\s+a\s+-\s+write\s+50% █████·····\s+3s\s+-/,
     );
     const power = lines.find((l) => l.trim().startsWith("power"))!;
-    expect(power).toMatch(/failed .* single .* health-check-failed$/);
+    expect(power).toMatch(/failed .* single\s+crc .* health-check-failed$/);
+    expect(lines[1]).toMatch(/^\s+MODULE\s+TYPE\s+STATE\s+VERSION\s+SLOT\s+VERIFIED\s+PROGRESS/);
     // Sorted by module name.
     expect(lines.indexOf(power)).toBeLessThan(lines.indexOf(radio));
+  });
+
+  it("shows the last refusal beside the last bundle that ran, naming the release only once it was verified", () => {
+    const view = new FleetView("subflash");
+    const status = (lastRejected: unknown): void =>
+      void view.apply(
+        "subflash/gw-1/status",
+        bytes({
+          gateway: "gw-1",
+          seq: 1,
+          bundle: { release: "r3", sequence: 3, state: "committed", error: null },
+          lastRejected,
+        }),
+      );
+    status({ release: "r1", sequence: 1, error: { code: "replayed", message: "x" }, topic: null, at: "2030-01-01T00:00:00Z" });
+    const replay = renderStatusTable(view.gateways()).split("\n");
+    expect(replay[0]).toBe("gateway gw-1  online ?  bundle r3 #3 committed");
+    expect(replay[1]).toBe("    refused  bundle r1 #1 rejected: replayed");
+    status({ release: null, sequence: null, error: { code: "bad-signature", message: "x" }, topic: null, at: "2030-01-01T00:00:01Z" });
+    expect(renderStatusTable(view.gateways()).split("\n")[1]).toBe("    refused  bundle (unverified) rejected: bad-signature");
+    status(null);
+    expect(renderStatusTable(view.gateways())).not.toContain("refused");
   });
 
   it("says so when nothing is retained", () => {

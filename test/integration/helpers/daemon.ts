@@ -10,7 +10,7 @@ import { randomUUID } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { decideBoot, decodeBootRecord } from "../../../src/gateway/boot-record.js";
+import { decideBoot, decodeBootRecord } from "../../../src/targets/ab/boot-record.js";
 import { DEMO_MODULES, fleetConfig } from "../../../src/demo/fleet.js";
 import type { FleetModule } from "../../../src/demo/fleet.js";
 import { createSigningKey } from "../../../src/signing/keys.js";

@@ -104,6 +104,38 @@ describe("application model", () => {
     expect(await h.sync()).toBe(ACK);
   });
 
+  it("takes a jump to the bootloader made while the application starts, before any byte reaches it", async () => {
+    let data = 0;
+    let stopped = 0;
+    const h = make({
+      boot0: false,
+      app: (ctx) => {
+        // Firmware that finds nothing to run hands over to the ROM bootloader from its start-up code.
+        ctx.enterBootloader();
+        return { onData: () => void data++, stop: () => void stopped++ };
+      },
+    });
+    expect(sim.state).toBe("bootloader-sync");
+    expect(stopped).toBe(1);
+    expect(await h.sync()).toBe(ACK);
+    expect(data).toBe(0);
+  });
+
+  it("ignores a jump to the bootloader from an application that no longer runs", () => {
+    let stale: (() => void) | undefined;
+    make({
+      boot0: false,
+      app: (ctx) => {
+        stale ??= () => ctx.enterBootloader();
+        return { onData: () => {} };
+      },
+    });
+    sim.reset("application");
+    expect(sim.state).toBe("application");
+    stale!();
+    expect(sim.state).toBe("application");
+  });
+
   it("stops the application on reset and ignores its late replies", async () => {
     let stopped = 0;
     let later: ((b: Uint8Array) => void) | undefined;

@@ -7,8 +7,8 @@
  * - "?\n"      → "subflash-app <version> ok\n"  (health probe; wrong-version firmware reports another version)
  * - "!boot\n"  → jumps to the ROM bootloader (the `app-command` entry method)
  */
-import { decideBoot, decodeBootRecord, BOOT_RECORD_SIZE } from "../../../gateway/boot-record.js";
-import type { AbSlot } from "../../../gateway/boot-record.js";
+import { decideBoot, decodeBootRecord, BOOT_RECORD_SIZE } from "../../ab/boot-record.js";
+import type { AbSlot } from "../../ab/boot-record.js";
 import { stm32Crc } from "../../../signing/digest.js";
 import type { SimAppContext, SimAppFactory, SimApplication } from "../types.js";
 import { parseSimFirmware } from "./image-format.js";
@@ -95,9 +95,8 @@ export class ModuleFirmware {
       if (!choice) {
         this.#log({ slot: "a", version: null, behaviour: null, trial: false, outcome: "no-image" });
         // Nothing bootable: the selector hands over to the ROM bootloader, the module's recovery path.
-        // The simulator takes the jump from running code, so it happens right after this start returns.
-        queueMicrotask(() => ctx.enterBootloader());
-        return { onData: () => {} };
+        ctx.enterBootloader();
+        return undefined;
       }
       const header = parseSimFirmware(ctx.flash.read(choice.address, 64));
       if (header?.behaviour !== "crash-on-boot") return this.#bootImage(ctx, choice.slot, choice.address, choice.trial);

@@ -8,8 +8,8 @@ import {
   encodeBootRecord,
   type BootRecord,
   type BootRecordCopy,
-} from "../../src/gateway/boot-record.js";
-import { stm32Crc as simCrc } from "../../src/targets/sim/crc.js";
+} from "../../../src/targets/ab/boot-record.js";
+import { stm32Crc as simCrc } from "../../../src/targets/sim/crc.js";
 
 const record = (over: Partial<BootRecord> = {}): BootRecord => ({
   sequence: 7,
