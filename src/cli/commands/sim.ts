@@ -7,6 +7,7 @@ import type { Command } from "commander";
 import { pino } from "pino";
 import { SerialPort } from "serialport";
 import { createSimulatedModule, StatsFileWriter, type SimulatedModule } from "../../targets/sim/index.js";
+import { openFdStream } from "../../targets/transport/serial-fd.js";
 import { silentLogger, type Logger } from "../../util/logger.js";
 import { action, parseNumber, UsageError } from "../run.js";
 
@@ -35,6 +36,7 @@ export function register(program: Command): void {
     .option("--bootloader-version <byte>", "USART protocol version reported by Get, e.g. 0x33 (adds Get Checksum 0xA1)")
     .option("--rdp", "start with read-out protection level 1")
     .option("--verbose", "debug logs (JSON) on stderr")
+    .addHelpText("after", "\nSignals: SIGUSR2 resets the module into its bootloader (flash kept); SIGINT/SIGTERM stop it.")
     .action(action("sim", runSim));
 }
 
@@ -58,16 +60,29 @@ async function runSim(opts: SimCliOptions): Promise<number> {
 
   const port = await openPort(opts.tty, baud, sim);
   // A pty whose other side comes and goes may report I/O errors; they must not kill the module.
-  port.on("error", (error: Error) => process.stderr.write(`subflash sim: ${opts.tty}: ${error.message}\n`));
-  sim.attach(port);
+  const report = (error: Error): void => void process.stderr.write(`subflash sim: ${opts.tty}: ${error.message}\n`);
+  port.on("error", report);
+  // Bytes move through the port's fd directly (serial-fd.ts: no thread-pool hop per chunk, so the
+  // replies leave at their modelled times); a lost port is closed, which ends the simulator.
+  const fast = openFdStream(port.port, (error) => {
+    report(error);
+    if (port.isOpen) port.close();
+  });
+  sim.attach(fast ?? port);
   const version = `v${sim.version >> 4}.${sim.version & 0xf}`;
   const pid = `0x${sim.device.pid.toString(16).padStart(3, "0")}`;
   process.stdout.write(`simulating ${sim.device.name} (PID ${pid}, bootloader ${version}) on ${opts.tty} at ${baud} baud\n`);
 
+  // SIGUSR2 pulses NRST with BOOT0 high: a fresh bootloader waiting for 0x7F, flash kept. A pty has
+  // no modem lines to reset through; scripts and the flash benchmark use this between runs. (Not
+  // SIGUSR1: Node reserves it for the inspector.)
+  const resetIntoBootloader = (): void => sim.reset("bootloader");
+  process.on("SIGUSR2", resetIntoBootloader);
   await new Promise<void>((resolve) => {
     const stop = (): void => {
       process.off("SIGINT", stop);
       process.off("SIGTERM", stop);
+      process.off("SIGUSR2", resetIntoBootloader);
       resolve();
     };
     process.on("SIGINT", stop);
@@ -77,6 +92,7 @@ async function runSim(opts: SimCliOptions): Promise<number> {
   await stats?.drain();
   stats?.writeSync(sim.snapshot());
   await sim.close();
+  fast?.stop();
   if (port.isOpen) await new Promise<void>((resolve) => port.close(() => resolve()));
   return 0;
 }

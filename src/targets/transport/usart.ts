@@ -12,12 +12,20 @@
  *
  * Opening uses serialport's exclusive lock (flock), so a second open of the same port, from this or
  * another process that also locks, fails with "port-busy".
+ *
+ * Data path: serialport opens, locks, sets termios and modem lines, flushes, drains and closes; the
+ * bytes themselves move through serial-fd.ts (non-blocking read/write on the port's fd, woken by
+ * epoll), which saves serialport's two thread-pool hops per command turnaround (the flash benchmark,
+ * docs/simulator.md). When the binding exposes no fd and poller (a mock or a Windows binding), the
+ * transport falls back to serialport's own stream ('data' events and write()); `fastDataPath` says
+ * which one runs.
  */
 import { stat } from "node:fs/promises";
 import { SerialPort } from "serialport";
 import { hex, silentLogger, type Logger } from "../../util/logger.js";
 import { TransportError } from "./errors.js";
 import { ReceiveQueue } from "./receive-queue.js";
+import { FdDataPath, pollableBinding } from "./serial-fd.js";
 import type { SerialLines, StreamTransport, TransportStats } from "./transport.js";
 
 export type SerialParity = "even" | "none";
@@ -40,20 +48,32 @@ export const DEFAULT_BAUD = 115_200;
 /** How long discardInput() lets output drain before it flushes the OS buffers anyway. */
 const DRAIN_BUDGET_MS = 1_000;
 
+/** errno codes of a write that mean the port is gone (unplugged adapter, pty hang-up). */
+const LOST_PORT_CODES = new Set(["EIO", "ENXIO", "EBADF", "ENODEV"]);
+
 /**
  * Opens `path` as a bootloader link. Rejects with TransportError: "port-not-found" (no such node),
  * "permission-denied", "port-busy" (locked by another open), "bad-settings" (baud or parity the port
  * refuses, including even parity on a pseudo-terminal), "open-failed" (anything else, e.g. not a
  * character device).
  */
-export async function openSerialTransport(path: string, opts: SerialTransportOptions = {}): Promise<SerialTransport> {
+export async function openSerialTransport(
+  path: string,
+  opts: SerialTransportOptions = {},
+): Promise<SerialTransport> {
   const baud = opts.baud ?? DEFAULT_BAUD;
   const parity = opts.parity ?? "even";
   if (!Number.isInteger(baud) || baud <= 0) {
-    throw new TransportError("bad-settings", `${path}: baud rate ${baud} is not a positive integer`, { port: path, baud });
+    throw new TransportError("bad-settings", `${path}: baud rate ${baud} is not a positive integer`, {
+      port: path,
+      baud,
+    });
   }
   if (parity !== "even" && parity !== "none") {
-    throw new TransportError("bad-settings", `${path}: parity "${String(parity)}" is not "even" or "none"`, { port: path, parity });
+    throw new TransportError("bad-settings", `${path}: parity "${String(parity)}" is not "even" or "none"`, {
+      port: path,
+      parity,
+    });
   }
   const pseudoTerminal = await inspectPort(path);
   if (pseudoTerminal && parity === "even") {
@@ -64,11 +84,28 @@ export async function openSerialTransport(path: string, opts: SerialTransportOpt
     );
   }
 
-  const port = new SerialPort({ path, baudRate: baud, dataBits: 8, stopBits: 1, parity, rtscts: false, xon: false, xoff: false, autoOpen: false, lock: true });
+  const port = new SerialPort({
+    path,
+    baudRate: baud,
+    dataBits: 8,
+    stopBits: 1,
+    parity,
+    rtscts: false,
+    xon: false,
+    xoff: false,
+    autoOpen: false,
+    lock: true,
+  });
   await new Promise<void>((resolve, reject) => {
     port.open((err) => (err ? reject(openError(path, baud, err)) : resolve()));
   });
-  const transport = new SerialTransport(port, { path, baud, parity, pseudoTerminal, logger: opts.logger ?? silentLogger });
+  const transport = new SerialTransport(port, {
+    path,
+    baud,
+    parity,
+    pseudoTerminal,
+    logger: opts.logger ?? silentLogger,
+  });
   if (opts.lines) {
     try {
       await transport.setLines(opts.lines);
@@ -93,10 +130,17 @@ async function inspectPort(path: string): Promise<boolean> {
     if (code === "EACCES" || code === "EPERM") {
       throw new TransportError("permission-denied", `${path}: permission denied`, { port: path }, { cause });
     }
-    throw new TransportError("open-failed", `${path}: ${(cause as Error).message}`, { port: path }, { cause });
+    throw new TransportError(
+      "open-failed",
+      `${path}: ${(cause as Error).message}`,
+      { port: path },
+      { cause },
+    );
   }
   if (!info.isCharacterDevice()) {
-    throw new TransportError("open-failed", `${path} is not a serial port (not a character device)`, { port: path });
+    throw new TransportError("open-failed", `${path} is not a serial port (not a character device)`, {
+      port: path,
+    });
   }
   // Linux device numbers (Documentation/admin-guide/devices.txt): 136–143 are Unix98 pty slaves
   // (/dev/pts/N), 3 the legacy BSD pty slaves. Major = bits 8–19 of the encoded dev_t.
@@ -109,16 +153,31 @@ function openError(path: string, baud: number, err: Error): TransportError {
   const text = err.message;
   const context = { port: path, baud };
   if (/cannot lock port|resource busy|EBUSY/i.test(text)) {
-    return new TransportError("port-busy", `${path} is in use by another process or connection (${text})`, context, { cause: err });
+    return new TransportError(
+      "port-busy",
+      `${path} is in use by another process or connection (${text})`,
+      context,
+      { cause: err },
+    );
   }
   if (/no such file|ENOENT/i.test(text)) {
     return new TransportError("port-not-found", `${path} does not exist`, context, { cause: err });
   }
   if (/permission denied|EACCES/i.test(text)) {
-    return new TransportError("permission-denied", `${path}: permission denied (is the user in the dialout group?)`, context, { cause: err });
+    return new TransportError(
+      "permission-denied",
+      `${path}: permission denied (is the user in the dialout group?)`,
+      context,
+      { cause: err },
+    );
   }
   if (/baud|invalid argument|EINVAL/i.test(text)) {
-    return new TransportError("bad-settings", `${path} refuses ${baud} baud 8-bit framing (${text})`, context, { cause: err });
+    return new TransportError(
+      "bad-settings",
+      `${path} refuses ${baud} baud 8-bit framing (${text})`,
+      context,
+      { cause: err },
+    );
   }
   return new TransportError("open-failed", `${path}: cannot open (${text})`, context, { cause: err });
 }
@@ -143,6 +202,8 @@ export class SerialTransport implements StreamTransport {
   readonly stats: TransportStats = { bytesWritten: 0, bytesRead: 0 };
 
   readonly #port: SerialPort;
+  /** The fd data path (serial-fd.ts), or undefined when serialport's stream carries the data. */
+  readonly #fast: FdDataPath | undefined;
   readonly #log: Logger;
   readonly #rx = new ReceiveQueue();
   #state: "open" | "closed" | "disconnected" = "open";
@@ -162,10 +223,31 @@ export class SerialTransport implements StreamTransport {
     this.parity = init.parity;
     this.pseudoTerminal = init.pseudoTerminal;
     this.#log = init.logger.child({ transport: "usart", port: init.path });
-    port.on("data", (chunk: Buffer) => this.#onData(chunk));
+    const binding = pollableBinding(port.port);
+    // serialport's stream reader only starts with a 'data' listener: the fd path must be the only reader.
+    this.#fast = binding
+      ? new FdDataPath(binding, {
+          onData: (chunk) => this.#onData(chunk),
+          onLost: (err) => this.#onLost(err),
+        })
+      : undefined;
+    if (!this.#fast) port.on("data", (chunk: Buffer) => this.#onData(chunk));
     port.on("close", (err: (Error & { disconnected?: boolean }) | null) => this.#onClose(err));
     port.on("error", (err: Error) => this.#log.warn({ err }, "serial port error"));
-    this.#log.debug({ baud: init.baud, parity: init.parity, pseudoTerminal: init.pseudoTerminal }, "opened");
+    this.#log.debug(
+      {
+        baud: init.baud,
+        parity: init.parity,
+        pseudoTerminal: init.pseudoTerminal,
+        fastDataPath: this.fastDataPath,
+      },
+      "opened",
+    );
+  }
+
+  /** True when bytes move through the port's fd directly (serial-fd.ts), false on serialport's stream. */
+  get fastDataPath(): boolean {
+    return this.#fast !== undefined;
   }
 
   /** Current logical DTR/RTS levels (true = asserted), as last set. */
@@ -188,18 +270,30 @@ export class SerialTransport implements StreamTransport {
     if (this.#flushing) await this.#flushing;
     this.#assertUsable();
     if (bytes.length === 0) return;
-    if (this.#log.isLevelEnabled?.("trace")) this.#log.trace({ dir: "tx", n: bytes.length, hex: hex(bytes) }, "bytes");
+    if (this.#log.isLevelEnabled?.("trace"))
+      this.#log.trace({ dir: "tx", n: bytes.length, hex: hex(bytes) }, "bytes");
     await new Promise<void>((resolve, reject) => {
       this.#inFlightWrites.add(reject);
-      this.#port.write(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), (err) => {
+      const finish = (err: Error | null | undefined): void => {
         this.#inFlightWrites.delete(reject);
         if (err) {
-          reject(this.#failure ?? new TransportError("io-error", `${this.path}: write failed (${err.message})`, { port: this.path }, { cause: err }));
+          if (this.#fast && LOST_PORT_CODES.has((err as NodeJS.ErrnoException).code ?? "")) this.#onLost(err);
+          reject(
+            this.#failure ??
+              new TransportError(
+                "io-error",
+                `${this.path}: write failed (${err.message})`,
+                { port: this.path },
+                { cause: err },
+              ),
+          );
           return;
         }
         this.stats.bytesWritten += bytes.length;
         resolve();
-      });
+      };
+      if (this.#fast) this.#fast.write(bytes).then(() => finish(undefined), finish);
+      else this.#port.write(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), finish);
     });
   }
 
@@ -209,12 +303,16 @@ export class SerialTransport implements StreamTransport {
       length,
       timeoutMs,
       (got) =>
-        new TransportError("timeout", `${this.path}: ${got} of ${length} bytes arrived within ${timeoutMs} ms`, {
-          port: this.path,
-          wanted: length,
-          got,
-          timeoutMs,
-        }),
+        new TransportError(
+          "timeout",
+          `${this.path}: ${got} of ${length} bytes arrived within ${timeoutMs} ms`,
+          {
+            port: this.path,
+            wanted: length,
+            got,
+            timeoutMs,
+          },
+        ),
     );
   }
 
@@ -242,14 +340,24 @@ export class SerialTransport implements StreamTransport {
     if (this.#modemLines) {
       try {
         // serialport sets every flag on each call, so both lines are always passed.
-        await new Promise<void>((resolve, reject) => this.#port.set(next, (err) => (err ? reject(err) : resolve())));
+        await new Promise<void>((resolve, reject) =>
+          this.#port.set(next, (err) => (err ? reject(err) : resolve())),
+        );
       } catch (cause) {
         const text = (cause as Error).message;
         if (!/inappropriate ioctl|ENOTTY/i.test(text)) {
-          throw new TransportError("io-error", `${this.path}: cannot set DTR/RTS (${text})`, { port: this.path, ...next }, { cause });
+          throw new TransportError(
+            "io-error",
+            `${this.path}: cannot set DTR/RTS (${text})`,
+            { port: this.path, ...next },
+            { cause },
+          );
         }
         this.#modemLines = false;
-        this.#log.debug({ pseudoTerminal: this.pseudoTerminal }, "port has no modem-control lines; DTR/RTS levels are recorded only");
+        this.#log.debug(
+          { pseudoTerminal: this.pseudoTerminal },
+          "port has no modem-control lines; DTR/RTS levels are recorded only",
+        );
       }
     }
     this.#lines = next;
@@ -261,6 +369,7 @@ export class SerialTransport implements StreamTransport {
     const wasOpen = this.#state === "open";
     this.#state = "closed";
     this.#failAll(new TransportError("closed", `${this.path} was closed`, { port: this.path }));
+    this.#fast?.stop();
     if (wasOpen && this.#port.isOpen) {
       await new Promise<void>((resolve) =>
         this.#port.close((err) => {
@@ -272,12 +381,23 @@ export class SerialTransport implements StreamTransport {
     this.#log.debug({ ...this.stats }, "closed");
   }
 
-  #onData(chunk: Buffer): void {
+  #onData(chunk: Uint8Array): void {
     this.stats.bytesRead += chunk.length;
-    if (this.#log.isLevelEnabled?.("trace")) this.#log.trace({ dir: "rx", n: chunk.length, hex: hex(chunk) }, "bytes");
+    if (this.#log.isLevelEnabled?.("trace"))
+      this.#log.trace({ dir: "rx", n: chunk.length, hex: hex(chunk) }, "bytes");
     if (this.#flushing) return;
-    // A view, not a copy: serialport hands out slices of its read pool and never reuses them.
+    // A view, not a copy: both data paths hand out slices of a read pool and never reuse them.
     this.#rx.push(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length));
+  }
+
+  /** The fd data path lost the port (hang-up, unplugged): report it as serialport's disconnect would, and release the fd. */
+  #onLost(err: Error): void {
+    this.#fast?.stop();
+    this.#onClose(Object.assign(err, { disconnected: true }));
+    if (!this.#port.isOpen) return;
+    this.#port.close((closeErr) => {
+      if (closeErr) this.#log.debug({ err: closeErr }, "close after disconnect failed");
+    });
   }
 
   #onClose(err: (Error & { disconnected?: boolean }) | null): void {
@@ -285,7 +405,14 @@ export class SerialTransport implements StreamTransport {
     this.#state = "disconnected";
     const reason = err?.message ?? "closed by the system";
     this.#log.warn({ reason }, "port disconnected");
-    this.#failAll(new TransportError("disconnected", `${this.path} disconnected (${reason})`, { port: this.path }, err ? { cause: err } : undefined));
+    this.#failAll(
+      new TransportError(
+        "disconnected",
+        `${this.path} disconnected (${reason})`,
+        { port: this.path },
+        err ? { cause: err } : undefined,
+      ),
+    );
   }
 
   #failAll(error: TransportError): void {

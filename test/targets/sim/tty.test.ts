@@ -45,6 +45,17 @@ describe.skipIf(!pty.available && !pty.required)(`subflash sim on a pseudo-termi
     expect(stats.commands).toMatchObject({ "0x00": 1, "0x01": 1 });
   });
 
+  it("resets into a fresh bootloader on SIGUSR2 (a pty has no modem lines to reset through)", async () => {
+    // Synchronised, the bootloader takes 0x7F as an opcode and waits for its complement: no answer.
+    await port.write(Uint8Array.of(0x7f));
+    await expect(port.read(1, 150)).rejects.toMatchObject({ code: "timeout" });
+    sim.child.kill("SIGUSR2");
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    // After the reset the half-received command is gone and 0x7F activates it again.
+    await port.write(Uint8Array.of(0x7f));
+    expect(Array.from(await port.read(1, 1000))).toEqual([0x79]);
+  });
+
   it("persists flash to its flash file and exits cleanly on SIGTERM", async () => {
     const frame = [0x08, 0x00, 0x00, 0x00, 0x08];
     await port.write(Uint8Array.of(0x31, 0xce));

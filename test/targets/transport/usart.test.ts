@@ -3,14 +3,17 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { SerialPort } from "serialport";
+import { SerialPort, SerialPortMock } from "serialport";
 import { afterEach, describe, expect, it } from "vitest";
 import { TransportError } from "../../../src/targets/transport/errors.js";
 import { createPtyPair, ptySupport, type PtyPair } from "../../../src/targets/transport/pty.js";
-import { openSerialTransport, type SerialTransport } from "../../../src/targets/transport/usart.js";
+import { openSerialTransport, SerialTransport } from "../../../src/targets/transport/usart.js";
+import { silentLogger } from "../../../src/util/logger.js";
 
 const pty = await ptySupport();
-const suite = pty.available ? "USART transport over a socat pty pair" : `USART transport over a socat pty pair (${pty.reason})`;
+const suite = pty.available
+  ? "USART transport over a socat pty pair"
+  : `USART transport over a socat pty pair (${pty.reason})`;
 
 async function rejection(promise: Promise<unknown>): Promise<TransportError> {
   const error: unknown = await promise.then(
@@ -90,6 +93,26 @@ describe.skipIf(!pty.available && !pty.required)(suite, () => {
     expect(await b.read(1, 1000)).toEqual(Uint8Array.of(0x79));
   });
 
+  it("moves bytes through the port's fd and keeps its exclusive lock while they flow", async () => {
+    const [a, b] = await ends();
+    expect(a.fastDataPath).toBe(true);
+    await a.write(Uint8Array.of(0x7f));
+    expect(await b.read(1, 1000)).toEqual(Uint8Array.of(0x7f));
+    await b.write(Uint8Array.of(0x79));
+    expect(await a.read(1, 1000)).toEqual(Uint8Array.of(0x79));
+    // libuv's tty handle would have reopened the tty and dropped serialport's flock; the fd path must not.
+    expect((await rejection(openSerialTransport(pair!.a, { parity: "none" }))).code).toBe("port-busy");
+  });
+
+  it("writes a block larger than the pty's buffer in one call, whole and in order", async () => {
+    const [a, b] = await ends();
+    const data = Uint8Array.from({ length: 128 * 1024 }, (_, i) => (i * 31 + (i >> 10)) & 0xff);
+    const reader = b.read(data.length, 10_000);
+    await a.write(data);
+    expect(a.stats.bytesWritten).toBe(data.length);
+    expect(await reader).toEqual(data);
+  });
+
   it("refuses a second open of the same port with 'port-busy'", async () => {
     pair = await createPtyPair();
     open.push(await openSerialTransport(pair.a, { parity: "none" }));
@@ -102,7 +125,9 @@ describe.skipIf(!pty.available && !pty.required)(suite, () => {
     pair = await createPtyPair();
     const e = await rejection(openSerialTransport(pair.a));
     expect(e.code).toBe("bad-settings");
-    expect(e.message).toBe(`${pair.a} refuses even parity (pseudo-terminals do: Linux silently clears PARENB, the line would run 8N1); use --parity none [bad-settings]`);
+    expect(e.message).toBe(
+      `${pair.a} refuses even parity (pseudo-terminals do: Linux silently clears PARENB, the line would run 8N1); use --parity none [bad-settings]`,
+    );
   });
 
   it("shows why: Linux accepts PARENB on a pty without error and then clears it", async () => {
@@ -181,6 +206,33 @@ describe("openSerialTransport errors without a port", () => {
   });
 
   it("refuses an unknown parity with 'bad-settings'", async () => {
-    expect((await rejection(openSerialTransport("/dev/null", { parity: "odd" as never }))).code).toBe("bad-settings");
+    expect((await rejection(openSerialTransport("/dev/null", { parity: "odd" as never }))).code).toBe(
+      "bad-settings",
+    );
+  });
+});
+
+describe("USART transport without a file descriptor to poll", () => {
+  it("falls back to serialport's own stream (a mock binding) and still carries bytes both ways", async () => {
+    const path = "/dev/subflash-mock-port";
+    SerialPortMock.binding.createPort(path, { echo: true });
+    const port = new SerialPortMock({ path, baudRate: 115200, autoOpen: false });
+    await new Promise<void>((resolve, reject) => port.open((err) => (err ? reject(err) : resolve())));
+    const transport = new SerialTransport(port as unknown as SerialPort, {
+      path,
+      baud: 115200,
+      parity: "none",
+      pseudoTerminal: false,
+      logger: silentLogger,
+    });
+    try {
+      expect(transport.fastDataPath).toBe(false);
+      await transport.write(Uint8Array.of(0x7f, 0x11, 0xee));
+      expect(await transport.read(3, 1000)).toEqual(Uint8Array.of(0x7f, 0x11, 0xee));
+      expect(transport.stats).toEqual({ bytesWritten: 3, bytesRead: 3 });
+    } finally {
+      await transport.close();
+      SerialPortMock.binding.reset();
+    }
   });
 });

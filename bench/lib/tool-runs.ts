@@ -1,0 +1,162 @@
+/**
+ * One timed flash by each tool, as a spawned process (both pay their process start):
+ * - `subflash flash --verify auto --json --log-level debug`: besides the process time, the JSON
+ *   result gives the flash() call's own time and bytes, and the debug log's timestamps give the
+ *   in-process time from the port being open to the flash being done (connect + flash). The debug
+ *   log adds about 260 short lines per 64 KiB (a few ms in all), written to a file.
+ * - `stm32flash -b <baud> -m 8n1 -w <image> -v`: process time only (8n1: a pty carries no parity).
+ */
+import { spawn } from "node:child_process";
+import { closeSync, openSync } from "node:fs";
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+export const SUBFLASH_BIN = fileURLToPath(new URL("../../bin/subflash.mjs", import.meta.url));
+
+export interface SubflashRun {
+  /** Spawn to exit, ms. */
+  processMs: number;
+  /** Port open to flash done (connect + flash), from the debug log's timestamps (1 ms resolution). */
+  inProcessMs: number;
+  /** The flash() call alone (the result's elapsedMs). */
+  flashMs: number;
+  connectMs: number;
+  verifiedBy: string;
+  blocksWritten: number;
+  blocksSkipped: number;
+  /** Bytes the flash() call put on the wire and got back (connect not included). */
+  wire: { sent: number; received: number };
+}
+
+export interface Stm32flashRun {
+  processMs: number;
+}
+
+interface Finished {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+  processMs: number;
+}
+
+/**
+ * Runs one tool with its output going to files, not pipes: a pipe would wake this process for every
+ * progress line while the run is timed, taking CPU from the tool, socat and the simulator.
+ */
+async function run(command: string, args: string[], logDir: string): Promise<Finished> {
+  const outPath = join(logDir, "run.stdout");
+  const errPath = join(logDir, "run.stderr");
+  const out = openSync(outPath, "w");
+  const err = openSync(errPath, "w");
+  let finished: { code: number | null; signal: NodeJS.Signals | null; processMs: number };
+  try {
+    finished = await new Promise((resolve, reject) => {
+      const started = performance.now();
+      const child = spawn(command, args, { stdio: ["ignore", out, err] });
+      child.once("error", reject);
+      child.once("exit", (code, signal) => resolve({ code, signal, processMs: performance.now() - started }));
+    });
+  } finally {
+    closeSync(out);
+    closeSync(err);
+  }
+  return { ...finished, stdout: await readFile(outPath, "utf8"), stderr: await readFile(errPath, "utf8") };
+}
+
+const tail = (text: string): string => text.trim().split("\n").slice(-5).join("\n").slice(-1500);
+
+function jsonLines(text: string): Array<Record<string, unknown>> {
+  const out: Array<Record<string, unknown>> = [];
+  for (const line of text.split("\n")) {
+    if (!line.startsWith("{")) continue;
+    try {
+      out.push(JSON.parse(line) as Record<string, unknown>);
+    } catch {
+      // not a JSON line (a warning printed by Node, say)
+    }
+  }
+  return out;
+}
+
+export async function runSubflash(
+  port: string,
+  image: string,
+  baud: number,
+  logDir: string,
+): Promise<SubflashRun> {
+  const args = [
+    SUBFLASH_BIN,
+    "flash",
+    "--port",
+    port,
+    "--parity",
+    "none",
+    "--baud",
+    String(baud),
+    "--verify",
+    "auto",
+    image,
+    "--json",
+    "--log-level",
+    "debug",
+  ];
+  const done = await run(process.execPath, args, logDir);
+  const result = jsonLines(done.stdout).find((line) => line.event === "result");
+  if (done.code !== 0 || !result || result.ok !== true) {
+    throw new Error(
+      `subflash flash failed (exit ${done.code ?? done.signal}): ${tail(done.stdout)}\n${tail(done.stderr)}`,
+    );
+  }
+  const logs = jsonLines(done.stderr);
+  const time = (msg: string): number => {
+    const line = logs.find((l) => l.msg === msg);
+    if (typeof line?.time !== "number")
+      throw new Error(`subflash flash logged no "${msg}" line: ${tail(done.stderr)}`);
+    return line.time;
+  };
+  const opened = time("opened");
+  const flashed = time("flashed");
+  const stats = result.stats as {
+    elapsedMs: number;
+    verifiedBy: string;
+    blocksWritten: number;
+    blocksSkipped: number;
+    wire: { sent: number; received: number };
+  };
+  return {
+    processMs: done.processMs,
+    inProcessMs: flashed - opened,
+    flashMs: stats.elapsedMs,
+    connectMs: time("bootloader identified") - opened,
+    verifiedBy: stats.verifiedBy,
+    blocksWritten: stats.blocksWritten,
+    blocksSkipped: stats.blocksSkipped,
+    wire: stats.wire,
+  };
+}
+
+export async function runStm32flash(
+  port: string,
+  image: string,
+  baud: number,
+  logDir: string,
+): Promise<Stm32flashRun> {
+  const done = await run("stm32flash", ["-b", String(baud), "-m", "8n1", "-w", image, "-v", port], logDir);
+  if (done.code !== 0) {
+    throw new Error(
+      `stm32flash failed (exit ${done.code ?? done.signal}): ${tail(done.stdout)}\n${tail(done.stderr)}`,
+    );
+  }
+  return { processMs: done.processMs };
+}
+
+/** True when `stm32flash` can be run. */
+export function stm32flashAvailable(): Promise<boolean> {
+  return new Promise((resolve) => {
+    const child = spawn("stm32flash", ["-h"], { stdio: "ignore" });
+    child.once("error", () => resolve(false));
+    child.once("exit", () => resolve(true));
+  });
+}
