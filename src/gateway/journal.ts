@@ -9,6 +9,7 @@ import { readJsonFile, removeStaleTemporaries, writeFileAtomic } from "./atomic-
 import { GatewayError } from "./errors.js";
 import type { HaltGate } from "./halt.js";
 import type { RunRecord } from "./run-types.js";
+import { SerialQueue } from "../util/serial-queue.js";
 
 export const JOURNAL_FILE = "journal.json";
 
@@ -19,7 +20,7 @@ export class Journal {
   readonly path: string;
   readonly #gate: HaltGate;
   readonly #hook: JournalHook | undefined;
-  #queue: Promise<void> = Promise.resolve();
+  readonly #queue = new SerialQueue();
   #count = 0;
 
   constructor(stateDir: string, gate: HaltGate, hook?: JournalHook) {
@@ -39,11 +40,19 @@ export class Journal {
     try {
       raw = await readJsonFile(this.path);
     } catch (error) {
-      throw new GatewayError("state-corrupt", `cannot read the journal ${this.path}: ${(error as Error).message}`, { file: this.path }, { cause: error });
+      throw new GatewayError(
+        "state-corrupt",
+        `cannot read the journal ${this.path}: ${(error as Error).message}`,
+        { file: this.path },
+        { cause: error },
+      );
     }
     await removeStaleTemporaries(this.path);
     if (raw === undefined) return null;
-    if (!isRunRecord(raw)) throw new GatewayError("state-corrupt", `the journal ${this.path} is not a subflash run record`, { file: this.path });
+    if (!isRunRecord(raw))
+      throw new GatewayError("state-corrupt", `the journal ${this.path} is not a subflash run record`, {
+        file: this.path,
+      });
     return raw;
   }
 
@@ -53,16 +62,14 @@ export class Journal {
    */
   write(run: RunRecord, what: string): Promise<void> {
     const snapshot = JSON.stringify(run, null, 1);
-    const next = this.#queue.then(() =>
+    // Queued, so later writes still run (and fail on their own) after a failed one.
+    return this.#queue.run(() =>
       this.#gate.pass(async () => {
         await writeFileAtomic(this.path, snapshot, this.#gate.commitPoint);
         this.#count++;
         await this.#hook?.({ count: this.#count, what, run: JSON.parse(snapshot) as RunRecord });
       }),
     );
-    // Keep the queue alive after a failed write so later writes still run (and fail on their own).
-    this.#queue = next.catch(() => {});
-    return next;
   }
 }
 

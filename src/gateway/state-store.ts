@@ -9,6 +9,7 @@ import { GatewayError } from "./errors.js";
 import type { HaltGate } from "./halt.js";
 import type { InstalledImage } from "./run-types.js";
 import type { BundleState, StatusError } from "./status-types.js";
+import { SerialQueue } from "../util/serial-queue.js";
 
 export const STATE_FILE = "state.json";
 
@@ -44,14 +45,22 @@ export interface GatewayState {
 }
 
 export function emptyState(): GatewayState {
-  return { format: 1, lastSequence: 0, lastCommandSequence: 0, securityFloors: {}, modules: {}, lastBundle: null, lastRunId: null };
+  return {
+    format: 1,
+    lastSequence: 0,
+    lastCommandSequence: 0,
+    securityFloors: {},
+    modules: {},
+    lastBundle: null,
+    lastRunId: null,
+  };
 }
 
 export class StateStore {
   readonly path: string;
   readonly #gate: HaltGate;
   #state: GatewayState;
-  #queue: Promise<void> = Promise.resolve();
+  readonly #queue = new SerialQueue();
 
   private constructor(path: string, gate: HaltGate, state: GatewayState) {
     this.path = path;
@@ -66,10 +75,16 @@ export class StateStore {
     try {
       raw = await readJsonFile(path);
     } catch (error) {
-      throw new GatewayError("state-corrupt", `cannot read the state file ${path}: ${(error as Error).message}`, { file: path }, { cause: error });
+      throw new GatewayError(
+        "state-corrupt",
+        `cannot read the state file ${path}: ${(error as Error).message}`,
+        { file: path },
+        { cause: error },
+      );
     }
     await removeStaleTemporaries(path);
-    if (raw !== undefined && !isState(raw)) throw new GatewayError("state-corrupt", `${path} is not a subflash state file`, { file: path });
+    if (raw !== undefined && !isState(raw))
+      throw new GatewayError("state-corrupt", `${path} is not a subflash state file`, { file: path });
     return new StateStore(path, gate, raw === undefined ? emptyState() : { ...emptyState(), ...raw });
   }
 
@@ -84,7 +99,7 @@ export class StateStore {
 
   /** Applies `change` to a copy and makes it durable; the in-memory state moves only once it is on disk. */
   update(change: (draft: GatewayState) => void): Promise<void> {
-    const next = this.#queue.then(() =>
+    return this.#queue.run(() =>
       this.#gate.pass(async () => {
         const draft = structuredClone(this.#state);
         change(draft);
@@ -92,8 +107,6 @@ export class StateStore {
         this.#state = draft;
       }),
     );
-    this.#queue = next.catch(() => {});
-    return next;
   }
 }
 

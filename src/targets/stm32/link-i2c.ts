@@ -25,6 +25,7 @@ import { ACK, BUSY, NACK, byteName, commandFrame } from "./link-frames.js";
 import type { Link, LinkFailure, LinkIo, Step } from "./link.js";
 import { DEFAULT_TIMEOUT_POLICY, type TimeoutPolicy } from "./link-timeouts.js";
 import { Opcode } from "./commands/codes.js";
+import { SerialQueue } from "../../util/serial-queue.js";
 
 export interface I2cLinkOptions {
   logger?: Logger;
@@ -55,9 +56,9 @@ export class I2cLink implements Link {
   readonly transport: I2cTransport;
   readonly policy: TimeoutPolicy;
   #device: DeviceInfo | undefined;
-  #queue: Promise<unknown> = Promise.resolve();
+  readonly #lock = new SerialQueue();
   /** The transaction the link last started; a new one waits for it (a timed-out read may still be in flight). */
-  #inFlight: Promise<unknown> = Promise.resolve();
+  readonly #transactions = new SerialQueue();
   readonly #log: Logger;
   readonly #trace: boolean;
   readonly #busyPollMs: number;
@@ -114,12 +115,7 @@ export class I2cLink implements Link {
   }
 
   exclusive<T>(fn: (io: LinkIo) => Promise<T>): Promise<T> {
-    const run = this.#queue.then(
-      () => fn(this.#io),
-      () => fn(this.#io),
-    );
-    this.#queue = run.catch(noop);
-    return run;
+    return this.#lock.run(() => fn(this.#io));
   }
 
   resync(reason: string): Promise<void> {
@@ -155,9 +151,7 @@ export class I2cLink implements Link {
 
   /** One transaction, started after the previous one has settled. */
   #transaction<T>(start: () => Promise<T>): Promise<T> {
-    const run = this.#inFlight.then(start, start);
-    this.#inFlight = run.catch(noop);
-    return run;
+    return this.#transactions.run(start);
   }
 
   async #write(frame: Uint8Array, step: Step): Promise<void> {

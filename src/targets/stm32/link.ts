@@ -22,6 +22,7 @@ import {
   wireMs,
   type TimeoutPolicy,
 } from "./link-timeouts.js";
+import { SerialQueue } from "../../util/serial-queue.js";
 
 /** Why an exchange step failed, as a literal (style anchor: zwave-js SerialAPICommandMachine). */
 export type LinkFailure = "ack timeout" | "nack" | "unexpected byte" | "response timeout";
@@ -102,7 +103,7 @@ export class UsartLink implements Link {
   readonly transport: StreamTransport;
   readonly policy: TimeoutPolicy;
   #device: DeviceInfo | undefined;
-  #queue: Promise<unknown> = Promise.resolve();
+  readonly #lock = new SerialQueue();
   readonly #log: Logger;
   readonly #trace: boolean;
   readonly #activationTimeoutMs: number;
@@ -138,12 +139,7 @@ export class UsartLink implements Link {
   }
 
   exclusive<T>(fn: (io: LinkIo) => Promise<T>): Promise<T> {
-    const run = this.#queue.then(
-      () => fn(this.#io),
-      () => fn(this.#io),
-    );
-    this.#queue = run.catch(noop);
-    return run;
+    return this.#lock.run(() => fn(this.#io));
   }
 
   /**

@@ -30,6 +30,7 @@ import {
   type I2cBusAccess,
 } from "./i2c-types.js";
 import type { I2cTransport, TransportStats } from "./transport.js";
+import { SerialQueue } from "../../util/serial-queue.js";
 
 export { parseI2cBus };
 
@@ -193,7 +194,7 @@ export class LinuxI2cBus implements I2cBusAccess {
   readonly clockHz: number;
   readonly #handle: i2c.PromisifiedBus;
   readonly #log: Logger;
-  #queue: Promise<unknown> = Promise.resolve();
+  readonly #queue = new SerialQueue();
   #closed = false;
 
   constructor(handle: i2c.PromisifiedBus, init: BusInit) {
@@ -217,7 +218,7 @@ export class LinuxI2cBus implements I2cBusAccess {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    await this.#queue.catch(() => {});
+    await this.#queue.idle();
     await this.#handle.close().catch((err: unknown) => this.#log.warn({ err }, "close failed"));
   }
 
@@ -236,9 +237,7 @@ export class LinuxI2cBus implements I2cBusAccess {
         throw errnoError(cause, this.path, address, what);
       }
     };
-    const result = this.#queue.then(step, step);
-    this.#queue = result.catch(() => {});
-    return result;
+    return this.#queue.run(step);
   }
 
   trace(obj: object, msg: string): void {
