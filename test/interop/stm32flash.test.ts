@@ -40,7 +40,16 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-function statsOf(file: string): { commands: Record<string, number>; bytesProgrammed: number } {
+/**
+ * The simulator's final statistics. In tty mode the stats file is rewritten asynchronously while it
+ * runs and synchronously at exit, so the simulator is stopped first: reading the file while it runs
+ * could see the state before stm32flash's last command.
+ */
+async function finalStats(
+  sim: { stop(): Promise<number | null>; stderr(): string },
+  file: string,
+): Promise<{ commands: Record<string, number>; bytesProgrammed: number }> {
+  expect(await sim.stop(), sim.stderr()).toBe(0);
   return JSON.parse(readFileSync(file, "utf8")) as { commands: Record<string, number>; bytesProgrammed: number };
 }
 
@@ -72,7 +81,7 @@ describe.skipIf(!runnable)(`stm32flash against subflash sim${why ? ` (${why})` :
         const read = await stm32flash(["-r", out, "-S", `0x08000000:${image.length}`], sim.hostPath);
         expect(read.code, read.output).toBe(0);
         expect(new Uint8Array(readFileSync(out))).toEqual(image);
-        const used = statsOf(stats);
+        const used = await finalStats(sim, stats);
         expect(used.commands[erase]).toBe(1);
         expect(used.commands["0x31"]).toBe(20);
         expect(used.bytesProgrammed).toBeGreaterThanOrEqual(5004);
@@ -94,7 +103,7 @@ describe.skipIf(!runnable)(`stm32flash against subflash sim${why ? ` (${why})` :
       expect(run.code, run.output).toBe(0);
       const crc = stm32Crc(image.subarray(0, 5000)).toString(16).padStart(8, "0");
       expect(run.output).toContain(`CRC(0x08000000-0x08001388) = 0x${crc}`);
-      expect(statsOf(stats).commands["0xa1"]).toBe(1);
+      expect((await finalStats(sim, stats)).commands["0xa1"]).toBe(1);
     } finally {
       expect(await sim.stop(), sim.stderr()).toBe(0);
     }

@@ -40,9 +40,18 @@ describe.skipIf(!pty.available && !pty.required)(`subflash sim on a pseudo-termi
   it("writes its statistics after each command", async () => {
     await port.write(Uint8Array.of(0x01, 0xfe));
     await port.read(5, 1000);
-    const stats = JSON.parse(readFileSync(join(dir, "stats.json"), "utf8")) as { commands: Record<string, number>; pid: number };
-    expect(stats.pid).toBe(0x460);
-    expect(stats.commands).toMatchObject({ "0x00": 1, "0x01": 1 });
+    // The file is rewritten asynchronously (coalesced writes), so it shows the command shortly after
+    // the reply rather than before it.
+    const read = (): { commands: Record<string, number>; pid: number } | undefined => {
+      try {
+        return JSON.parse(readFileSync(join(dir, "stats.json"), "utf8")) as { commands: Record<string, number>; pid: number };
+      } catch {
+        return undefined; // not written yet
+      }
+    };
+    await expect.poll(() => read()?.commands["0x01"], { timeout: 2000 }).toBe(1);
+    expect(read()?.pid).toBe(0x460);
+    expect(read()?.commands).toMatchObject({ "0x00": 1, "0x01": 1 });
   });
 
   it("resets into a fresh bootloader on SIGUSR2 (a pty has no modem lines to reset through)", async () => {
