@@ -3,6 +3,7 @@
  * ./commands and registers itself on the program; none of them holds protocol or update logic.
  */
 import { Command } from "commander";
+import { ExitCode } from "./run.js";
 
 type Register = (program: Command) => void;
 
@@ -10,7 +11,10 @@ const program = new Command("subflash")
   .description("Update the STM32 sub-modules of modular products through their ROM bootloaders.")
   .version("0.1.0")
   .showHelpAfterError()
-  .configureHelp({ sortSubcommands: false });
+  .configureHelp({ sortSubcommands: false })
+  // commander's own usage errors (unknown option, missing argument or value) exit 2 like every other
+  // usage error of ours; --help and --version exit 0. Subcommands inherit this.
+  .exitOverride((error) => process.exit(error.exitCode === 0 ? ExitCode.ok : ExitCode.usage));
 
 // Startup time: loading every command pulls in the gateway, MQTT and release tooling (~0.4 s through
 // tsx), which a bench command such as `subflash flash` never uses. So when the first argument names

@@ -27,6 +27,12 @@ describe.concurrent("bench commands refuse bad input clearly", () => {
     expect(run.stderr).toMatch(/give the module's serial port with --port <tty>/);
   });
 
+  it("exits 2 with commander's message for an option it does not know", async ({ expect }) => {
+    const run = await subflash(["flash", "--bogus", "fw.bin"]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/unknown option '--bogus'/);
+  });
+
   it("names a port that does not exist", async ({ expect }) => {
     const run = await subflash(["info", "--port", "/dev/subflash-no-such-port"]);
     expect(run.code).toBe(1);

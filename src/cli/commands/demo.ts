@@ -22,7 +22,7 @@ export function register(program: Command): void {
   const demoCommand = program
     .command("demo")
     .description(
-      "Run the whole update story on this machine: embedded MQTT broker, three simulated modules, no hardware",
+      "Run the whole update story on this machine: embedded MQTT broker, four simulated modules (serial and I2C), no hardware",
     )
     .option("--baud <n>", "bootloader baud of the simulated serial lines", "115200")
     .option("--image-size <KiB>", "firmware image size per module, KiB", "16")
