@@ -19,6 +19,8 @@ import { Bootloader } from "../targets/stm32/bootloader.js";
 import { resolveDevice } from "../targets/stm32/devices.js";
 import { silentLogger, type Logger } from "../util/logger.js";
 import { parseNumber, UsageError } from "./run.js";
+import { failJson } from "./progress.js";
+import { isSubflashError } from "../util/errors.js";
 import { addI2cTargetOptions, openI2cTarget, type I2cTargetFlags } from "./i2c-target.js";
 
 export interface TargetFlags extends I2cTargetFlags {
@@ -134,6 +136,22 @@ export async function openTarget(flags: TargetFlags): Promise<Target> {
     };
   } catch (error) {
     await transport.close();
+    throw error;
+  }
+}
+
+/**
+ * openTarget for a command's action: with --json, a failure to reach the module is reported as a
+ * JSON result on stdout (with `extra` fields) and its exit code is returned instead of a target.
+ */
+export async function openTargetOrReport(
+  flags: TargetFlags & { json?: boolean },
+  extra: Record<string, unknown> = {},
+): Promise<Target | number> {
+  try {
+    return await openTarget(flags);
+  } catch (error) {
+    if (flags.json === true && isSubflashError(error)) return failJson(error, extra);
     throw error;
   }
 }

@@ -9,7 +9,7 @@ import { isSubflashError } from "../../util/errors.js";
 import { addr } from "../../util/logger.js";
 import { action, UsageError } from "../run.js";
 import { createReporter, failJson, writeJsonLine } from "../progress.js";
-import { addTargetOptions, openTarget, type TargetFlags } from "../target.js";
+import { addTargetOptions, openTargetOrReport, type TargetFlags } from "../target.js";
 
 interface EraseFlags extends TargetFlags {
   pages?: string;
@@ -76,13 +76,8 @@ function checkUnits(device: DeviceInfo, req: EraseRequest, flags: EraseFlags): v
 
 async function runErase(flags: EraseFlags): Promise<number> {
   let req = request(flags);
-  let target;
-  try {
-    target = await openTarget(flags);
-  } catch (error) {
-    if (flags.json && isSubflashError(error)) return failJson(error);
-    throw error;
-  }
+  const target = await openTargetOrReport(flags);
+  if (typeof target === "number") return target;
   const reporter = createReporter({ json: flags.json === true });
   const started = Date.now();
   try {

@@ -11,8 +11,8 @@ import { Flasher } from "../../targets/stm32/flasher.js";
 import type { FlashResult, VerifyMode } from "../../targets/stm32/flash-types.js";
 import { isSubflashError } from "../../util/errors.js";
 import { ExitCode, action, parseNumber, UsageError } from "../run.js";
-import { createReporter, describeStats, failJson, sizeText, writeJsonLine } from "../progress.js";
-import { addTargetOptions, openTarget, type TargetFlags } from "../target.js";
+import { createReporter, describeStats, sizeText, writeJsonLine } from "../progress.js";
+import { addTargetOptions, openTargetOrReport, type TargetFlags } from "../target.js";
 
 interface FlashFlags extends TargetFlags {
   address?: string;
@@ -70,13 +70,8 @@ async function runFlash(file: string, flags: FlashFlags): Promise<number> {
     throw error;
   }
 
-  let target;
-  try {
-    target = await openTarget(flags);
-  } catch (error) {
-    if (json && isSubflashError(error)) return failJson(error, { previous: "untouched" });
-    throw error;
-  }
+  const target = await openTargetOrReport({ ...flags, json }, { previous: "untouched" });
+  if (typeof target === "number") return target;
   const reporter = createReporter({ json });
   let result: FlashResult | undefined;
   try {

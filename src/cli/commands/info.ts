@@ -3,11 +3,10 @@ import type { Command } from "commander";
 import { commandName, versionString } from "../../targets/stm32/commands/codes.js";
 import { eraseUnits, flashSize, type DeviceInfo } from "../../targets/stm32/device.js";
 import type { Bootloader } from "../../targets/stm32/bootloader.js";
-import { isSubflashError } from "../../util/errors.js";
 import { addr } from "../../util/logger.js";
 import { action } from "../run.js";
-import { failJson, sizeText, writeJsonLine } from "../progress.js";
-import { addTargetOptions, openTarget, type TargetFlags } from "../target.js";
+import { sizeText, writeJsonLine } from "../progress.js";
+import { addTargetOptions, openTargetOrReport, type TargetFlags } from "../target.js";
 
 export function register(program: Command): void {
   addTargetOptions(
@@ -44,13 +43,8 @@ function flashStart(
 }
 
 async function runInfo(flags: TargetFlags): Promise<number> {
-  let target;
-  try {
-    target = await openTarget(flags);
-  } catch (error) {
-    if (flags.json && isSubflashError(error)) return failJson(error);
-    throw error;
-  }
+  const target = await openTargetOrReport(flags);
+  if (typeof target === "number") return target;
   try {
     const bl = target.bootloader;
     const d = bl.device;

@@ -6,7 +6,7 @@ import { isSubflashError } from "../../util/errors.js";
 import { addr } from "../../util/logger.js";
 import { action, parseNumber, UsageError } from "../run.js";
 import { createReporter, failJson, sizeText, writeJsonLine } from "../progress.js";
-import { addTargetOptions, openTarget, type TargetFlags } from "../target.js";
+import { addTargetOptions, openTargetOrReport, type TargetFlags } from "../target.js";
 
 interface ReadFlags extends TargetFlags {
   address: string;
@@ -33,13 +33,8 @@ async function runRead(flags: ReadFlags): Promise<number> {
     throw new UsageError(
       `--address ${flags.address} + --length ${flags.length} leaves the 32-bit address space`,
     );
-  let target;
-  try {
-    target = await openTarget(flags);
-  } catch (error) {
-    if (flags.json && isSubflashError(error)) return failJson(error);
-    throw error;
-  }
+  const target = await openTargetOrReport(flags);
+  if (typeof target === "number") return target;
   const reporter = createReporter({ json: flags.json === true });
   const started = Date.now();
   try {

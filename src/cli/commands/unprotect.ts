@@ -6,7 +6,7 @@ import type { Command } from "commander";
 import { isSubflashError } from "../../util/errors.js";
 import { action, UsageError } from "../run.js";
 import { failJson, writeJsonLine } from "../progress.js";
-import { addTargetOptions, openTarget, type TargetFlags } from "../target.js";
+import { addTargetOptions, openTargetOrReport, type TargetFlags } from "../target.js";
 
 interface UnprotectFlags extends TargetFlags {
   write?: boolean;
@@ -36,13 +36,8 @@ async function runUnprotect(flags: UnprotectFlags): Promise<number> {
       "--readout mass-erases the module's whole flash (that is how readout protection is lifted); add --yes to confirm",
     );
   }
-  let target;
-  try {
-    target = await openTarget(flags);
-  } catch (error) {
-    if (flags.json && isSubflashError(error)) return failJson(error);
-    throw error;
-  }
+  const target = await openTargetOrReport(flags);
+  if (typeof target === "number") return target;
   const done: string[] = [];
   try {
     const bl = target.bootloader;
