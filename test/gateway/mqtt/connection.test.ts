@@ -161,9 +161,9 @@ for (const suite of suites) {
         await expect.poll(() => inbound, { timeout: 3000 }).toEqual(["after-restart"]);
       });
 
-      it.skipIf(suite.kind !== "mosquitto")(
-        "does not get its own publishes back on MQTT 5 (No Local)",
-        async () => {
+      // aedes speaks MQTT 3.1.1 only, which has no No Local: the case exists on Mosquitto alone.
+      if (suite.kind === "mosquitto")
+        it("does not get its own publishes back on MQTT 5 (No Local)", async () => {
           const prefix = uniquePrefix("nolocal");
           const c = connection();
           c.start();
@@ -177,8 +177,7 @@ for (const suite of suites) {
           open.push(obs);
           await obs.connection.publishAndWait(`${prefix}/x`, "theirs");
           await expect.poll(() => inbound).toEqual(["theirs"]);
-        },
-      );
+        });
 
       it("carries MQTT 5 correlation data and response topic when both ends speak 5", async () => {
         const prefix = uniquePrefix("props");
