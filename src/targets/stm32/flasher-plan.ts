@@ -2,7 +2,9 @@
  * Flash planning, as pure functions of the device table and the image: which erase units to erase
  * (exactly those the image covers; mass erase only when asked or when it is cheaper and allowed),
  * which 256-byte blocks to write (aligned to the flash word, tails padded with 0xFF, blank blocks
- * skipped), and the contiguous ranges the verification covers.
+ * skipped, blank flash words trimmed off block edges), and the contiguous ranges the verification
+ * covers. Skipping and trimming rely on the erase: every block lies in units the plan erases (gaps
+ * are only filled inside erased flash), and an erased unit reads 0xFF.
  */
 import type { FirmwareImage } from "../image/image.js";
 import { checkImageFits } from "../image/fits.js";
@@ -177,7 +179,10 @@ export function planFlash(
   return plan;
 }
 
-/** Drops leading and trailing all-0xFF flash words; undefined when nothing is left. */
+/**
+ * Drops leading and trailing all-0xFF flash words; undefined when nothing is left. Whole words only,
+ * so the Write Memory address and length stay multiples of the write granule (AN3155 §3.6).
+ */
 function trimBlank(address: number, data: Uint8Array, granule: number): WriteBlock | undefined {
   const blankWord = (offset: number): boolean => {
     for (let i = offset; i < offset + granule; i++) if (data[i] !== 0xff) return false;

@@ -3,9 +3,10 @@
  * - crc: one Get Checksum (0xA1) per contiguous range, compared with the STM32 CRC of the expected
  *   bytes. It covers everything in the range (written blocks, skipped blank blocks, 0xFF gap fill) at
  *   flash speed on the device and a dozen bytes on the wire.
- * - readback: Read Memory of every written block. Blank blocks that were skipped are not read: they
- *   are covered by the erase (an erase leaves 0xFF), and reading them back would cost as much wire
- *   time as writing them.
+ * - readback: Read Memory of every written block, which is only the written part of a 256-byte
+ *   window (the plan trims blank flash words off its edges). Blank blocks that were skipped and the
+ *   trimmed edges are not read: they are covered by the erase (an erase leaves 0xFF), and reading
+ *   them back would cost as much wire time as writing them.
  * A mismatch is re-read before it counts, so a reply garbled on the line is not taken for bad flash.
  */
 import { stm32Crc } from "../../signing/digest.js";

@@ -1,3 +1,4 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { resolveDevice } from "../../../src/targets/stm32/devices.js";
 import { planFlash, writeGranule } from "../../../src/targets/stm32/flasher-plan.js";
@@ -145,5 +146,92 @@ describe("flash planning", () => {
     });
     expect(plan.ranges.map((r) => r.address)).toEqual([FLASH, FLASH + 8 * KiB]);
     if (plan.erase.kind === "units") expect(plan.erase.units.map((u) => u.index)).toEqual([0, 4]);
+  });
+});
+
+describe("trimming the 0xFF edges of partly blank blocks", () => {
+  it("writes a block with a 0xFF head and tail from its first non-blank flash word to its last", () => {
+    // G0 flash word = 8 bytes: non-blank bytes 17..229 lie in the words [16, 232).
+    const data = new Uint8Array(512).fill(0xff);
+    data.set(pattern(213), 17);
+    data.set(pattern(256, 2), 256); // a second, full block
+    const plan = planFlash(g071, image(FLASH, data), { opcode: 0x44 });
+    expect(plan.blocks.map((b) => [b.address - FLASH, b.data.length])).toEqual([
+      [16, 216],
+      [256, 256],
+    ]);
+    expect(plan.blocks[0]!.data).toEqual(data.subarray(16, 232));
+    // The verified range still spans the whole image, edges included.
+    expect(plan.ranges.map((r) => [r.address - FLASH, r.data.length])).toEqual([[0, 512]]);
+  });
+
+  it("trims in whole 8-byte flash words on G0: a lone non-blank byte keeps its whole word", () => {
+    const data = new Uint8Array(256).fill(0xff);
+    data[255] = 0x00;
+    data[130] = 0x12;
+    const [block] = planFlash(g071, image(FLASH, data), { opcode: 0x44 }).blocks;
+    expect(block!.address).toBe(FLASH + 128);
+    expect(block!.data.length).toBe(128); // [128, 256): the word of byte 130 up to the word of byte 255
+  });
+
+  it("trims F1 blocks in 4-byte steps although its flash word is 2 bytes (AN3155 Write Memory)", () => {
+    expect(f103.flashWord).toBe(2);
+    expect(writeGranule(f103)).toBe(4);
+    const data = new Uint8Array(256).fill(0xff);
+    data.set([1, 2, 3], 6); // bytes 6..8: 2-byte words would give [6, 10), 4-byte steps give [4, 12)
+    const [block] = planFlash(f103, image(FLASH, data), { opcode: 0x43 }).blocks;
+    expect(block!.address).toBe(FLASH + 4);
+    expect([...block!.data]).toEqual([0xff, 0xff, 1, 2, 3, 0xff, 0xff, 0xff]);
+  });
+
+  it("writes only inside erased units, aligned to the write granule, and covers every non-blank image byte", () => {
+    // No write path skips the erase: every block (trimmed or not) lies in units the plan erases, so
+    // the 0xFF it leaves out is what the erase put there (AN2606: erased flash reads 0xFF).
+    const gapped = fc
+      .tuple(
+        fc.constantFrom(f103, g071, f407),
+        fc.integer({ min: 0, max: 63 }),
+        fc.uint8Array({ minLength: 1, maxLength: 3000 }),
+        fc.array(fc.tuple(fc.nat(3000), fc.integer({ min: 1, max: 700 })), { maxLength: 6 }),
+      )
+      .map(([device, offset, bytes, gaps]) => {
+        const data = Uint8Array.from(bytes);
+        for (const [at, length] of gaps) data.fill(0xff, at, at + length);
+        return { device, address: FLASH + 2 * KiB + offset, data };
+      });
+    fc.assert(
+      fc.property(gapped, ({ device, address, data }) => {
+        const plan = planFlash(device, image(address, data), { opcode: device === f103 ? 0x43 : 0x44 });
+        const granule = writeGranule(device);
+        const units = plan.erase.units;
+        for (const b of plan.blocks) {
+          expect(b.address % granule).toBe(0);
+          expect(b.data.length % granule).toBe(0);
+          expect(b.data.length).toBeGreaterThan(0);
+          expect(Math.floor(b.address / 256)).toBe(Math.floor((b.address + b.data.length - 1) / 256));
+          for (let at = b.address; at < b.address + b.data.length;) {
+            const unit = units.find((u) => u.start <= at && at < u.start + u.size);
+            expect(unit, `byte at ${at.toString(16)} lies in an erased unit`).toBeDefined();
+            at = unit!.start + unit!.size;
+          }
+          // The written bytes are the image's (0xFF where the image has none).
+          for (let i = 0; i < b.data.length; i++) {
+            const at = b.address + i - address;
+            expect(b.data[i]).toBe(at >= 0 && at < data.length ? data[at] : 0xff);
+          }
+        }
+        data.forEach((byte, i) => {
+          if (byte === 0xff) return;
+          const at = address + i;
+          expect(plan.blocks.some((b) => b.address <= at && at < b.address + b.data.length)).toBe(true);
+        });
+        // Trimmed edges are blank: the first and last flash word of a block hold a non-0xFF byte.
+        for (const b of plan.blocks) {
+          expect(b.data.subarray(0, granule).some((x) => x !== 0xff)).toBe(true);
+          expect(b.data.subarray(b.data.length - granule).some((x) => x !== 0xff)).toBe(true);
+        }
+      }),
+      { numRuns: 200 },
+    );
   });
 });
