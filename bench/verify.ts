@@ -21,9 +21,12 @@ function measure(label: string, run: () => unknown): void {
     times.push(performance.now() - start);
   }
   times.sort((a, b) => a - b);
-  const at = (q: number): string => times[Math.min(times.length - 1, Math.floor(q * times.length))]!.toFixed(2);
+  const at = (q: number): string =>
+    times[Math.min(times.length - 1, Math.floor(q * times.length))]!.toFixed(2);
   const mean = (times.reduce((a, b) => a + b, 0) / times.length).toFixed(2);
-  console.log(`${label.padEnd(44)} median ${at(0.5).padStart(7)} ms   p95 ${at(0.95).padStart(7)} ms   mean ${mean.padStart(7)} ms`);
+  console.log(
+    `${label.padEnd(44)} median ${at(0.5).padStart(7)} ms   p95 ${at(0.95).padStart(7)} ms   mean ${mean.padStart(7)} ms`,
+  );
 }
 
 const key = createSigningKey({ label: "bench" });
@@ -61,12 +64,16 @@ const options = {
 const check = verifyBundle(bundle, options);
 if (!check.ok) throw new Error(`bench bundle refused: ${check.code} ${check.message}`);
 
-console.log(`subflash verify benchmark: bundle of ${bundle.length} bytes (1 MiB image), ${RUNS} runs after ${WARMUP} warm-up, node ${process.version}`);
+console.log(
+  `subflash verify benchmark: bundle of ${bundle.length} bytes (1 MiB image), ${RUNS} runs after ${WARMUP} warm-up, node ${process.version}`,
+);
 measure("verifyBundle (everything)", () => verifyBundle(bundle, options));
 const parts = decodeBundle(bundle);
 if (!parts.ok) throw new Error(parts.reason);
 measure("  bundle decode (CBOR + deterministic check)", () => decodeBundle(bundle));
-measure("  signature (envelope, 1 Ed25519 verify)", () => openEnvelope(parts.parts.signedManifest, { trust, contentType: ContentType.manifest, now }));
+measure("  signature (envelope, 1 Ed25519 verify)", () =>
+  openEnvelope(parts.parts.signedManifest, { trust, contentType: ContentType.manifest, now }),
+);
 measure("  SHA-256 of 1 MiB", () => sha256(image));
 measure("  CRC-32 of 1 MiB (zlib)", () => crc32(image));
 measure("  STM32 CRC of 1 MiB", () => stm32Crc(image));

@@ -13,7 +13,11 @@ export { silentLogger, type Logger } from "./util/logger.js";
 
 export type * from "./targets/transport/transport.js";
 export { TransportError, type TransportErrorCode } from "./targets/transport/errors.js";
-export { openSerialTransport, type SerialTransportOptions, type SerialParity } from "./targets/transport/usart.js";
+export {
+  openSerialTransport,
+  type SerialTransportOptions,
+  type SerialParity,
+} from "./targets/transport/usart.js";
 export { openI2cTransport, openI2cBus } from "./targets/transport/i2c.js";
 export {
   parseLineSequence,

@@ -37,5 +37,7 @@ async function loadOnly(name: string | undefined): Promise<Register | undefined>
   if (typeof register !== "function") return undefined;
   const probe = new Command();
   (register as Register)(probe);
-  return probe.commands.length === 1 && probe.commands[0]!.name() === name ? (register as Register) : undefined;
+  return probe.commands.length === 1 && probe.commands[0]!.name() === name
+    ? (register as Register)
+    : undefined;
 }

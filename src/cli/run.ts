@@ -51,7 +51,12 @@ export function reportError(name: string, error: unknown): number {
 
 /** Parses a number given as decimal or 0x-hex, for addresses, PIDs and sizes. */
 export function parseNumber(value: string, what: string): number {
-  const n = /^0x[0-9a-f]+$/i.test(value) ? Number.parseInt(value, 16) : /^\d+$/.test(value) ? Number(value) : NaN;
-  if (!Number.isSafeInteger(n)) throw new UsageError(`${what} must be a number (decimal or 0x-hex), got "${value}"`);
+  const n = /^0x[0-9a-f]+$/i.test(value)
+    ? Number.parseInt(value, 16)
+    : /^\d+$/.test(value)
+      ? Number(value)
+      : NaN;
+  if (!Number.isSafeInteger(n))
+    throw new UsageError(`${what} must be a number (decimal or 0x-hex), got "${value}"`);
   return n;
 }

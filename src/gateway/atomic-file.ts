@@ -13,7 +13,11 @@ let sequence = 0;
  * point): a halted engine never lets it resolve, so a write in flight at a simulated kill leaves the
  * old content, as a real kill before the rename would.
  */
-export async function writeFileAtomic(path: string, data: string | Uint8Array, commit?: () => Promise<void>): Promise<void> {
+export async function writeFileAtomic(
+  path: string,
+  data: string | Uint8Array,
+  commit?: () => Promise<void>,
+): Promise<void> {
   // A name of its own per write: two writers (or one killed mid-write) never share a temporary file.
   const tmp = `${path}.tmp-${process.pid}-${++sequence}`;
   const file = await open(tmp, "w", 0o600);

@@ -35,22 +35,36 @@ export async function intakeBundle(ctx: IntakeContext, bytes: Uint8Array): Promi
   const verified = verifyBundle(bytes, {
     trust: ctx.trust,
     gateway: { id: config.gateway.id, groups: config.gateway.groups },
-    state: { lastSequence: state.get().lastSequence, securityFloors: state.get().securityFloors, installedVersions: installedVersions(ctx) },
+    state: {
+      lastSequence: state.get().lastSequence,
+      securityFloors: state.get().securityFloors,
+      installedVersions: installedVersions(ctx),
+    },
     now: new Date(ctx.now()),
     skewSeconds: config.clockSkewSeconds,
     moduleTypes: moduleTypes(config),
   });
   if (!verified.ok) {
-    const error = { code: verified.code, message: verified.message, context: { stage: verified.stage, ...verified.detail } };
+    const error = {
+      code: verified.code,
+      message: verified.message,
+      context: { stage: verified.stage, ...verified.detail },
+    };
     // A policy refusal (replay, expiry, target…) comes after the signatures were verified and the
     // payload decoded: the release is known, and the status names it.
-    const opened = verified.stage === "policy" ? openBundle(bytes, { trust: ctx.trust, now: new Date(ctx.now()) }) : null;
+    const opened =
+      verified.stage === "policy" ? openBundle(bytes, { trust: ctx.trust, now: new Date(ctx.now()) }) : null;
     return opened?.ok
       ? { ok: false, error, release: opened.manifest.release, sequence: opened.manifest.sequence }
       : { ok: false, error, release: null, sequence: null };
   }
   const { manifest } = verified;
-  const refused = (code: string, message: string): IntakeResult => ({ ok: false, error: { code, message }, release: manifest.release, sequence: manifest.sequence });
+  const refused = (code: string, message: string): IntakeResult => ({
+    ok: false,
+    error: { code, message },
+    release: manifest.release,
+    sequence: manifest.sequence,
+  });
   const plan = planBundle(manifest, config.modules, (id) => state.module(id));
   if (!plan.ok) return refused(plan.code, plan.message);
   for (const job of plan.jobs) {
@@ -58,7 +72,11 @@ export async function intakeBundle(ctx: IntakeContext, bytes: Uint8Array): Promi
     for (const [slot, ref] of Object.entries(job.target.images)) {
       if (ref.url) continue;
       const image = carried[slot as keyof typeof carried];
-      if (!image) return refused("bundle-mismatch", `module ${job.module}: the bundle does not carry the ${slot} image of ${job.moduleType}`);
+      if (!image)
+        return refused(
+          "bundle-mismatch",
+          `module ${job.module}: the bundle does not carry the ${slot} image of ${job.moduleType}`,
+        );
       await ctx.images.put(image);
     }
   }

@@ -46,13 +46,16 @@ function unescapeText(text: string): Uint8Array {
         break;
       case "x": {
         const pair = text.slice(i + 1, i + 3);
-        if (!/^[0-9a-f]{2}$/i.test(pair)) throw new RangeError(`bad escape "\\x${pair}" in "${text}" (expected two hex digits)`);
+        if (!/^[0-9a-f]{2}$/i.test(pair))
+          throw new RangeError(`bad escape "\\x${pair}" in "${text}" (expected two hex digits)`);
         out.push(Number.parseInt(pair, 16));
         i += 2;
         break;
       }
       default:
-        throw new RangeError(`unknown escape "\\${next ?? ""}" in "${text}" (use \\n, \\r, \\t, \\\\ or \\xNN)`);
+        throw new RangeError(
+          `unknown escape "\\${next ?? ""}" in "${text}" (use \\n, \\r, \\t, \\\\ or \\xNN)`,
+        );
     }
   }
   return Uint8Array.from(out);

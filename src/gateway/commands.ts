@@ -17,8 +17,23 @@ import type { StatusError } from "./status-types.js";
 
 /** The response payload of a command (the MQTT side adds the correlation id). */
 export type CommandOutcome =
-  | { ok: true; status: "ok"; command: CommandKind; modules: string[]; message: string; data: Record<string, unknown> }
-  | { ok: false; status: "error"; command: CommandKind | null; modules: string[]; code: string; message: string; error: StatusError };
+  | {
+      ok: true;
+      status: "ok";
+      command: CommandKind;
+      modules: string[];
+      message: string;
+      data: Record<string, unknown>;
+    }
+  | {
+      ok: false;
+      status: "error";
+      command: CommandKind | null;
+      modules: string[];
+      code: string;
+      message: string;
+      error: StatusError;
+    };
 
 export interface CommandContext {
   config: GatewayConfig;
@@ -37,7 +52,10 @@ export type CommandDecision =
   | { kind: "cancel"; outcome: CommandOutcome }
   | { kind: "start"; run: RunRecord; outcome: CommandOutcome };
 
-export function verifySignedCommand(ctx: CommandContext, bytes: Uint8Array): { ok: true; command: SignedCommand } | { ok: false; outcome: CommandOutcome } {
+export function verifySignedCommand(
+  ctx: CommandContext,
+  bytes: Uint8Array,
+): { ok: true; command: SignedCommand } | { ok: false; outcome: CommandOutcome } {
   const verified = verifyCommand(bytes, {
     trust: ctx.trust,
     gateway: { id: ctx.config.gateway.id },
@@ -45,7 +63,14 @@ export function verifySignedCommand(ctx: CommandContext, bytes: Uint8Array): { o
     now: new Date(ctx.now()),
     skewSeconds: ctx.config.clockSkewSeconds,
   });
-  if (!verified.ok) return { ok: false, outcome: refusal(null, verified.code, verified.message, [], { stage: verified.stage, ...verified.detail }) };
+  if (!verified.ok)
+    return {
+      ok: false,
+      outcome: refusal(null, verified.code, verified.message, [], {
+        stage: verified.stage,
+        ...verified.detail,
+      }),
+    };
   return { ok: true, command: verified.command };
 }
 
@@ -67,10 +92,22 @@ function decideCancel(ctx: CommandContext, command: SignedCommand): CommandDecis
     return refuse("cancel", "nothing-to-cancel", "no bundle is being applied");
   }
   if (command.bundle && command.bundle.sequence !== run.sequence) {
-    return refuse("cancel", "nothing-to-cancel", `the running bundle is sequence ${run.sequence ?? "?"}, not ${command.bundle.sequence}`);
+    return refuse(
+      "cancel",
+      "nothing-to-cancel",
+      `the running bundle is sequence ${run.sequence ?? "?"}, not ${command.bundle.sequence}`,
+    );
   }
   const modules = run.jobs.map((j) => j.module);
-  return { kind: "cancel", outcome: ok("cancel", modules, `release ${run.release ?? "?"} stops at the next safe point and rolls back`, { release: run.release, sequence: run.sequence }) };
+  return {
+    kind: "cancel",
+    outcome: ok(
+      "cancel",
+      modules,
+      `release ${run.release ?? "?"} stops at the next safe point and rolls back`,
+      { release: run.release, sequence: run.sequence },
+    ),
+  };
 }
 
 function decideRetry(ctx: CommandContext, command: SignedCommand): CommandDecision {
@@ -80,10 +117,18 @@ function decideRetry(ctx: CommandContext, command: SignedCommand): CommandDecisi
     return refuse("retry", "nothing-to-retry", "the last bundle did not fail");
   }
   if (command.bundle && command.bundle.sequence !== last.sequence) {
-    return refuse("retry", "nothing-to-retry", `the last bundle is sequence ${last.sequence ?? "?"}, not ${command.bundle.sequence}`);
+    return refuse(
+      "retry",
+      "nothing-to-retry",
+      `the last bundle is sequence ${last.sequence ?? "?"}, not ${command.bundle.sequence}`,
+    );
   }
   if (last.expiresAt && Date.parse(last.expiresAt) <= ctx.now()) {
-    return refuse("retry", "expired", `release ${last.release ?? "?"} expired at ${last.expiresAt}; publish it again with a new expiry`);
+    return refuse(
+      "retry",
+      "expired",
+      `release ${last.release ?? "?"} expired at ${last.expiresAt}; publish it again with a new expiry`,
+    );
   }
   const modules = new Map(ctx.config.modules.map((m) => [m.id, m]));
   const jobs: JobRecord[] = [];
@@ -92,15 +137,32 @@ function decideRetry(ctx: CommandContext, command: SignedCommand): CommandDecisi
     if (!module || isUpToDate(ctx.state.module(old.module), old.target)) continue;
     jobs.push({ ...newJob(module, old.target, "install"), dependsOn: old.dependsOn });
   }
-  if (jobs.length === 0) return refuse("retry", "nothing-to-retry", "every module of the bundle already runs it");
+  if (jobs.length === 0)
+    return refuse("retry", "nothing-to-retry", "every module of the bundle already runs it");
   const run = newRun(ctx, { ...last, kind: "retry" }, jobs);
-  return { kind: "start", run, outcome: ok("retry", jobs.map((j) => j.module), `release ${last.release ?? "?"} runs again`, { release: last.release, sequence: last.sequence }) };
+  return {
+    kind: "start",
+    run,
+    outcome: ok(
+      "retry",
+      jobs.map((j) => j.module),
+      `release ${last.release ?? "?"} runs again`,
+      { release: last.release, sequence: last.sequence },
+    ),
+  };
 }
 
 function decideRollback(ctx: CommandContext, command: SignedCommand): CommandDecision {
   if (ctx.current()) return refuse("rollback", "busy", "a bundle or command is running");
-  const chosen = command.module ? ctx.config.modules.filter((m) => m.id === command.module || m.type === command.module) : ctx.config.modules;
-  if (chosen.length === 0) return refuse("rollback", "unknown-module", `no module or module type "${command.module ?? ""}" on gateway ${ctx.config.gateway.id}`);
+  const chosen = command.module
+    ? ctx.config.modules.filter((m) => m.id === command.module || m.type === command.module)
+    : ctx.config.modules;
+  if (chosen.length === 0)
+    return refuse(
+      "rollback",
+      "unknown-module",
+      `no module or module type "${command.module ?? ""}" on gateway ${ctx.config.gateway.id}`,
+    );
   const floors = ctx.state.get().securityFloors;
   const jobs: JobRecord[] = [];
   const without: string[] = [];
@@ -123,15 +185,46 @@ function decideRollback(ctx: CommandContext, command: SignedCommand): CommandDec
   }
   // Naming a module that has nothing to go back to is an error; "all" skips such modules.
   if (jobs.length === 0 || (command.module && without.length > 0)) {
-    return refuse("rollback", "no-previous-image", `no previous firmware known for ${without.join(", ")}`, without);
+    return refuse(
+      "rollback",
+      "no-previous-image",
+      `no previous firmware known for ${without.join(", ")}`,
+      without,
+    );
   }
-  const run = newRun(ctx, { kind: "rollback", release: null, sequence: null, expiresAt: null, bundleDigest: null, allOrNothing: true }, jobs);
-  const message = without.length > 0 ? `rolling back ${jobs.length} module(s); nothing to roll back on ${without.join(", ")}` : `rolling back ${jobs.length} module(s)`;
-  return { kind: "start", run, outcome: ok("rollback", jobs.map((j) => j.module), message, { skipped: without }) };
+  const run = newRun(
+    ctx,
+    {
+      kind: "rollback",
+      release: null,
+      sequence: null,
+      expiresAt: null,
+      bundleDigest: null,
+      allOrNothing: true,
+    },
+    jobs,
+  );
+  const message =
+    without.length > 0
+      ? `rolling back ${jobs.length} module(s); nothing to roll back on ${without.join(", ")}`
+      : `rolling back ${jobs.length} module(s)`;
+  return {
+    kind: "start",
+    run,
+    outcome: ok(
+      "rollback",
+      jobs.map((j) => j.module),
+      message,
+      { skipped: without },
+    ),
+  };
 }
 
 /** A restore job: the install steps with the previous firmware as the target. */
-function restoreJob(module: ModuleConfig, previous: NonNullable<ReturnType<StateStore["module"]>["previous"]>): JobRecord {
+function restoreJob(
+  module: ModuleConfig,
+  previous: NonNullable<ReturnType<StateStore["module"]>["previous"]>,
+): JobRecord {
   return newJob(
     module,
     {
@@ -139,7 +232,14 @@ function restoreJob(module: ModuleConfig, previous: NonNullable<ReturnType<State
       release: previous.release,
       sequence: previous.sequence,
       securityVersion: previous.securityVersion,
-      images: { [previous.slot]: { digest: previous.digest, length: previous.length, crc: previous.crc ?? 0, address: previous.address } },
+      images: {
+        [previous.slot]: {
+          digest: previous.digest,
+          length: previous.length,
+          crc: previous.crc ?? 0,
+          address: previous.address,
+        },
+      },
     },
     "restore",
   );
@@ -172,14 +272,38 @@ function newRun(
   };
 }
 
-function ok(command: CommandKind, modules: string[], message: string, data: Record<string, unknown>): CommandOutcome {
+function ok(
+  command: CommandKind,
+  modules: string[],
+  message: string,
+  data: Record<string, unknown>,
+): CommandOutcome {
   return { ok: true, status: "ok", command, modules, message, data };
 }
 
-function refusal(command: CommandKind | null, code: string, message: string, modules: string[] = [], context?: Record<string, unknown>): CommandOutcome {
-  return { ok: false, status: "error", command, modules, code, message, error: { code, message, ...(context ? { context } : {}) } };
+function refusal(
+  command: CommandKind | null,
+  code: string,
+  message: string,
+  modules: string[] = [],
+  context?: Record<string, unknown>,
+): CommandOutcome {
+  return {
+    ok: false,
+    status: "error",
+    command,
+    modules,
+    code,
+    message,
+    error: { code, message, ...(context ? { context } : {}) },
+  };
 }
 
-function refuse(command: CommandKind, code: GatewayErrorCode | "expired", message: string, modules: string[] = []): CommandDecision {
+function refuse(
+  command: CommandKind,
+  code: GatewayErrorCode | "expired",
+  message: string,
+  modules: string[] = [],
+): CommandDecision {
   return { kind: "refuse", outcome: refusal(command, code, message, modules) };
 }

@@ -33,7 +33,10 @@ export const i2cSchema = z.strictObject({
     z.string().regex(/^(\/dev\/)?(i2c-)?\d+$/, "expected a bus number or /dev/i2c-N"),
   ]),
   /** 7-bit slave address of the module's bootloader (AN2606 lists it per part), e.g. 0x51. */
-  address: uint.refine((a) => a >= 0x03 && a <= 0x77, "must be a 7-bit slave address in 0x03..0x77 (not the 8-bit form)"),
+  address: uint.refine(
+    (a) => a >= 0x03 && a <= 0x77,
+    "must be a 7-bit slave address in 0x03..0x77 (not the 8-bit form)",
+  ),
   /** Clock the adapter runs at (set by its driver); used for timeouts and estimates. */
   clockHz: z.number().int().min(10_000).max(1_000_000).default(400_000),
 });
@@ -101,7 +104,10 @@ export const entrySchema = z.discriminatedUnion("method", [
   }),
 ]);
 
-const rangeSchema = z.strictObject({ address: uint, size: uint.refine((n) => n > 0, "must be greater than 0") });
+const rangeSchema = z.strictObject({
+  address: uint,
+  size: uint.refine((n) => n > 0, "must be greater than 0"),
+});
 
 export const layoutSchema = z.discriminatedUnion("kind", [
   z.strictObject({
@@ -173,7 +179,9 @@ export const moduleSchema = z.strictObject({
 });
 
 export const mqttSchema = z.strictObject({
-  url: z.string().regex(/^(mqtts?|wss?|tcp|tls|ssl):\/\//, "expected an mqtt://, mqtts://, ws:// or wss:// URL"),
+  url: z
+    .string()
+    .regex(/^(mqtts?|wss?|tcp|tls|ssl):\/\//, "expected an mqtt://, mqtts://, ws:// or wss:// URL"),
   username: z.string().optional(),
   password: z.string().optional(),
   clientId: z.string().min(1).optional(),

@@ -28,15 +28,22 @@ export function loadConfig(path: string): GatewayConfig {
   try {
     text = readFileSync(path, "utf8");
   } catch (error) {
-    throw new ConfigError("config-unreadable", path, [`cannot read the file: ${(error as Error).message}`], { cause: error });
+    throw new ConfigError("config-unreadable", path, [`cannot read the file: ${(error as Error).message}`], {
+      cause: error,
+    });
   }
   let raw: unknown;
   try {
     raw = path.endsWith(".json") ? JSON.parse(text) : parseYaml(text);
   } catch (error) {
-    throw new ConfigError("config-syntax", path, [`not valid ${path.endsWith(".json") ? "JSON" : "YAML"}: ${(error as Error).message}`], {
-      cause: error,
-    });
+    throw new ConfigError(
+      "config-syntax",
+      path,
+      [`not valid ${path.endsWith(".json") ? "JSON" : "YAML"}: ${(error as Error).message}`],
+      {
+        cause: error,
+      },
+    );
   }
   return parseConfig(raw, { file: path, baseDir: dirname(resolve(path)) });
 }
@@ -45,11 +52,18 @@ export function loadConfig(path: string): GatewayConfig {
  * Validates an already parsed configuration object (the demo and tests build one in memory).
  * Relative paths (trustStore, stateDir, TLS files, download CA) are resolved against `baseDir`.
  */
-export function parseConfig(raw: unknown, where: { file?: string; baseDir?: string; checkFiles?: boolean } = {}): GatewayConfig {
+export function parseConfig(
+  raw: unknown,
+  where: { file?: string; baseDir?: string; checkFiles?: boolean } = {},
+): GatewayConfig {
   const file = where.file ?? "<config>";
   const parsed = configSchema.safeParse(raw);
   if (!parsed.success) {
-    throw new ConfigError("config-invalid", file, parsed.error.issues.map((i) => `${formatPath(i.path)}: ${i.message}`));
+    throw new ConfigError(
+      "config-invalid",
+      file,
+      parsed.error.issues.map((i) => `${formatPath(i.path)}: ${i.message}`),
+    );
   }
   const config = resolvePaths(parsed.data, where.baseDir ?? process.cwd());
   const problems = semanticProblems(config, where.checkFiles ?? true);
@@ -59,7 +73,9 @@ export function parseConfig(raw: unknown, where: { file?: string; baseDir?: stri
 
 /** The device table entry a module is configured for (validated by parseConfig). */
 export function moduleDevice(module: ModuleConfig): DeviceInfo {
-  return typeof module.device === "number" ? resolveDevice(`0x${module.device.toString(16)}`) : resolveDevice(module.device);
+  return typeof module.device === "number"
+    ? resolveDevice(`0x${module.device.toString(16)}`)
+    : resolveDevice(module.device);
 }
 
 /**
@@ -125,8 +141,10 @@ function resolvePaths(config: GatewayConfig, baseDir: string): GatewayConfig {
 
 function semanticProblems(config: GatewayConfig, checkFiles: boolean): string[] {
   const problems: string[] = [];
-  if (checkFiles && !existsSync(config.trustStore)) problems.push(`trustStore: ${config.trustStore} does not exist`);
-  if (checkFiles && config.downloads.ca && !existsSync(config.downloads.ca)) problems.push(`downloads.ca: ${config.downloads.ca} does not exist`);
+  if (checkFiles && !existsSync(config.trustStore))
+    problems.push(`trustStore: ${config.trustStore} does not exist`);
+  if (checkFiles && config.downloads.ca && !existsSync(config.downloads.ca))
+    problems.push(`downloads.ca: ${config.downloads.ca} does not exist`);
   const seen = new Map<string, number>();
   config.modules.forEach((module, index) => {
     const at = `modules[${index}]`;
@@ -143,7 +161,10 @@ function moduleProblems(module: ModuleConfig, at: string): string[] {
   let device: DeviceInfo | undefined;
   try {
     device = typeof module.device === "number" ? findDevice(module.device) : resolveDevice(module.device);
-    if (!device) problems.push(`${at}.device: no device with product ID 0x${(module.device as number).toString(16)} in the device table`);
+    if (!device)
+      problems.push(
+        `${at}.device: no device with product ID 0x${(module.device as number).toString(16)} in the device table`,
+      );
   } catch (error) {
     problems.push(`${at}.device: ${(error as Error).message.replace(/ \[[a-z-]+\]$/, "")}`);
   }
@@ -163,11 +184,14 @@ function moduleProblems(module: ModuleConfig, at: string): string[] {
   }
   problems.push(...i2cProblems(module, at));
   if (module.exit === "reset" && (module.entry.method === "none" || module.entry.method === "app-command")) {
-    problems.push(`${at}.exit: "reset" needs an entry method that controls NRST (gpio or serial-lines), not "${module.entry.method}"`);
+    problems.push(
+      `${at}.exit: "reset" needs an entry method that controls NRST (gpio or serial-lines), not "${module.entry.method}"`,
+    );
   }
   if (module.entry.method === "serial-lines") {
     const entry = module.entry;
-    if (entry.boot0 === entry.reset) problems.push(`${at}.entry.reset: BOOT0 and NRST cannot both be wired to ${entry.reset.toUpperCase()}`);
+    if (entry.boot0 === entry.reset)
+      problems.push(`${at}.entry.reset: BOOT0 and NRST cannot both be wired to ${entry.reset.toUpperCase()}`);
     for (const key of ["enter", "exit"] as const) {
       const sequence = entry[key];
       if (sequence === undefined) continue;
@@ -179,10 +203,14 @@ function moduleProblems(module: ModuleConfig, at: string): string[] {
     }
   }
   if (module.layout.kind === "ab" && module.entry.method === "none") {
-    problems.push(`${at}.entry.method: an "ab" module must be re-entered into its bootloader after the trial boot to confirm it; "none" cannot (use gpio, serial-lines or app-command)`);
+    problems.push(
+      `${at}.entry.method: an "ab" module must be re-entered into its bootloader after the trial boot to confirm it; "none" cannot (use gpio, serial-lines or app-command)`,
+    );
   }
   if (module.health.kind === "bootloader-only" && module.entry.method === "none") {
-    problems.push(`${at}.health.kind: "bootloader-only" re-enters the bootloader after the firmware started, which entry method "none" cannot (use uart-probe or none)`);
+    problems.push(
+      `${at}.health.kind: "bootloader-only" re-enters the bootloader after the firmware started, which entry method "none" cannot (use uart-probe or none)`,
+    );
   }
   if (device) problems.push(...layoutProblems(module, device, `${at}.layout`));
   return problems;
@@ -193,10 +221,14 @@ function i2cProblems(module: ModuleConfig, at: string): string[] {
   if (!module.transport.i2c) return [];
   const problems: string[] = [];
   if (module.entry.method === "serial-lines") {
-    problems.push(`${at}.entry.method: "serial-lines" drives a serial adapter's DTR/RTS; an I2C module needs gpio, app-command or none`);
+    problems.push(
+      `${at}.entry.method: "serial-lines" drives a serial adapter's DTR/RTS; an I2C module needs gpio, app-command or none`,
+    );
   }
   if (module.entry.method === "app-command" && module.entry.path === undefined) {
-    problems.push(`${at}.entry.path: an I2C module's application command needs the application's serial port`);
+    problems.push(
+      `${at}.entry.path: an I2C module's application command needs the application's serial port`,
+    );
   }
   if (module.health.kind === "uart-probe" && module.health.path === undefined) {
     problems.push(`${at}.health.path: an I2C module's uart-probe needs the application's serial port`);
@@ -224,19 +256,43 @@ function layoutProblems(module: ModuleConfig, device: DeviceInfo, at: string): s
   const layout = module.layout;
   const regions: Region[] = [];
   if (layout.kind === "single") {
-    regions.push({ name: "slot", start: layout.slot.address, end: layout.slot.address + layout.slot.size, aligned: false });
-  } else {
-    regions.push({ name: "slotA", start: layout.slotA.address, end: layout.slotA.address + layout.slotA.size, aligned: true });
-    regions.push({ name: "slotB", start: layout.slotB.address, end: layout.slotB.address + layout.slotB.size, aligned: true });
-    layout.bootRecord.copies.forEach((copy, i) => {
-      regions.push({ name: `bootRecord.copies[${i}]`, start: copy, end: copy + BOOT_RECORD_SIZE, aligned: false });
+    regions.push({
+      name: "slot",
+      start: layout.slot.address,
+      end: layout.slot.address + layout.slot.size,
+      aligned: false,
     });
-    if (layout.selector !== undefined && (layout.selector < device.flash.start || layout.selector >= device.flash.end)) {
+  } else {
+    regions.push({
+      name: "slotA",
+      start: layout.slotA.address,
+      end: layout.slotA.address + layout.slotA.size,
+      aligned: true,
+    });
+    regions.push({
+      name: "slotB",
+      start: layout.slotB.address,
+      end: layout.slotB.address + layout.slotB.size,
+      aligned: true,
+    });
+    layout.bootRecord.copies.forEach((copy, i) => {
+      regions.push({
+        name: `bootRecord.copies[${i}]`,
+        start: copy,
+        end: copy + BOOT_RECORD_SIZE,
+        aligned: false,
+      });
+    });
+    if (
+      layout.selector !== undefined &&
+      (layout.selector < device.flash.start || layout.selector >= device.flash.end)
+    ) {
       problems.push(`${at}.selector: ${addr(layout.selector)} is outside the flash of ${device.name}`);
     }
   }
   const units = eraseUnits(device);
-  const unitIndexAt = (address: number): number => units.findIndex((u) => address >= u.start && address < u.start + u.size);
+  const unitIndexAt = (address: number): number =>
+    units.findIndex((u) => address >= u.start && address < u.start + u.size);
   for (const region of regions) {
     if (region.start < device.flash.start || region.end > device.flash.end) {
       problems.push(
@@ -247,13 +303,19 @@ function layoutProblems(module: ModuleConfig, device: DeviceInfo, at: string): s
     const first = units[unitIndexAt(region.start)];
     const last = units[unitIndexAt(region.end - 1)];
     if (first && first.start !== region.start && (region.aligned || region.name === "slot")) {
-      problems.push(`${at}.${region.name}.address: ${addr(region.start)} is not at the start of an erase unit (nearest ${addr(first.start)})`);
+      problems.push(
+        `${at}.${region.name}.address: ${addr(region.start)} is not at the start of an erase unit (nearest ${addr(first.start)})`,
+      );
     }
     if (region.aligned && last && last.start + last.size !== region.end) {
-      problems.push(`${at}.${region.name}.size: the slot ends at ${addr(region.end)}, inside the erase unit ending at ${addr(last.start + last.size)}`);
+      problems.push(
+        `${at}.${region.name}.size: the slot ends at ${addr(region.end)}, inside the erase unit ending at ${addr(last.start + last.size)}`,
+      );
     }
     if (!region.aligned && region.name.startsWith("bootRecord") && region.start % 32 !== 0) {
-      problems.push(`${at}.${region.name}: ${addr(region.start)} must be 32-byte aligned (one flash word on every family)`);
+      problems.push(
+        `${at}.${region.name}: ${addr(region.start)} must be 32-byte aligned (one flash word on every family)`,
+      );
     }
   }
   // No two regions may share an erase unit: rewriting one must never erase another (docs/module-firmware.md).
@@ -263,7 +325,9 @@ function layoutProblems(module: ModuleConfig, device: DeviceInfo, at: string): s
       const b = regions[j]!;
       const unitsA = new Set(unitRange(a, unitIndexAt));
       if (unitRange(b, unitIndexAt).some((u) => unitsA.has(u))) {
-        problems.push(`${at}.${b.name}: shares an erase unit with ${a.name}; each slot and each boot-record copy needs its own erase units`);
+        problems.push(
+          `${at}.${b.name}: shares an erase unit with ${a.name}; each slot and each boot-record copy needs its own erase units`,
+        );
       }
     }
   }

@@ -13,12 +13,23 @@ import type { TargetFactory } from "./targets.js";
 export function createDefaultTargetFactory(logger: Logger = silentLogger): TargetFactory {
   return {
     openSerial: (module, settings) =>
-      openSerialTransport(settings.path, { baud: settings.baud, parity: settings.parity, logger: logger.child({ module: module.id, port: settings.path }) }),
+      openSerialTransport(settings.path, {
+        baud: settings.baud,
+        parity: settings.parity,
+        logger: logger.child({ module: module.id, port: settings.path }),
+      }),
     openI2c: (module, settings) =>
-      openI2cTransport(settings.bus, settings.address, { clockHz: settings.clockHz, logger: logger.child({ module: module.id, bus: settings.bus }) }),
+      openI2cTransport(settings.bus, settings.address, {
+        clockHz: settings.clockHz,
+        logger: logger.child({ module: module.id, bus: settings.bus }),
+      }),
     resetLines: (module) => {
       if (module.entry.method !== "gpio") {
-        throw new GatewayError("internal", `module ${module.id}: GPIO lines asked for, but its entry method is ${module.entry.method}`, { module: module.id });
+        throw new GatewayError(
+          "internal",
+          `module ${module.id}: GPIO lines asked for, but its entry method is ${module.entry.method}`,
+          { module: module.id },
+        );
       }
       return new GpiosetLines(module.entry, logger.child({ module: module.id, chip: module.entry.chip }));
     },

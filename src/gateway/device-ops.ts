@@ -18,7 +18,12 @@ import { GatewayError } from "./errors.js";
 /** Attempts per exchange, first try included (as the flasher's default). */
 const ATTEMPTS = 3;
 
-function retrying<T>(bl: Bootloader, what: string, step: () => Promise<T>, log: Logger = silentLogger): Promise<T> {
+function retrying<T>(
+  bl: Bootloader,
+  what: string,
+  step: () => Promise<T>,
+  log: Logger = silentLogger,
+): Promise<T> {
   return withRetry({ bootloader: bl, attempts: ATTEMPTS, log, onRetry: () => {} }, what, step);
 }
 
@@ -26,7 +31,10 @@ function read(bl: Bootloader, address: number, length: number): Promise<Uint8Arr
   return retrying(bl, `read at ${addr(address)}`, () => bl.readMemory(address, length));
 }
 
-export async function readBootRecords(bl: Bootloader, copies: readonly [number, number]): Promise<[BootRecordCopy, BootRecordCopy]> {
+export async function readBootRecords(
+  bl: Bootloader,
+  copies: readonly [number, number],
+): Promise<[BootRecordCopy, BootRecordCopy]> {
   const first = decodeBootRecord(await read(bl, copies[0], BOOT_RECORD_SIZE));
   const second = decodeBootRecord(await read(bl, copies[1], BOOT_RECORD_SIZE));
   return [first, second];
@@ -37,7 +45,12 @@ export async function readBootRecords(bl: Bootloader, copies: readonly [number, 
  * that), write the 64 bytes, read them back. The other copy is not touched, so a power cut here
  * leaves it deciding the boot.
  */
-export async function writeBootRecordCopy(bl: Bootloader, address: number, record: Uint8Array, module: string): Promise<void> {
+export async function writeBootRecordCopy(
+  bl: Bootloader,
+  address: number,
+  record: Uint8Array,
+  module: string,
+): Promise<void> {
   const units = unitsCovering(bl.device, address, address + record.length);
   // Erase and write again as a whole on a retry: a half-programmed copy cannot be programmed over.
   await retrying(bl, `boot record at ${addr(address)}`, async () => {
@@ -46,10 +59,14 @@ export async function writeBootRecordCopy(bl: Bootloader, address: number, recor
   });
   const back = await read(bl, address, record.length);
   if (!back.every((b, i) => b === record[i])) {
-    throw new GatewayError("boot-record-failed", `module ${module}: the boot record copy at ${addr(address)} reads back different from what was written`, {
-      module,
-      address,
-    });
+    throw new GatewayError(
+      "boot-record-failed",
+      `module ${module}: the boot record copy at ${addr(address)} reads back different from what was written`,
+      {
+        module,
+        address,
+      },
+    );
   }
 }
 
@@ -61,18 +78,27 @@ export function crcMethod(bl: Bootloader): "crc" | "readback" {
 /** STM32 CRC of `length` bytes of flash at `address`: Get Checksum when the bootloader offers it, else read-back. */
 export async function deviceCrc(bl: Bootloader, address: number, length: number): Promise<number> {
   const words = Math.ceil(length / 4) * 4;
-  if (crcMethod(bl) === "crc") return retrying(bl, `checksum at ${addr(address)}`, () => bl.getChecksum(address, words));
+  if (crcMethod(bl) === "crc")
+    return retrying(bl, `checksum at ${addr(address)}`, () => bl.getChecksum(address, words));
   return stm32Crc(await read(bl, address, words));
 }
 
 /** Does the slot hold exactly this image (by CRC)? Unknown length: cannot tell, returns null. */
-export async function slotHolds(bl: Bootloader, image: { address: number; length: number; crc: number | null }): Promise<boolean | null> {
+export async function slotHolds(
+  bl: Bootloader,
+  image: { address: number; length: number; crc: number | null },
+): Promise<boolean | null> {
   if (image.length === 0 || image.crc === null) return null;
   return (await deviceCrc(bl, image.address, image.length)) === image.crc;
 }
 
 /** Reads `length` bytes of flash at `address`, in 4 KiB pieces (progress after each). */
-export async function readFlash(bl: Bootloader, address: number, length: number, onProgress?: (done: number, total: number) => void): Promise<Uint8Array> {
+export async function readFlash(
+  bl: Bootloader,
+  address: number,
+  length: number,
+  onProgress?: (done: number, total: number) => void,
+): Promise<Uint8Array> {
   const bytes = new Uint8Array(length);
   const chunk = 4096;
   for (let done = 0; done < length; done += chunk) {
@@ -87,7 +113,12 @@ export async function readFlash(bl: Bootloader, address: number, length: number,
  * Reads a whole slot back for the image store (firmware whose length the gateway does not know).
  * Trailing erased bytes are dropped, to the flash word.
  */
-export async function readSlotImage(bl: Bootloader, address: number, size: number, onProgress?: (done: number, total: number) => void): Promise<Uint8Array> {
+export async function readSlotImage(
+  bl: Bootloader,
+  address: number,
+  size: number,
+  onProgress?: (done: number, total: number) => void,
+): Promise<Uint8Array> {
   const bytes = await readFlash(bl, address, size, onProgress);
   let end = size;
   while (end > 0 && bytes[end - 1] === 0xff) end--;
@@ -104,7 +135,13 @@ export interface FlashSlotOptions {
 }
 
 /** Erases the units the image covers, writes and verifies it (the host flasher; never a mass erase). */
-export function flashSlot(bl: Bootloader, data: Uint8Array, address: number, source: string, options: FlashSlotOptions): Promise<FlashResult> {
+export function flashSlot(
+  bl: Bootloader,
+  data: Uint8Array,
+  address: number,
+  source: string,
+  options: FlashSlotOptions,
+): Promise<FlashResult> {
   return flashImage(
     bl,
     { format: "bin", source, segments: [{ address, data }] },

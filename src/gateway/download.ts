@@ -27,7 +27,12 @@ export interface DownloadOptions {
 const RETRY_DELAY_MS = 500;
 
 /** Ensures the image `digest` (of `size` bytes) is in the store, downloading it from `url` if needed. */
-export async function fetchImage(store: ImageStore, url: string, expected: { digest: string; size: number }, options: DownloadOptions): Promise<void> {
+export async function fetchImage(
+  store: ImageStore,
+  url: string,
+  expected: { digest: string; size: number },
+  options: DownloadOptions,
+): Promise<void> {
   if (await store.has(expected.digest)) return;
   const log = options.logger ?? silentLogger;
   if (!url.startsWith("https://")) {
@@ -42,7 +47,10 @@ export async function fetchImage(store: ImageStore, url: string, expected: { dig
     } catch (error) {
       lastError = error;
       if (options.signal?.aborted) throw error;
-      log.warn({ url, attempt, of: options.attempts, err: (error as Error).message }, "image download failed, retrying");
+      log.warn(
+        { url, attempt, of: options.attempts, err: (error as Error).message },
+        "image download failed, retrying",
+      );
       await new Promise((resolve) => setTimeout(resolve, RETRY_DELAY_MS * attempt));
     }
   }
@@ -54,16 +62,25 @@ export async function fetchImage(store: ImageStore, url: string, expected: { dig
   );
 }
 
-async function attemptDownload(store: ImageStore, url: string, expected: { digest: string; size: number }, options: DownloadOptions): Promise<void> {
+async function attemptDownload(
+  store: ImageStore,
+  url: string,
+  expected: { digest: string; size: number },
+  options: DownloadOptions,
+): Promise<void> {
   const partial = store.partialPathOf(expected.digest);
-  let have = await stat(partial).then((s) => s.size, () => 0);
+  let have = await stat(partial).then(
+    (s) => s.size,
+    () => 0,
+  );
   if (have > expected.size) {
     await rm(partial, { force: true });
     have = 0;
   }
   if (have < expected.size) {
     const response = await request(url, have, options);
-    if (response.statusCode === 200 && have > 0) have = 0; // the server ignored Range: start over
+    if (response.statusCode === 200 && have > 0)
+      have = 0; // the server ignored Range: start over
     else if (response.statusCode !== 200 && response.statusCode !== 206) {
       response.resume();
       throw new Error(`HTTP ${response.statusCode ?? "?"} from ${url}`);
@@ -73,7 +90,9 @@ async function attemptDownload(store: ImageStore, url: string, expected: { diges
   const digest = await hashFile(partial);
   if (digest !== expected.digest) {
     await rm(partial, { force: true });
-    throw new Error(`SHA-256 of ${url} is ${digest.slice(0, 12)}…, the manifest says ${expected.digest.slice(0, 12)}…`);
+    throw new Error(
+      `SHA-256 of ${url} is ${digest.slice(0, 12)}…, the manifest says ${expected.digest.slice(0, 12)}…`,
+    );
   }
   await rename(partial, store.pathOf(expected.digest));
   await syncDirectory(store.dir);
@@ -81,13 +100,25 @@ async function attemptDownload(store: ImageStore, url: string, expected: { diges
 
 function request(url: string, from: number, options: DownloadOptions): Promise<IncomingMessage> {
   return new Promise((resolve, reject) => {
-    const req = httpsGet(url, { ca: options.ca, headers: from > 0 ? { Range: `bytes=${from}-` } : {}, signal: options.signal }, resolve);
-    req.setTimeout(options.idleTimeoutMs ?? 30_000, () => req.destroy(new Error(`no data from ${url} for ${options.idleTimeoutMs ?? 30_000} ms`)));
+    const req = httpsGet(
+      url,
+      { ca: options.ca, headers: from > 0 ? { Range: `bytes=${from}-` } : {}, signal: options.signal },
+      resolve,
+    );
+    req.setTimeout(options.idleTimeoutMs ?? 30_000, () =>
+      req.destroy(new Error(`no data from ${url} for ${options.idleTimeoutMs ?? 30_000} ms`)),
+    );
     req.on("error", reject);
   });
 }
 
-async function appendBody(response: IncomingMessage, path: string, offset: number, size: number, options: DownloadOptions): Promise<void> {
+async function appendBody(
+  response: IncomingMessage,
+  path: string,
+  offset: number,
+  size: number,
+  options: DownloadOptions,
+): Promise<void> {
   const file = await open(path, offset === 0 ? "w" : "a");
   let done = offset;
   try {

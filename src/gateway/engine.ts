@@ -45,7 +45,15 @@ const STOP_DRAIN_MS = 5_000;
 
 export type BundleOutcome =
   | { ok: true; status: "accepted"; release: string; sequence: number; modules: string[]; upToDate: string[] }
-  | { ok: false; status: "rejected"; code: string; message: string; error: StatusError; release: string | null; sequence: number | null };
+  | {
+      ok: false;
+      status: "rejected";
+      code: string;
+      message: string;
+      error: StatusError;
+      release: string | null;
+      sequence: number | null;
+    };
 
 export interface EngineOptions {
   config: GatewayConfig;
@@ -83,7 +91,10 @@ export class UpdateEngine extends TypedEmitter<EngineEvents> {
     super();
     this.#options = options;
     this.#config = options.config;
-    this.#log = (options.logger ?? silentLogger).child({ component: "engine", gateway: options.config.gateway.id });
+    this.#log = (options.logger ?? silentLogger).child({
+      component: "engine",
+      gateway: options.config.gateway.id,
+    });
     this.#targets = options.targets ?? createDefaultTargetFactory(this.#log);
     this.#now = options.now ?? Date.now;
     this.#gate = options.haltGate ?? new HaltGate();
@@ -97,15 +108,31 @@ export class UpdateEngine extends TypedEmitter<EngineEvents> {
     const images = new ImageStore(config.stateDir, this.#gate);
     await images.init();
     const hook = this.#options.journalHook;
-    const journal = new Journal(config.stateDir, this.#gate, hook && (async (info) => ((await hook(info)) === "halt" ? this.#gate.halt() : undefined)));
+    const journal = new Journal(
+      config.stateDir,
+      this.#gate,
+      hook && (async (info) => ((await hook(info)) === "halt" ? this.#gate.halt() : undefined)),
+    );
     const trust = this.#options.trust ?? (await loadTrustStore(config.trustStore));
-    const board = new StatusBoard({ gateway: config.gateway.id, groups: config.gateway.groups, modules: config.modules, now: this.#now, sink: this.#sink() });
+    const board = new StatusBoard({
+      gateway: config.gateway.id,
+      groups: config.gateway.groups,
+      modules: config.modules,
+      now: this.#now,
+      sink: this.#sink(),
+    });
     board.syncFromState(state);
-    const links = new Map(config.modules.map((m) => [m.id, new ModuleLink(m, this.#targets, this.#gate, this.#log.child({ module: m.id, port: portOf(m) }))]));
+    const links = new Map(
+      config.modules.map((m) => [
+        m.id,
+        new ModuleLink(m, this.#targets, this.#gate, this.#log.child({ module: m.id, port: portOf(m) })),
+      ]),
+    );
     this.#parts = { config, log: this.#log, state, images, journal, board, links, now: this.#now, trust };
     this.#lastRun = await journal.load();
     const lastBundle = state.get().lastBundle;
-    if (lastBundle?.release && lastBundle.sequence !== null) board.setBundle({ ...lastBundle, release: lastBundle.release, sequence: lastBundle.sequence });
+    if (lastBundle?.release && lastBundle.sequence !== null)
+      board.setBundle({ ...lastBundle, release: lastBundle.release, sequence: lastBundle.sequence });
     const last = this.#lastRun;
     const recovery = last && (await prepareRecovery(this.#parts, last));
     if (last?.state === "finished") {
@@ -115,7 +142,10 @@ export class UpdateEngine extends TypedEmitter<EngineEvents> {
     }
     board.emitAll();
     if (recovery) {
-      this.#log.warn({ run: recovery.run.id, decision: recovery.decision, modules: recovery.resumed }, "unfinished run found at start");
+      this.#log.warn(
+        { run: recovery.run.id, decision: recovery.decision, modules: recovery.resumed },
+        "unfinished run found at start",
+      );
       this.#startRun(recovery.run, recovery.resumed);
     }
   }
@@ -126,7 +156,17 @@ export class UpdateEngine extends TypedEmitter<EngineEvents> {
       const parts = this.#started();
       if (this.#stopped || this.#executor) {
         const code = this.#stopped ? "stopped" : "busy";
-        return this.#reject({ code, message: this.#stopped ? "the engine is stopping" : `a run is in progress (${this.#executor?.run.release ?? "rollback"})` }, null, null, via.topic);
+        return this.#reject(
+          {
+            code,
+            message: this.#stopped
+              ? "the engine is stopping"
+              : `a run is in progress (${this.#executor?.run.release ?? "rollback"})`,
+          },
+          null,
+          null,
+          via.topic,
+        );
       }
       const result = await intakeBundle(this.#intakeContext(parts), bytes);
       if (!result.ok) return this.#reject(result.error, result.release, result.sequence, via.topic);
@@ -136,9 +176,24 @@ export class UpdateEngine extends TypedEmitter<EngineEvents> {
         draft.lastSequence = Math.max(draft.lastSequence, run.sequence ?? 0);
       });
       parts.board.setLastSequence(parts.state.get().lastSequence);
-      this.#log.info({ release: run.release, sequence: run.sequence, modules: run.jobs.map((j) => j.module), topic: via.topic }, "bundle accepted");
+      this.#log.info(
+        {
+          release: run.release,
+          sequence: run.sequence,
+          modules: run.jobs.map((j) => j.module),
+          topic: via.topic,
+        },
+        "bundle accepted",
+      );
       this.#startRun(run);
-      return { ok: true, status: "accepted", release: run.release!, sequence: run.sequence!, modules: run.jobs.map((j) => j.module), upToDate: result.upToDate };
+      return {
+        ok: true,
+        status: "accepted",
+        release: run.release!,
+        sequence: run.sequence!,
+        modules: run.jobs.map((j) => j.module),
+        upToDate: result.upToDate,
+      };
     });
   }
 
@@ -154,7 +209,15 @@ export class UpdateEngine extends TypedEmitter<EngineEvents> {
         draft.lastCommandSequence = Math.max(draft.lastCommandSequence, command.sequence);
       });
       if (this.#stopped) {
-        return this.#commandEvent({ ok: false, status: "error", command: command.kind, modules: [], code: "stopped", message: "the engine is stopping", error: { code: "stopped", message: "the engine is stopping" } });
+        return this.#commandEvent({
+          ok: false,
+          status: "error",
+          command: command.kind,
+          modules: [],
+          code: "stopped",
+          message: "the engine is stopping",
+          error: { code: "stopped", message: "the engine is stopping" },
+        });
       }
       const decision = decideCommand(ctx, command);
       if (decision.kind === "cancel") await this.#executor?.cancel();
@@ -162,7 +225,10 @@ export class UpdateEngine extends TypedEmitter<EngineEvents> {
         await parts.journal.write(decision.run, `${command.kind} accepted`);
         this.#startRun(decision.run);
       }
-      this.#log.info({ command: command.kind, sequence: command.sequence, ok: decision.outcome.ok }, "command handled");
+      this.#log.info(
+        { command: command.kind, sequence: command.sequence, ok: decision.outcome.ok },
+        "command handled",
+      );
       return this.#commandEvent(decision.outcome);
     });
   }
@@ -195,7 +261,10 @@ export class UpdateEngine extends TypedEmitter<EngineEvents> {
     if (this.#stopped) return;
     this.#stopped = true;
     let timer: NodeJS.Timeout | undefined;
-    await Promise.race([this.#intake, new Promise((resolve) => (timer = setTimeout(resolve, STOP_DRAIN_MS)))]);
+    await Promise.race([
+      this.#intake,
+      new Promise((resolve) => (timer = setTimeout(resolve, STOP_DRAIN_MS))),
+    ]);
     clearTimeout(timer);
     this.#gate.halt();
     this.#markStopped();
@@ -209,8 +278,22 @@ export class UpdateEngine extends TypedEmitter<EngineEvents> {
     const executor = new RunExecutor(createRunHost(parts, run), run, resumed);
     this.#executor = executor;
     // A rollback command is not a bundle: the gateway status keeps describing the last bundle.
-    if (run.release !== null) parts.board.setBundle({ release: run.release, sequence: run.sequence ?? 0, state: "running", error: null, startedAt: run.startedAt, finishedAt: null });
-    this.#emitEvent({ type: "bundle", state: "running", release: run.release, sequence: run.sequence, note: run.note });
+    if (run.release !== null)
+      parts.board.setBundle({
+        release: run.release,
+        sequence: run.sequence ?? 0,
+        state: "running",
+        error: null,
+        startedAt: run.startedAt,
+        finishedAt: null,
+      });
+    this.#emitEvent({
+      type: "bundle",
+      state: "running",
+      release: run.release,
+      sequence: run.sequence,
+      note: run.note,
+    });
     for (const job of run.jobs) if (job.step === "pending") parts.board.update(job.module, jobStatus(job));
     this.#work = (async () => {
       await fetchRunImages(parts, run, executor.signal, this.#config);
@@ -218,7 +301,8 @@ export class UpdateEngine extends TypedEmitter<EngineEvents> {
       await this.#finished(run);
     })()
       .catch((error: unknown) => {
-        if (!this.#gate.halted) this.#log.error({ err: describeError(error), run: run.id }, "run stopped by an unexpected error");
+        if (!this.#gate.halted)
+          this.#log.error({ err: describeError(error), run: run.id }, "run stopped by an unexpected error");
       })
       .finally(() => {
         if (this.#executor === executor) this.#executor = null;
@@ -231,37 +315,84 @@ export class UpdateEngine extends TypedEmitter<EngineEvents> {
       // Floors rise only with firmware that stays: committed installs (never a rollback's target).
       for (const job of run.jobs) {
         if (job.kind !== "install" || job.step !== "committed") continue;
-        draft.securityFloors[job.moduleType] = Math.max(draft.securityFloors[job.moduleType] ?? 0, job.target.securityVersion);
+        draft.securityFloors[job.moduleType] = Math.max(
+          draft.securityFloors[job.moduleType] ?? 0,
+          job.target.securityVersion,
+        );
       }
       draft.lastRunId = run.id;
       if (run.kind !== "rollback") {
-        draft.lastBundle = { runId: run.id, release: run.release, sequence: run.sequence, state: run.outcome, error: run.firstError, startedAt: run.startedAt, finishedAt: run.finishedAt };
+        draft.lastBundle = {
+          runId: run.id,
+          release: run.release,
+          sequence: run.sequence,
+          state: run.outcome,
+          error: run.firstError,
+          startedAt: run.startedAt,
+          finishedAt: run.finishedAt,
+        };
       }
     });
     const keep = new Set<string>();
-    for (const record of Object.values(parts.state.get().modules)) for (const image of [record.confirmed, record.previous]) if (image?.digest) keep.add(image.digest);
-    for (const job of run.jobs) for (const ref of Object.values(job.target.images)) if (ref.digest) keep.add(ref.digest);
+    for (const record of Object.values(parts.state.get().modules))
+      for (const image of [record.confirmed, record.previous]) if (image?.digest) keep.add(image.digest);
+    for (const job of run.jobs)
+      for (const ref of Object.values(job.target.images)) if (ref.digest) keep.add(ref.digest);
     await parts.images.prune(keep);
     parts.board.syncFromState(parts.state);
     if (run.release !== null) {
-      parts.board.setBundle({ release: run.release, sequence: run.sequence ?? 0, state: run.outcome, error: run.firstError, startedAt: run.startedAt, finishedAt: run.finishedAt });
+      parts.board.setBundle({
+        release: run.release,
+        sequence: run.sequence ?? 0,
+        state: run.outcome,
+        error: run.firstError,
+        startedAt: run.startedAt,
+        finishedAt: run.finishedAt,
+      });
     }
-    this.#log.info({ run: run.id, kind: run.kind, release: run.release, outcome: run.outcome, error: run.firstError }, "run finished");
-    this.#emitEvent({ type: "bundle", state: run.outcome, release: run.release, sequence: run.sequence, error: run.firstError });
+    this.#log.info(
+      { run: run.id, kind: run.kind, release: run.release, outcome: run.outcome, error: run.firstError },
+      "run finished",
+    );
+    this.#emitEvent({
+      type: "bundle",
+      state: run.outcome,
+      release: run.release,
+      sequence: run.sequence,
+      error: run.firstError,
+    });
   }
 
-  #reject(error: StatusError, release: string | null, sequence: number | null, topic: string | undefined): BundleOutcome {
+  #reject(
+    error: StatusError,
+    release: string | null,
+    sequence: number | null,
+    topic: string | undefined,
+  ): BundleOutcome {
     const parts = this.#started();
     this.#log.warn({ code: error.code, reason: error.message, release, sequence, topic }, "bundle refused");
     const at = new Date(this.#now()).toISOString();
     // `bundle` keeps showing the last bundle that ran (or runs); the refusal shows beside it.
     parts.board.setRejected({ release, sequence, error, topic: topic ?? null, at });
     this.#emitEvent({ type: "rejected", release, sequence, error });
-    return { ok: false, status: "rejected", code: error.code, message: error.message, error, release, sequence };
+    return {
+      ok: false,
+      status: "rejected",
+      code: error.code,
+      message: error.message,
+      error,
+      release,
+      sequence,
+    };
   }
 
   #commandEvent(outcome: CommandOutcome): CommandOutcome {
-    this.#emitEvent({ type: "command", command: outcome.command ?? "unknown", error: outcome.ok ? null : outcome.error, note: outcome.message });
+    this.#emitEvent({
+      type: "command",
+      command: outcome.command ?? "unknown",
+      error: outcome.ok ? null : outcome.error,
+      note: outcome.message,
+    });
     return outcome;
   }
 
@@ -274,7 +405,14 @@ export class UpdateEngine extends TypedEmitter<EngineEvents> {
       moduleStatus: (status, change) => {
         this.emit("module-status", status);
         if (change.progressOnly && status.progress) {
-          this.#emitEvent({ type: "progress", module: status.module, progress: status.progress, remainingSeconds: status.remainingSeconds, release: status.release, sequence: status.sequence });
+          this.#emitEvent({
+            type: "progress",
+            module: status.module,
+            progress: status.progress,
+            remainingSeconds: status.remainingSeconds,
+            release: status.release,
+            sequence: status.sequence,
+          });
         } else if (change.from !== status.state) {
           this.#emitEvent({
             type: "transition",
@@ -294,7 +432,13 @@ export class UpdateEngine extends TypedEmitter<EngineEvents> {
   }
 
   #intakeContext(parts: RunHostParts & { trust: TrustStore }): IntakeContext {
-    return { config: this.#config, trust: parts.trust, state: parts.state, images: parts.images, now: this.#now };
+    return {
+      config: this.#config,
+      trust: parts.trust,
+      state: parts.state,
+      images: parts.images,
+      now: this.#now,
+    };
   }
 
   #commandContext(parts: RunHostParts & { trust: TrustStore }): CommandContext {

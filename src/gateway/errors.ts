@@ -16,7 +16,12 @@ export class ConfigError extends SubflashError<ConfigErrorCode> {
     readonly problems: readonly string[],
     options?: { cause?: unknown },
   ) {
-    super(code, `${file}: ${problems.length === 1 ? problems[0] : `${problems.length} problems:\n  ${problems.join("\n  ")}`}`, { file, problems }, options);
+    super(
+      code,
+      `${file}: ${problems.length === 1 ? problems[0] : `${problems.length} problems:\n  ${problems.join("\n  ")}`}`,
+      { file, problems },
+      options,
+    );
   }
 }
 

@@ -54,7 +54,10 @@ export class GpiosetLines implements ResetLines {
   }
 
   async set(levels: PinLevels): Promise<void> {
-    Object.assign(this.#levels, Object.fromEntries(Object.entries(levels).filter(([, v]) => v !== undefined)));
+    Object.assign(
+      this.#levels,
+      Object.fromEntries(Object.entries(levels).filter(([, v]) => v !== undefined)),
+    );
     const major = await this.#version();
     const assignments = this.#assignments();
     this.#log.debug({ chip: this.#entry.chip, lines: assignments }, "gpio levels");
@@ -63,14 +66,20 @@ export class GpiosetLines implements ResetLines {
     } else {
       await this.#stop();
       const args =
-        major === 2 ? ["--interactive", "-c", this.#entry.chip, ...assignments] : ["--mode=wait", this.#entry.chip.replace(/^\/dev\//, ""), ...assignments];
+        major === 2
+          ? ["--interactive", "-c", this.#entry.chip, ...assignments]
+          : ["--mode=wait", this.#entry.chip.replace(/^\/dev\//, ""), ...assignments];
       this.#child = this.#spawn(args);
     }
     await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
     if (this.#child?.exitCode !== null && this.#child?.exitCode !== undefined) {
-      throw new GatewayError("bootloader-unreachable", `gpioset exited with code ${this.#child.exitCode} while holding ${assignments.join(" ")} on ${this.#entry.chip}`, {
-        chip: this.#entry.chip,
-      });
+      throw new GatewayError(
+        "bootloader-unreachable",
+        `gpioset exited with code ${this.#child.exitCode} while holding ${assignments.join(" ")} on ${this.#entry.chip}`,
+        {
+          chip: this.#entry.chip,
+        },
+      );
     }
   }
 
@@ -91,7 +100,9 @@ export class GpiosetLines implements ResetLines {
     const child = spawn(this.#entry.gpioset, args, { stdio: ["pipe", "ignore", "pipe"] });
     let stderr = "";
     child.stderr?.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on("error", (error) => this.#log.error({ err: error.message, gpioset: this.#entry.gpioset }, "cannot run gpioset"));
+    child.on("error", (error) =>
+      this.#log.error({ err: error.message, gpioset: this.#entry.gpioset }, "cannot run gpioset"),
+    );
     child.on("exit", (code) => {
       if (code) this.#log.warn({ code, stderr: stderr.trim(), chip: this.#entry.chip }, "gpioset exited");
     });

@@ -78,15 +78,23 @@ async function probe(
       heard.push(...lines.heard);
       if (lines.match) {
         const reported = pattern.exec(lines.match)?.groups?.version;
-        return { ok: true, detail: `the application answered "${lines.match}"`, ...(reported ? { version: reported } : {}) };
+        return {
+          ok: true,
+          detail: `the application answered "${lines.match}"`,
+          ...(reported ? { version: reported } : {}),
+        };
       }
       log.debug({ attempt, of: health.attempts, heard: lines.heard }, "health probe: no matching reply");
     }
   } finally {
     await transport.close().catch(() => {});
   }
-  const said = heard.length > 0 ? `it answered ${heard.map((l) => JSON.stringify(l)).join(", ")}` : "it did not answer";
-  return { ok: false, message: `no reply matching /${pattern.source}/ after ${health.attempts} probe(s) of ${health.timeoutMs} ms; ${said}` };
+  const said =
+    heard.length > 0 ? `it answered ${heard.map((l) => JSON.stringify(l)).join(", ")}` : "it did not answer";
+  return {
+    ok: false,
+    message: `no reply matching /${pattern.source}/ after ${health.attempts} probe(s) of ${health.timeoutMs} ms; ${said}`,
+  };
 }
 
 /** Reads reply lines until one matches or the time is up. */

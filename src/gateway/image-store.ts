@@ -62,14 +62,23 @@ export class ImageStore {
     try {
       bytes = new Uint8Array(await readFile(this.pathOf(digest)));
     } catch (error) {
-      throw new GatewayError("image-unavailable", `image ${digest.slice(0, 12)}… is not in the image store ${this.dir}`, { ...context, digest }, { cause: error });
+      throw new GatewayError(
+        "image-unavailable",
+        `image ${digest.slice(0, 12)}… is not in the image store ${this.dir}`,
+        { ...context, digest },
+        { cause: error },
+      );
     }
     if (toHex(sha256(bytes)) !== digest) {
       await rm(this.pathOf(digest), { force: true });
-      throw new GatewayError("image-unavailable", `image ${digest.slice(0, 12)}… in the image store is damaged (SHA-256 mismatch); it was removed`, {
-        ...context,
-        digest,
-      });
+      throw new GatewayError(
+        "image-unavailable",
+        `image ${digest.slice(0, 12)}… in the image store is damaged (SHA-256 mismatch); it was removed`,
+        {
+          ...context,
+          digest,
+        },
+      );
     }
     return bytes;
   }

@@ -16,11 +16,32 @@
  * A crash between any two steps leaves the module booting either the old confirmed firmware or the
  * new one on trial (which reverts by itself on the next reset), never nothing; recovery.ts decides.
  */
-import { decideBoot, encodeBootRecord, copyToWrite, type AbSlot, type BootRecord } from "../targets/ab/boot-record.js";
+import {
+  decideBoot,
+  encodeBootRecord,
+  copyToWrite,
+  type AbSlot,
+  type BootRecord,
+} from "../targets/ab/boot-record.js";
 import type { AbLayoutConfig } from "./config.js";
-import { crcMethod, readBootRecords, readSlotImage, slotHolds, writeBootRecordCopy, flashSlot } from "./device-ops.js";
+import {
+  crcMethod,
+  readBootRecords,
+  readSlotImage,
+  slotHolds,
+  writeBootRecordCopy,
+  flashSlot,
+} from "./device-ops.js";
 import { GatewayError } from "./errors.js";
-import { flashBudgetMs, healthCheck, phase, readBudgetMs, SessionHolder, startAddress, type JobEnv } from "./job-env.js";
+import {
+  flashBudgetMs,
+  healthCheck,
+  phase,
+  readBudgetMs,
+  SessionHolder,
+  startAddress,
+  type JobEnv,
+} from "./job-env.js";
 import { stm32Crc } from "../signing/index.js";
 import type { ImageRef, InstalledImage, JobRecord } from "./run-types.js";
 import type { Bootloader } from "../targets/stm32/bootloader.js";
@@ -32,33 +53,47 @@ import { keepBudgetMs, keepPrevious, previousToKeep } from "./keep-previous.js";
  * `onCommitted` runs just before the journal records the job committed (the run's commit order goes
  * into that same write, so an undo after a crash knows every committed module).
  */
-export async function runInstall(env: JobEnv, job: JobRecord, resumed: boolean, onCommitted: () => void): Promise<void> {
+export async function runInstall(
+  env: JobEnv,
+  job: JobRecord,
+  resumed: boolean,
+  onCommitted: () => void,
+): Promise<void> {
   const holder = new SessionHolder(env);
   const t = env.module.timeouts;
   try {
     if (job.step === "pending" || job.step === "preparing") {
       await step(env, job, "preparing");
-      await phase(env, "preparing", t.enterMs + backupBudget(env, job), (signal) => prepare(env, job, holder, signal));
+      await phase(env, "preparing", t.enterMs + backupBudget(env, job), (signal) =>
+        prepare(env, job, holder, signal),
+      );
       await step(env, job, (await previousToKeep(env, job)) ? "backup" : "writing");
       resumed = false;
     }
     if (job.step === "backup") {
       const previous = await previousToKeep(env, job);
       if (previous) {
-        await phase(env, "backup", keepBudgetMs(env, previous), async (signal) => keepPrevious(env, job, (await holder.get(signal)).bootloader, previous));
+        await phase(env, "backup", keepBudgetMs(env, previous), async (signal) =>
+          keepPrevious(env, job, (await holder.get(signal)).bootloader, previous),
+        );
       }
       await step(env, job, "writing");
       resumed = false;
     }
     if (job.step === "writing") {
       const image = targetImage(job);
-      await phase(env, "writing", flashBudgetMs(env.module, env.device, image.address, image.length) + t.enterMs, (signal) =>
-        write(env, job, holder, image, resumed, signal),
+      await phase(
+        env,
+        "writing",
+        flashBudgetMs(env.module, env.device, image.address, image.length) + t.enterMs,
+        (signal) => write(env, job, holder, image, resumed, signal),
       );
       await step(env, job, "activating");
     }
     if (job.step === "activating") {
-      await phase(env, "activating", t.activateMs + t.enterMs, (signal) => activate(env, job, holder, signal));
+      await phase(env, "activating", t.activateMs + t.enterMs, (signal) =>
+        activate(env, job, holder, signal),
+      );
       await step(env, job, "health-check");
     }
     if (job.step === "health-check") {
@@ -87,7 +122,10 @@ async function step(env: JobEnv, job: JobRecord, next: JobRecord["step"]): Promi
 
 function targetImage(job: JobRecord): ImageRef {
   const image = job.slot ? job.target.images[job.slot] : undefined;
-  if (!image) throw new GatewayError("internal", `module ${job.module}: no image chosen for slot ${job.slot ?? "?"}`, { module: job.module });
+  if (!image)
+    throw new GatewayError("internal", `module ${job.module}: no image chosen for slot ${job.slot ?? "?"}`, {
+      module: job.module,
+    });
   return image;
 }
 
@@ -96,7 +134,12 @@ function backupBudget(env: JobEnv, job: JobRecord): number {
   return layout.kind === "single" && !job.from ? readBudgetMs(env.module, layout.slot.size) : 0;
 }
 
-async function prepare(env: JobEnv, job: JobRecord, holder: SessionHolder, signal: AbortSignal): Promise<void> {
+async function prepare(
+  env: JobEnv,
+  job: JobRecord,
+  holder: SessionHolder,
+  signal: AbortSignal,
+): Promise<void> {
   const { bootloader } = await holder.get(signal);
   const layout = env.module.layout;
   const known = env.state.module(job.module).confirmed;
@@ -105,15 +148,22 @@ async function prepare(env: JobEnv, job: JobRecord, holder: SessionHolder, signa
     const decision = decideBoot(await readBootRecords(bootloader, layout.bootRecord.copies));
     const active = decision.boots;
     if (known && known.slot !== active) {
-      env.log.warn({ stateSlot: known.slot, deviceSlot: active }, "the module boots another slot than the state says; trusting the module");
+      env.log.warn(
+        { stateSlot: known.slot, deviceSlot: active },
+        "the module boots another slot than the state says; trusting the module",
+      );
     }
     job.slot = active === "a" ? "b" : "a";
     if (!job.target.images[job.slot]) {
       // A rollback whose previous firmware sits in the slot the module boots now: nothing to go back to.
-      throw new GatewayError("no-previous-image", `module ${job.module}: the module boots slot ${active}, which is where the firmware to restore would be`, {
-        module: job.module,
-        slot: active,
-      });
+      throw new GatewayError(
+        "no-previous-image",
+        `module ${job.module}: the module boots slot ${active}, which is where the firmware to restore would be`,
+        {
+          module: job.module,
+          slot: active,
+        },
+      );
     }
     const record = decision.record;
     const sameAsKnown = known?.slot === active;
@@ -128,7 +178,10 @@ async function prepare(env: JobEnv, job: JobRecord, holder: SessionHolder, signa
       release: sameAsKnown ? known.release : null,
       sequence: sameAsKnown ? known.sequence : null,
     };
-    env.log.info({ active, write: job.slot, bootRecordSequence: decision.highestSequence }, "A/B: writing the inactive slot");
+    env.log.info(
+      { active, write: job.slot, bootRecordSequence: decision.highestSequence },
+      "A/B: writing the inactive slot",
+    );
     return;
   }
   job.slot = "single";
@@ -140,14 +193,28 @@ async function prepare(env: JobEnv, job: JobRecord, holder: SessionHolder, signa
  * The confirmed image the state names is reused when the store has it and the module still holds it;
  * otherwise the slot is read back.
  */
-async function backupSingle(env: JobEnv, bl: Bootloader, known: InstalledImage | null, slot: { address: number; size: number }): Promise<InstalledImage> {
-  if (known?.digest && (await env.images.has(known.digest)) && (await slotHolds(bl, known)) === true) return known;
-  env.report({ state: "entering-bootloader", progress: { phase: "backup", done: 0, total: slot.size, percent: 0 } });
+async function backupSingle(
+  env: JobEnv,
+  bl: Bootloader,
+  known: InstalledImage | null,
+  slot: { address: number; size: number },
+): Promise<InstalledImage> {
+  if (known?.digest && (await env.images.has(known.digest)) && (await slotHolds(bl, known)) === true)
+    return known;
+  env.report({
+    state: "entering-bootloader",
+    progress: { phase: "backup", done: 0, total: slot.size, percent: 0 },
+  });
   const bytes = await readSlotImage(bl, slot.address, slot.size, (done, total) =>
-    env.report({ progress: { phase: "backup", done, total, percent: Math.round((done / total) * 1000) / 10 } }),
+    env.report({
+      progress: { phase: "backup", done, total, percent: Math.round((done / total) * 1000) / 10 },
+    }),
   );
   const digest = await env.images.put(bytes);
-  env.log.info({ bytes: bytes.length, digest }, "kept the current firmware in the image store before erasing");
+  env.log.info(
+    { bytes: bytes.length, digest },
+    "kept the current firmware in the image store before erasing",
+  );
   return {
     version: known?.version ?? null,
     securityVersion: known?.securityVersion ?? 0,
@@ -161,7 +228,14 @@ async function backupSingle(env: JobEnv, bl: Bootloader, known: InstalledImage |
   };
 }
 
-async function write(env: JobEnv, job: JobRecord, holder: SessionHolder, image: ImageRef, resumed: boolean, signal: AbortSignal): Promise<void> {
+async function write(
+  env: JobEnv,
+  job: JobRecord,
+  holder: SessionHolder,
+  image: ImageRef,
+  resumed: boolean,
+  signal: AbortSignal,
+): Promise<void> {
   const { bootloader } = await holder.get(signal);
   // A resumed job, or a rollback to the image the inactive slot kept: no need to write what is there.
   if (resumed || job.kind === "restore") {
@@ -176,31 +250,50 @@ async function write(env: JobEnv, job: JobRecord, holder: SessionHolder, image: 
     }
   }
   if (!image.digest) {
-    throw new GatewayError("no-previous-image", `module ${job.module}: slot ${job.slot} no longer holds the image and the image store has no copy`, {
-      module: job.module,
-      slot: job.slot,
-    });
+    throw new GatewayError(
+      "no-previous-image",
+      `module ${job.module}: slot ${job.slot} no longer holds the image and the image store has no copy`,
+      {
+        module: job.module,
+        slot: job.slot,
+      },
+    );
   }
   const bytes = await env.images.get(image.digest, { module: job.module });
-  const result = await flashSlot(bootloader, bytes, image.address, `${job.module} ${job.target.version} slot ${job.slot}`, {
-    verify: env.module.verify,
-    signal,
-    logger: env.log,
-    onProgress: flashProgressReporter(env),
-  });
+  const result = await flashSlot(
+    bootloader,
+    bytes,
+    image.address,
+    `${job.module} ${job.target.version} slot ${job.slot}`,
+    {
+      verify: env.module.verify,
+      signal,
+      logger: env.log,
+      onProgress: flashProgressReporter(env),
+    },
+  );
   if (!result.ok) {
-    throw new GatewayError("flash-failed", `module ${job.module}: writing slot ${job.slot}: ${result.error.message}`, {
-      module: job.module,
-      slot: job.slot,
-      previous: result.previous,
-      cause: result.error.code,
-    });
+    throw new GatewayError(
+      "flash-failed",
+      `module ${job.module}: writing slot ${job.slot}: ${result.error.message}`,
+      {
+        module: job.module,
+        slot: job.slot,
+        previous: result.previous,
+        cause: result.error.code,
+      },
+    );
   }
   job.verification = result.stats.verifiedBy;
   env.report({ verification: result.stats.verifiedBy });
 }
 
-async function activate(env: JobEnv, job: JobRecord, holder: SessionHolder, signal: AbortSignal): Promise<void> {
+async function activate(
+  env: JobEnv,
+  job: JobRecord,
+  holder: SessionHolder,
+  signal: AbortSignal,
+): Promise<void> {
   env.report({ state: "activating", progress: null });
   const layout = env.module.layout;
   if (layout.kind === "ab") {
@@ -221,7 +314,12 @@ async function activate(env: JobEnv, job: JobRecord, holder: SessionHolder, sign
         fallback: from.slot as AbSlot,
         fallbackAddress: from.address,
       };
-      await writeBootRecordCopy(bootloader, layout.bootRecord.copies[copyToWrite(decision)], encodeBootRecord(record), job.module);
+      await writeBootRecordCopy(
+        bootloader,
+        layout.bootRecord.copies[copyToWrite(decision)],
+        encodeBootRecord(record),
+        job.module,
+      );
       job.bootSequence = record.sequence;
       env.log.info({ sequence: record.sequence, slot }, "trial boot record written");
     }
@@ -229,14 +327,23 @@ async function activate(env: JobEnv, job: JobRecord, holder: SessionHolder, sign
   await holder.leave(startAddress(env.module, env.device), signal);
 }
 
-async function commit(env: JobEnv, job: JobRecord, holder: SessionHolder, signal: AbortSignal): Promise<void> {
+async function commit(
+  env: JobEnv,
+  job: JobRecord,
+  holder: SessionHolder,
+  signal: AbortSignal,
+): Promise<void> {
   const layout = env.module.layout;
   const image = targetImage(job);
   if (layout.kind === "ab") {
     const { bootloader } = await holder.get(signal);
     const decision = decideBoot(await readBootRecords(bootloader, layout.bootRecord.copies));
     const slot = job.slot as AbSlot;
-    const done = decision.record && !decision.record.trial && decision.record.active === slot && decision.record.imageCrc === image.crc;
+    const done =
+      decision.record &&
+      !decision.record.trial &&
+      decision.record.active === slot &&
+      decision.record.imageCrc === image.crc;
     if (!done) {
       const record: BootRecord = {
         sequence: decision.highestSequence + 1,
@@ -248,7 +355,12 @@ async function commit(env: JobEnv, job: JobRecord, holder: SessionHolder, signal
         fallback: job.from!.slot as AbSlot,
         fallbackAddress: job.from!.address,
       };
-      await writeBootRecordCopy(bootloader, layout.bootRecord.copies[copyToWrite(decision)], encodeBootRecord(record), job.module);
+      await writeBootRecordCopy(
+        bootloader,
+        layout.bootRecord.copies[copyToWrite(decision)],
+        encodeBootRecord(record),
+        job.module,
+      );
       job.bootSequence = record.sequence;
       env.log.info({ sequence: record.sequence, slot }, "confirmed boot record written");
     }
@@ -269,7 +381,10 @@ async function commit(env: JobEnv, job: JobRecord, holder: SessionHolder, signal
     sequence: job.target.sequence,
   };
   await env.state.update((draft) => {
-    draft.modules[job.module] = { confirmed: installed, previous: job.from ?? draft.modules[job.module]?.confirmed ?? null };
+    draft.modules[job.module] = {
+      confirmed: installed,
+      previous: job.from ?? draft.modules[job.module]?.confirmed ?? null,
+    };
   });
   env.report({ version: job.target.version, targetVersion: null });
 }

@@ -43,8 +43,16 @@ export interface JobEnv {
 }
 
 /** Runs one phase under its watchdog; expiry closes the module's ports so blocked reads return. */
-export function phase<T>(env: JobEnv, name: string, ms: number, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
-  return withWatchdog({ module: env.module.id, phase: name, ms, signal: env.signal, onExpire: () => env.link.abort() }, fn);
+export function phase<T>(
+  env: JobEnv,
+  name: string,
+  ms: number,
+  fn: (signal: AbortSignal) => Promise<T>,
+): Promise<T> {
+  return withWatchdog(
+    { module: env.module.id, phase: name, ms, signal: env.signal, onExpire: () => env.link.abort() },
+    fn,
+  );
 }
 
 /** A bootloader session opened on first use and kept across steps until left or closed. */
@@ -120,11 +128,15 @@ export async function healthCheck(
     env.log,
   );
   if (!result.ok) {
-    throw new GatewayError("health-check-failed", `module ${env.module.id}: health check (${health.kind}) failed: ${result.message}`, {
-      module: env.module.id,
-      check: health.kind,
-      expected: version,
-    });
+    throw new GatewayError(
+      "health-check-failed",
+      `module ${env.module.id}: health check (${health.kind}) failed: ${result.message}`,
+      {
+        module: env.module.id,
+        check: health.kind,
+        expected: version,
+      },
+    );
   }
   env.log.info({ check: health.kind, detail: result.detail }, "health check passed");
   return result.version ?? null;
@@ -137,7 +149,12 @@ export function startAddress(module: ModuleConfig, device: DeviceInfo): number {
 }
 
 /** Watchdog budget of a slot write: erase, write and verify at the line speed, ×3, plus 30 s; or the configured one. */
-export function flashBudgetMs(module: ModuleConfig, device: DeviceInfo, address: number, length: number): number {
+export function flashBudgetMs(
+  module: ModuleConfig,
+  device: DeviceInfo,
+  address: number,
+  length: number,
+): number {
   if (module.timeouts.flashMs !== undefined) return module.timeouts.flashMs;
   const units = unitsCovering(device, address, address + length);
   const eraseMs = units.reduce((ms, u) => ms + unitEraseMs(device, u.size, "max"), 0);
@@ -153,13 +170,16 @@ export function readBudgetMs(module: ModuleConfig, size: number): number {
 
 /** A failure as published in status: its stable code, message and context. */
 export function statusError(error: unknown, fallback: GatewayError["code"] = "internal"): StatusError {
-  if (isSubflashError(error)) return { code: error.code, message: error.message, context: { ...error.context } };
+  if (isSubflashError(error))
+    return { code: error.code, message: error.message, context: { ...error.context } };
   return { code: fallback, message: describeError(error) };
 }
 
 /** A module's failure for status: errors from the layers below name the port, this names the module too. */
 export function moduleError(module: string, error: unknown): StatusError {
   const status = statusError(error);
-  const message = status.message.startsWith(`module ${module}:`) ? status.message : `module ${module}: ${status.message}`;
+  const message = status.message.startsWith(`module ${module}:`)
+    ? status.message
+    : `module ${module}: ${status.message}`;
   return { ...status, message, context: { module, ...status.context } };
 }

@@ -35,7 +35,9 @@ export async function previousToKeep(env: JobEnv, job: JobRecord): Promise<Insta
 export function keepBudgetMs(env: JobEnv, previous: InstalledImage): number {
   const layout = env.module.layout;
   const slotSize = layout.kind === "ab" ? (previous.slot === "a" ? layout.slotA.size : layout.slotB.size) : 0;
-  return env.module.timeouts.enterMs + readBudgetMs(env.module, previous.length > 0 ? previous.length : slotSize);
+  return (
+    env.module.timeouts.enterMs + readBudgetMs(env.module, previous.length > 0 ? previous.length : slotSize)
+  );
 }
 
 /**
@@ -43,19 +45,34 @@ export function keepBudgetMs(env: JobEnv, previous: InstalledImage): number {
  * when they were unknown) in the job and the state. A slot that no longer holds it is left alone with
  * a warning: there is nothing left to keep.
  */
-export async function keepPrevious(env: JobEnv, job: JobRecord, bl: Bootloader, previous: InstalledImage): Promise<void> {
+export async function keepPrevious(
+  env: JobEnv,
+  job: JobRecord,
+  bl: Bootloader,
+  previous: InstalledImage,
+): Promise<void> {
   const layout = env.module.layout;
   if (layout.kind !== "ab") return;
   const known = previous.length > 0 && previous.crc !== null;
   const size = known ? previous.length : (previous.slot === "a" ? layout.slotA : layout.slotB).size;
-  env.report({ state: "entering-bootloader", progress: { phase: "backup", done: 0, total: size, percent: 0 } });
+  env.report({
+    state: "entering-bootloader",
+    progress: { phase: "backup", done: 0, total: size, percent: 0 },
+  });
   const onProgress = (done: number, total: number): void =>
-    env.report({ progress: { phase: "backup", done, total, percent: Math.round((done / total) * 1000) / 10 } });
-  const bytes = known ? await readFlash(bl, previous.address, previous.length, onProgress) : await readSlotImage(bl, previous.address, size, onProgress);
+    env.report({
+      progress: { phase: "backup", done, total, percent: Math.round((done / total) * 1000) / 10 },
+    });
+  const bytes = known
+    ? await readFlash(bl, previous.address, previous.length, onProgress)
+    : await readSlotImage(bl, previous.address, size, onProgress);
   const crc = stm32Crc(bytes);
   const what = { version: previous.version, slot: previous.slot, address: addr(previous.address) };
   if (known && crc !== previous.crc) {
-    env.log.warn({ ...what, expected: previous.crc, found: crc }, "the spare slot no longer holds the previous firmware; nothing to keep");
+    env.log.warn(
+      { ...what, expected: previous.crc, found: crc },
+      "the spare slot no longer holds the previous firmware; nothing to keep",
+    );
     return;
   }
   if (bytes.length === 0) {
@@ -67,9 +84,17 @@ export async function keepPrevious(env: JobEnv, job: JobRecord, bl: Bootloader, 
   job.previousBefore = kept;
   await env.state.update((draft) => {
     const record = draft.modules[job.module];
-    if (record?.previous && record.previous.slot === previous.slot && record.previous.address === previous.address && record.previous.crc === previous.crc) {
+    if (
+      record?.previous &&
+      record.previous.slot === previous.slot &&
+      record.previous.address === previous.address &&
+      record.previous.crc === previous.crc
+    ) {
       record.previous = kept;
     }
   });
-  env.log.info({ ...what, bytes: bytes.length, digest }, "kept the previous firmware in the image store before overwriting its slot");
+  env.log.info(
+    { ...what, bytes: bytes.length, digest },
+    "kept the previous firmware in the image store before overwriting its slot",
+  );
 }

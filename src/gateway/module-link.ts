@@ -6,7 +6,13 @@
  * or a halt can close them all at once.
  */
 import { Bootloader } from "../targets/stm32/bootloader.js";
-import { applicationExit, bootloaderEntry, parseLineSequence, runLineSequence, type LineStep } from "../targets/transport/entry.js";
+import {
+  applicationExit,
+  bootloaderEntry,
+  parseLineSequence,
+  runLineSequence,
+  type LineStep,
+} from "../targets/transport/entry.js";
 import type { I2cTransport, StreamTransport } from "../targets/transport/transport.js";
 import { parseI2cBus } from "../targets/transport/i2c-types.js";
 import { describeError, isSubflashError } from "../util/errors.js";
@@ -75,7 +81,11 @@ export class ModuleLink {
           break;
         }
         case "app-command": {
-          const app = await this.openApplication({ path: entry.path ?? this.port, baud: entry.baud, parity: entry.parity });
+          const app = await this.openApplication({
+            path: entry.path ?? this.port,
+            baud: entry.baud,
+            parity: entry.parity,
+          });
           try {
             await this.#gate.pass(() => app.write(parseByteString(entry.send)));
           } finally {
@@ -88,11 +98,16 @@ export class ModuleLink {
       }
     } catch (error) {
       if (signal.aborted) throw signal.reason;
-      throw new GatewayError("bootloader-unreachable", `module ${this.module.id}: entering the bootloader (${entry.method}) failed: ${describeError(error)}`, {
-        module: this.module.id,
-        port: this.port,
-        method: entry.method,
-      }, { cause: error });
+      throw new GatewayError(
+        "bootloader-unreachable",
+        `module ${this.module.id}: entering the bootloader (${entry.method}) failed: ${describeError(error)}`,
+        {
+          module: this.module.id,
+          port: this.port,
+          method: entry.method,
+        },
+        { cause: error },
+      );
     }
     let bootloader: Bootloader;
     try {
@@ -103,7 +118,12 @@ export class ModuleLink {
       throw new GatewayError(
         "bootloader-unreachable",
         `module ${this.module.id}: no bootloader answer on ${this.port} after ${entry.method} entry: ${describeError(error)}`,
-        { module: this.module.id, port: this.port, method: entry.method, cause: isSubflashError(error) ? error.code : undefined },
+        {
+          module: this.module.id,
+          port: this.port,
+          method: entry.method,
+          cause: isSubflashError(error) ? error.code : undefined,
+        },
         { cause: error },
       );
     }
@@ -132,7 +152,10 @@ export class ModuleLink {
         // BOOT0 back low, so that a later reset (watchdog, crash) boots flash and not the bootloader.
         const entry = this.module.entry;
         if (entry.method === "gpio") await this.#pins({ boot0: false });
-        if (entry.method === "serial-lines" && transport.kind === "stream") await this.#playLines(transport, [{ kind: "lines", lines: { [entry.boot0]: !entry.boot0ActiveHigh } }]);
+        if (entry.method === "serial-lines" && transport.kind === "stream")
+          await this.#playLines(transport, [
+            { kind: "lines", lines: { [entry.boot0]: !entry.boot0ActiveHigh } },
+          ]);
         return;
       }
       await this.resetIntoApplication(transport);
@@ -160,12 +183,18 @@ export class ModuleLink {
       }
       return;
     }
-    throw new GatewayError("internal", `module ${this.module.id}: no way to reset with entry method ${entry.method}`, { module: this.module.id });
+    throw new GatewayError(
+      "internal",
+      `module ${this.module.id}: no way to reset with entry method ${entry.method}`,
+      { module: this.module.id },
+    );
   }
 
   /** Opens the application's line (health probe, app command). The caller closes it. */
   async openApplication(settings: SerialSettings): Promise<StreamTransport> {
-    const transport = await this.#gate.pass(() => this.#factory.openSerial(this.module, settings, "application"));
+    const transport = await this.#gate.pass(() =>
+      this.#factory.openSerial(this.module, settings, "application"),
+    );
     return this.#track(transport);
   }
 
@@ -192,7 +221,11 @@ export class ModuleLink {
     if (!i2c) return this.#openUsartLine();
     const factory = this.#factory;
     if (!factory.openI2c) {
-      throw new GatewayError("internal", `module ${this.module.id}: the target factory cannot open I2C buses`, { module: this.module.id });
+      throw new GatewayError(
+        "internal",
+        `module ${this.module.id}: the target factory cannot open I2C buses`,
+        { module: this.module.id },
+      );
     }
     const settings = { bus: parseI2cBus(i2c.bus), address: i2c.address, clockHz: i2c.clockHz };
     return this.#track(await this.#gate.pass(() => factory.openI2c!(this.module, settings)));
@@ -200,7 +233,9 @@ export class ModuleLink {
 
   async #openUsartLine(): Promise<StreamTransport> {
     const { path, baud, parity } = usartOf(this.module);
-    const transport = await this.#gate.pass(() => this.#factory.openSerial(this.module, { path, baud, parity }, "bootloader"));
+    const transport = await this.#gate.pass(() =>
+      this.#factory.openSerial(this.module, { path, baud, parity }, "bootloader"),
+    );
     return this.#track(transport);
   }
 
@@ -216,7 +251,9 @@ export class ModuleLink {
 
   /** Plays DTR/RTS steps; each line change passes the halt gate, waits end early on abort. */
   #playLines(transport: StreamTransport, steps: readonly LineStep[], signal?: AbortSignal): Promise<void> {
-    return runLineSequence({ setLines: (lines) => this.#gate.pass(() => transport.setLines(lines)) }, steps, { sleep: (ms) => delay(ms, signal) });
+    return runLineSequence({ setLines: (lines) => this.#gate.pass(() => transport.setLines(lines)) }, steps, {
+      sleep: (ms) => delay(ms, signal),
+    });
   }
 
   #pins(levels: { boot0?: boolean; reset?: boolean }): Promise<void> {

@@ -18,14 +18,26 @@ import type { ModuleRecord } from "./state-store.js";
 import type { Slot } from "./status-types.js";
 
 export type PlanResult =
-  | { ok: true; jobs: JobRecord[]; /** Modules already running the release (nothing to do). */ upToDate: string[] }
+  | {
+      ok: true;
+      jobs: JobRecord[];
+      /** Modules already running the release (nothing to do). */ upToDate: string[];
+    }
   | { ok: false; code: GatewayErrorCode; message: string };
 
-export function planBundle(manifest: Manifest, modules: readonly ModuleConfig[], installed: (id: string) => ModuleRecord): PlanResult {
+export function planBundle(
+  manifest: Manifest,
+  modules: readonly ModuleConfig[],
+  installed: (id: string) => ModuleRecord,
+): PlanResult {
   const matched = modules.filter((m) => Object.hasOwn(manifest.modules, m.type));
   if (matched.length === 0) {
     const types = Object.keys(manifest.modules).join(", ");
-    return { ok: false, code: "not-applicable", message: `release ${manifest.release} updates module types (${types}) this gateway does not have` };
+    return {
+      ok: false,
+      code: "not-applicable",
+      message: `release ${manifest.release} updates module types (${types}) this gateway does not have`,
+    };
   }
   const problems: Array<{ code: GatewayErrorCode; text: string }> = [];
   const jobs: JobRecord[] = [];
@@ -81,7 +93,12 @@ export function jobTarget(entry: ModuleEntry, release: string | null, sequence: 
 }
 
 function imageRef(image: SlotImage): ImageRef {
-  const ref: ImageRef = { digest: toHex(image.sha256), length: image.size, crc: image.stm32Crc, address: image.address };
+  const ref: ImageRef = {
+    digest: toHex(image.sha256),
+    length: image.size,
+    crc: image.stm32Crc,
+    address: image.address,
+  };
   if ("url" in image.source) ref.url = image.source.url;
   return ref;
 }
@@ -93,7 +110,10 @@ export function isUpToDate(record: ModuleRecord, target: JobTarget): boolean {
   return target.images[c.slot]?.digest === c.digest;
 }
 
-function entryProblems(module: ModuleConfig, entry: ModuleEntry): Array<{ code: GatewayErrorCode; text: string }> {
+function entryProblems(
+  module: ModuleConfig,
+  entry: ModuleEntry,
+): Array<{ code: GatewayErrorCode; text: string }> {
   const problems: Array<{ code: GatewayErrorCode; text: string }> = [];
   const device = moduleDevice(module);
   if (entry.device.pid !== device.pid) {
@@ -125,7 +145,10 @@ function entryProblems(module: ModuleConfig, entry: ModuleEntry): Array<{ code: 
       });
     }
     if (image.size > slot.size) {
-      problems.push({ code: "not-applicable", text: `module ${module.id}: slot ${name} image is ${image.size} bytes, the slot holds ${slot.size}` });
+      problems.push({
+        code: "not-applicable",
+        text: `module ${module.id}: slot ${name} image is ${image.size} bytes, the slot holds ${slot.size}`,
+      });
     }
   }
   return problems;
@@ -139,16 +162,23 @@ function linkOrder(jobs: JobRecord[], manifest: Manifest): void {
   const stages = updateStages(manifest);
   const stageOf = (job: JobRecord): number => stages.findIndex((types) => types.includes(job.moduleType));
   jobs.sort((x, y) => stageOf(x) - stageOf(y));
-  for (const job of jobs) job.dependsOn = jobs.filter((other) => stageOf(other) < stageOf(job)).map((o) => o.module);
+  for (const job of jobs)
+    job.dependsOn = jobs.filter((other) => stageOf(other) < stageOf(job)).map((o) => o.module);
 }
 
 /**
  * Jobs that may start now: pending, all dependencies committed or up to date, their bus free, and
  * fewer than `limit` jobs running. In plan order, so the outcome is deterministic.
  */
-export function nextJobs(jobs: readonly JobRecord[], running: ReadonlySet<string>, limit: number): JobRecord[] {
+export function nextJobs(
+  jobs: readonly JobRecord[],
+  running: ReadonlySet<string>,
+  limit: number,
+): JobRecord[] {
   const busy = new Set(jobs.filter((j) => running.has(j.module)).map((j) => j.bus));
-  const done = new Set(jobs.filter((j) => j.step === "committed" || j.step === "skipped").map((j) => j.module));
+  const done = new Set(
+    jobs.filter((j) => j.step === "committed" || j.step === "skipped").map((j) => j.module),
+  );
   const known = new Set(jobs.map((j) => j.module));
   const picked: JobRecord[] = [];
   for (const job of jobs) {

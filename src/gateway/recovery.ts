@@ -16,7 +16,15 @@ export interface Recovery {
   resumed: string[];
 }
 
-const IN_FLIGHT = new Set<JobRecord["step"]>(["preparing", "backup", "writing", "activating", "health-check", "committing", "rolling-back"]);
+const IN_FLIGHT = new Set<JobRecord["step"]>([
+  "preparing",
+  "backup",
+  "writing",
+  "activating",
+  "health-check",
+  "committing",
+  "rolling-back",
+]);
 
 export async function prepareRecovery(parts: RunHostParts, run: RunRecord): Promise<Recovery | null> {
   if (run.state === "finished") return null;
@@ -27,23 +35,31 @@ export async function prepareRecovery(parts: RunHostParts, run: RunRecord): Prom
     decision = "rollback";
     run.state = "rolling-back";
   }
-  const note = decision === "resume" ? "resumed after restart" : `rolled back after restart${expired ? " (the release expired meanwhile)" : ""}`;
+  const note =
+    decision === "resume"
+      ? "resumed after restart"
+      : `rolled back after restart${expired ? " (the release expired meanwhile)" : ""}`;
   run.note = note;
   const resumed = run.jobs.filter((j) => IN_FLIGHT.has(j.step)).map((j) => j.module);
   for (const job of run.jobs) {
-    const affected = IN_FLIGHT.has(job.step) || (decision === "resume" ? job.step === "pending" : job.step === "committed");
+    const affected =
+      IN_FLIGHT.has(job.step) || (decision === "resume" ? job.step === "pending" : job.step === "committed");
     if (affected) job.note = note;
   }
   // The sequence is persisted right after the journal entry that accepted the bundle: a kill in
   // between must not let the same bundle in again.
   await parts.state.update((draft) => {
-    if (run.kind !== "rollback" && run.sequence !== null) draft.lastSequence = Math.max(draft.lastSequence, run.sequence);
+    if (run.kind !== "rollback" && run.sequence !== null)
+      draft.lastSequence = Math.max(draft.lastSequence, run.sequence);
   });
   parts.board.setLastSequence(parts.state.get().lastSequence);
   await parts.journal.write(run, `recovery: ${decision}`);
   for (const job of run.jobs) {
     if (job.note !== note) continue;
-    parts.board.update(job.module, { ...jobStatus(job), ...(IN_FLIGHT.has(job.step) ? { state: "queued" as const } : {}) });
+    parts.board.update(job.module, {
+      ...jobStatus(job),
+      ...(IN_FLIGHT.has(job.step) ? { state: "queued" as const } : {}),
+    });
   }
   parts.log.info({ run: run.id, release: run.release, decision, resumed }, note);
   return { run, decision, resumed };

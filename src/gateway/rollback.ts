@@ -12,11 +12,25 @@
  *   health-check verify the old firmware runs (its version, when known)
  *   committing   the state store
  */
-import { copyToWrite, decideBoot, encodeBootRecord, type AbSlot, type BootDecision } from "../targets/ab/boot-record.js";
+import {
+  copyToWrite,
+  decideBoot,
+  encodeBootRecord,
+  type AbSlot,
+  type BootDecision,
+} from "../targets/ab/boot-record.js";
 import { flashSlot, readBootRecords, slotHolds, writeBootRecordCopy } from "./device-ops.js";
 import { GatewayError } from "./errors.js";
 import { slotRange } from "./install-job.js";
-import { flashBudgetMs, healthCheck, phase, SessionHolder, startAddress, statusError, type JobEnv } from "./job-env.js";
+import {
+  flashBudgetMs,
+  healthCheck,
+  phase,
+  SessionHolder,
+  startAddress,
+  statusError,
+  type JobEnv,
+} from "./job-env.js";
 import { flashProgressReporter } from "./progress.js";
 import type { InstalledImage, RestoreStep, UndoCursor } from "./run-types.js";
 import type { GatewayState } from "./state-store.js";
@@ -37,10 +51,15 @@ export async function runRestore(env: JobEnv, plan: RestorePlan): Promise<void> 
   } catch (error) {
     if (error instanceof GatewayError && error.code === "rollback-failed") throw error;
     const cause = statusError(error);
-    throw new GatewayError("rollback-failed", `module ${plan.module}: rolling back to ${plan.image.version ?? "the previous firmware"} failed: ${cause.message}`, {
-      module: plan.module,
-      cause: cause.code,
-    }, { cause: error });
+    throw new GatewayError(
+      "rollback-failed",
+      `module ${plan.module}: rolling back to ${plan.image.version ?? "the previous firmware"} failed: ${cause.message}`,
+      {
+        module: plan.module,
+        cause: cause.code,
+      },
+      { cause: error },
+    );
   }
 }
 
@@ -62,13 +81,18 @@ async function restoreSteps(env: JobEnv, plan: RestorePlan): Promise<void> {
       await advance(cursor.rewrite ? "writing" : "activating");
     }
     if (cursor.step === "writing") {
-      await phase(env, "rollback writing", flashBudgetMs(env.module, env.device, image.address, image.length) + t.enterMs, (signal) =>
-        rewrite(env, holder, plan, signal),
+      await phase(
+        env,
+        "rollback writing",
+        flashBudgetMs(env.module, env.device, image.address, image.length) + t.enterMs,
+        (signal) => rewrite(env, holder, plan, signal),
       );
       await advance("activating");
     }
     if (cursor.step === "activating") {
-      await phase(env, "rollback activating", t.activateMs + t.enterMs, (signal) => activate(env, holder, plan, signal));
+      await phase(env, "rollback activating", t.activateMs + t.enterMs, (signal) =>
+        activate(env, holder, plan, signal),
+      );
       await advance("health-check");
     }
     if (cursor.step === "health-check") {
@@ -89,7 +113,12 @@ async function restoreSteps(env: JobEnv, plan: RestorePlan): Promise<void> {
   }
 }
 
-async function needsRewrite(env: JobEnv, holder: SessionHolder, plan: RestorePlan, signal: AbortSignal): Promise<boolean> {
+async function needsRewrite(
+  env: JobEnv,
+  holder: SessionHolder,
+  plan: RestorePlan,
+  signal: AbortSignal,
+): Promise<boolean> {
   const { bootloader } = await holder.get(signal);
   const { image } = plan;
   const layout = env.module.layout;
@@ -100,45 +129,73 @@ async function needsRewrite(env: JobEnv, holder: SessionHolder, plan: RestorePla
     // Unknown length: a factory image the gateway never wrote; the A/B job never touches the slot it leaves.
     if (holds !== false) return false;
     if (decision.boots === image.slot) {
-      throw new GatewayError("rollback-failed", `module ${plan.module}: slot ${image.slot} no longer holds ${image.version ?? "the previous image"} and the module boots it; refusing to overwrite the running slot`, {
-        module: plan.module,
-        slot: image.slot,
-      });
+      throw new GatewayError(
+        "rollback-failed",
+        `module ${plan.module}: slot ${image.slot} no longer holds ${image.version ?? "the previous image"} and the module boots it; refusing to overwrite the running slot`,
+        {
+          module: plan.module,
+          slot: image.slot,
+        },
+      );
     }
   } else if ((await slotHolds(bootloader, image)) === true) {
     return false;
   }
   if (!image.digest || !(await env.images.has(image.digest))) {
-    throw new GatewayError("no-previous-image", `module ${plan.module}: the previous image is not in the image store, so slot ${image.slot} cannot be rewritten`, {
-      module: plan.module,
-      slot: image.slot,
-    });
+    throw new GatewayError(
+      "no-previous-image",
+      `module ${plan.module}: the previous image is not in the image store, so slot ${image.slot} cannot be rewritten`,
+      {
+        module: plan.module,
+        slot: image.slot,
+      },
+    );
   }
   return true;
 }
 
-async function rewrite(env: JobEnv, holder: SessionHolder, plan: RestorePlan, signal: AbortSignal): Promise<void> {
+async function rewrite(
+  env: JobEnv,
+  holder: SessionHolder,
+  plan: RestorePlan,
+  signal: AbortSignal,
+): Promise<void> {
   const { bootloader } = await holder.get(signal);
   const { image } = plan;
   const bytes = await env.images.get(image.digest!, { module: plan.module });
-  const result = await flashSlot(bootloader, bytes, image.address, `${plan.module} rollback to ${image.version ?? "previous"}`, {
-    verify: env.module.verify,
-    signal,
-    logger: env.log,
-    onProgress: flashProgressReporter(env),
-  });
+  const result = await flashSlot(
+    bootloader,
+    bytes,
+    image.address,
+    `${plan.module} rollback to ${image.version ?? "previous"}`,
+    {
+      verify: env.module.verify,
+      signal,
+      logger: env.log,
+      onProgress: flashProgressReporter(env),
+    },
+  );
   // Keep the module's state "rolling-back" while the flasher reports erase/write/verify.
   env.report({ state: "rolling-back" });
   if (!result.ok) {
-    throw new GatewayError("rollback-failed", `module ${plan.module}: re-flashing the previous image failed: ${result.error.message}`, {
-      module: plan.module,
-      previous: result.previous,
-      cause: result.error.code,
-    });
+    throw new GatewayError(
+      "rollback-failed",
+      `module ${plan.module}: re-flashing the previous image failed: ${result.error.message}`,
+      {
+        module: plan.module,
+        previous: result.previous,
+        cause: result.error.code,
+      },
+    );
   }
 }
 
-async function activate(env: JobEnv, holder: SessionHolder, plan: RestorePlan, signal: AbortSignal): Promise<void> {
+async function activate(
+  env: JobEnv,
+  holder: SessionHolder,
+  plan: RestorePlan,
+  signal: AbortSignal,
+): Promise<void> {
   const layout = env.module.layout;
   const { image } = plan;
   if (layout.kind === "ab") {
@@ -157,7 +214,12 @@ async function activate(env: JobEnv, holder: SessionHolder, plan: RestorePlan, s
         fallback: other,
         fallbackAddress: slotRange(layout, other).address,
       };
-      await writeBootRecordCopy(bootloader, layout.bootRecord.copies[copyToWrite(decision)], encodeBootRecord(next), plan.module);
+      await writeBootRecordCopy(
+        bootloader,
+        layout.bootRecord.copies[copyToWrite(decision)],
+        encodeBootRecord(next),
+        plan.module,
+      );
       env.log.info({ sequence: next.sequence, slot }, "confirmed boot record for the previous slot written");
     }
   }

@@ -10,24 +10,41 @@ import { moduleError } from "./job-env.js";
 import type { RunHostParts } from "./run-host.js";
 import type { RunRecord } from "./run-types.js";
 
-export async function fetchRunImages(parts: RunHostParts, run: RunRecord, signal: AbortSignal, config: GatewayConfig): Promise<void> {
-  const pending = run.jobs.filter((j) => j.step === "pending" && Object.values(j.target.images).some((r) => r.url));
+export async function fetchRunImages(
+  parts: RunHostParts,
+  run: RunRecord,
+  signal: AbortSignal,
+  config: GatewayConfig,
+): Promise<void> {
+  const pending = run.jobs.filter(
+    (j) => j.step === "pending" && Object.values(j.target.images).some((r) => r.url),
+  );
   if (pending.length === 0) return;
   const ca = config.downloads.ca ? await readFile(config.downloads.ca) : undefined;
   for (const job of pending) {
     try {
       for (const ref of Object.values(job.target.images)) {
         if (!ref.url || !ref.digest || (await parts.images.has(ref.digest))) continue;
-        parts.board.update(job.module, { state: "downloading", progress: { phase: "download", done: 0, total: ref.length, percent: 0 } });
-        await fetchImage(parts.images, ref.url, { digest: ref.digest, size: ref.length }, {
-          ca,
-          attempts: config.downloads.attempts,
-          idleTimeoutMs: config.downloads.idleTimeoutMs,
-          signal,
-          logger: parts.log.child({ module: job.module }),
-          onProgress: (done, total) =>
-            parts.board.update(job.module, { progress: { phase: "download", done, total, percent: Math.round((done / total) * 1000) / 10 } }),
+        parts.board.update(job.module, {
+          state: "downloading",
+          progress: { phase: "download", done: 0, total: ref.length, percent: 0 },
         });
+        await fetchImage(
+          parts.images,
+          ref.url,
+          { digest: ref.digest, size: ref.length },
+          {
+            ca,
+            attempts: config.downloads.attempts,
+            idleTimeoutMs: config.downloads.idleTimeoutMs,
+            signal,
+            logger: parts.log.child({ module: job.module }),
+            onProgress: (done, total) =>
+              parts.board.update(job.module, {
+                progress: { phase: "download", done, total, percent: Math.round((done / total) * 1000) / 10 },
+              }),
+          },
+        );
       }
       parts.board.update(job.module, { state: "queued", progress: null });
     } catch (error) {

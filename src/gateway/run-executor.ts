@@ -28,7 +28,12 @@ export interface ExecutorHost {
 }
 
 /** Errors worth another attempt of the same job: the link, not the firmware. */
-const TRANSIENT = new Set<string>(["bootloader-unreachable", "flash-failed", "boot-record-failed", "phase-timeout"]);
+const TRANSIENT = new Set<string>([
+  "bootloader-unreachable",
+  "flash-failed",
+  "boot-record-failed",
+  "phase-timeout",
+]);
 
 export class RunExecutor {
   readonly #host: ExecutorHost;
@@ -59,12 +64,17 @@ export class RunExecutor {
     if (this.#run.state !== "running") return;
     this.#run.cancelRequested = true;
     await this.#host.checkpoint("cancel requested");
-    this.#cancel.abort(new GatewayError("cancelled", `release ${this.#run.release ?? "?"}: cancelled by the operator`, { release: this.#run.release }));
+    this.#cancel.abort(
+      new GatewayError("cancelled", `release ${this.#run.release ?? "?"}: cancelled by the operator`, {
+        release: this.#run.release,
+      }),
+    );
   }
 
   async execute(): Promise<RunRecord> {
     const run = this.#run;
-    if (run.cancelRequested && run.state === "running") this.#cancel.abort(new GatewayError("cancelled", "cancelled before the restart", {}));
+    if (run.cancelRequested && run.state === "running")
+      this.#cancel.abort(new GatewayError("cancelled", "cancelled before the restart", {}));
     if (run.state === "running") {
       for (const job of run.jobs) this.#host.showJob(job);
       await this.#runJobs();
@@ -106,17 +116,24 @@ export class RunExecutor {
 
   /** True once an all-or-nothing run has a failure: nothing new starts. */
   #stopScheduling(): boolean {
-    return this.#run.allOrNothing && this.#run.jobs.some((j) => j.step === "failed" || j.step === "rolled-back");
+    return (
+      this.#run.allOrNothing && this.#run.jobs.some((j) => j.step === "failed" || j.step === "rolled-back")
+    );
   }
 
   /** Independent runs: a job whose dependency failed will not run. */
   #skipBlocked(): void {
-    const failed = new Set(this.#run.jobs.filter((j) => j.step === "failed" || j.step === "rolled-back").map((j) => j.module));
+    const failed = new Set(
+      this.#run.jobs.filter((j) => j.step === "failed" || j.step === "rolled-back").map((j) => j.module),
+    );
     for (const job of this.#run.jobs) {
       const blocker = job.step === "pending" ? job.dependsOn.find((d) => failed.has(d)) : undefined;
       if (blocker === undefined) continue;
       job.step = "skipped";
-      job.error = { code: "dependency-failed", message: `module ${job.module} was not updated: module ${blocker}, which it depends on, failed` };
+      job.error = {
+        code: "dependency-failed",
+        message: `module ${job.module} was not updated: module ${blocker}, which it depends on, failed`,
+      };
       this.#host.showJob(job);
     }
   }
@@ -137,7 +154,17 @@ export class RunExecutor {
       } catch (error) {
         const cancelled = this.#cancel.signal.aborted;
         const retry = !cancelled && isTransient(error, job) && job.attempts < module.attempts;
-        this.#host.log.warn({ module: job.module, step: job.step, attempt: job.attempts, of: module.attempts, retry, err: statusError(error) }, "job failed");
+        this.#host.log.warn(
+          {
+            module: job.module,
+            step: job.step,
+            attempt: job.attempts,
+            of: module.attempts,
+            retry,
+            err: statusError(error),
+          },
+          "job failed",
+        );
         if (retry) {
           resumed = true;
           await this.#host.checkpoint(`${job.module}: attempt ${job.attempts + 1}`);
@@ -161,7 +188,10 @@ export class RunExecutor {
       // Nothing was written; the module may still sit in its bootloader: start its firmware again.
       if (job.error?.code !== "bootloader-unreachable" && job.error?.code !== "wrong-device") {
         await releaseModule(this.#host.env(job, new AbortController().signal)).catch((error: unknown) => {
-          this.#host.log.warn({ module: job.module, err: statusError(error) }, "could not restart the module's firmware");
+          this.#host.log.warn(
+            { module: job.module, err: statusError(error) },
+            "could not restart the module's firmware",
+          );
         });
       }
       job.step = job.error ? "failed" : "skipped";
@@ -191,7 +221,10 @@ export class RunExecutor {
       job.step = "failed";
       job.error = moduleError(job.module, error);
       this.#run.firstError ??= job.error;
-      this.#host.log.error({ module: job.module, err: job.error }, "rollback failed: the module needs attention");
+      this.#host.log.error(
+        { module: job.module, err: job.error },
+        "rollback failed: the module needs attention",
+      );
     }
     await this.#host.checkpoint(`${job.module}: ${job.step}`);
     this.#host.showJob(job);
@@ -231,7 +264,16 @@ function isInFlight(job: JobRecord): boolean {
 }
 
 /** Link-level codes of the layers below (bootloader protocol, transport) that another attempt may cure. */
-const TRANSIENT_BELOW = new Set<string>(["timeout", "nack", "unexpected-byte", "bad-reply", "no-answer", "io-error", "disconnected", "closed"]);
+const TRANSIENT_BELOW = new Set<string>([
+  "timeout",
+  "nack",
+  "unexpected-byte",
+  "bad-reply",
+  "no-answer",
+  "io-error",
+  "disconnected",
+  "closed",
+]);
 
 function isTransient(error: unknown, job: JobRecord): boolean {
   if (error instanceof GatewayError) {
@@ -239,7 +281,11 @@ function isTransient(error: unknown, job: JobRecord): boolean {
     return TRANSIENT.has(error.code) && !(error.code === "phase-timeout" && job.step === "health-check");
   }
   const below = error as { domain?: unknown; code?: unknown };
-  return (below.domain === "bootloader" || below.domain === "transport") && typeof below.code === "string" && TRANSIENT_BELOW.has(below.code);
+  return (
+    (below.domain === "bootloader" || below.domain === "transport") &&
+    typeof below.code === "string" &&
+    TRANSIENT_BELOW.has(below.code)
+  );
 }
 
 function outcomeOf(run: RunRecord): BundleState {

@@ -41,7 +41,13 @@ export function createRunHost(parts: RunHostParts, run: RunRecord): ExecutorHost
   };
 }
 
-function jobEnv(parts: RunHostParts, run: RunRecord, job: JobRecord, module: ModuleConfig, signal: AbortSignal): JobEnv {
+function jobEnv(
+  parts: RunHostParts,
+  run: RunRecord,
+  job: JobRecord,
+  module: ModuleConfig,
+  signal: AbortSignal,
+): JobEnv {
   return {
     module,
     device: moduleDevice(module),
@@ -61,11 +67,22 @@ function jobEnv(parts: RunHostParts, run: RunRecord, job: JobRecord, module: Mod
 }
 
 /** The module status fields that follow from a job's journalled step. */
-export function jobStatus(job: JobRecord): StatusUpdate & { activeSlot?: "a" | "b" | "single" | null; release?: string | null; sequence?: number | null } {
+export function jobStatus(job: JobRecord): StatusUpdate & {
+  activeSlot?: "a" | "b" | "single" | null;
+  release?: string | null;
+  sequence?: number | null;
+} {
   const common = { note: job.note, release: job.target.release, sequence: job.target.sequence };
   switch (job.step) {
     case "pending":
-      return { ...common, state: "queued", targetVersion: job.target.version, lastError: null, progress: null, remainingSeconds: null };
+      return {
+        ...common,
+        state: "queued",
+        targetVersion: job.target.version,
+        lastError: null,
+        progress: null,
+        remainingSeconds: null,
+      };
     case "committed":
       return {
         ...common,
@@ -92,10 +109,29 @@ export function jobStatus(job: JobRecord): StatusUpdate & { activeSlot?: "a" | "
         remainingSeconds: null,
       };
     case "failed":
-      return { ...common, state: "failed", targetVersion: null, lastError: job.error, progress: null, remainingSeconds: null };
+      return {
+        ...common,
+        state: "failed",
+        targetVersion: null,
+        lastError: job.error,
+        progress: null,
+        remainingSeconds: null,
+      };
     case "skipped":
-      return { ...common, state: "idle", targetVersion: null, lastError: job.error, progress: null, remainingSeconds: null };
+      return {
+        ...common,
+        state: "idle",
+        targetVersion: null,
+        lastError: job.error,
+        progress: null,
+        remainingSeconds: null,
+      };
     default:
-      return { note: job.note, targetVersion: job.target.version, release: job.target.release, sequence: job.target.sequence };
+      return {
+        note: job.note,
+        targetVersion: job.target.version,
+        release: job.target.release,
+        sequence: job.target.sequence,
+      };
   }
 }

@@ -15,7 +15,8 @@ export function createSimTargetFactory(
   modules: ReadonlyMap<string, SimulatedModule> | Record<string, SimulatedModule>,
   i2cBuses: ReadonlyMap<number, SimI2cBus> = new Map(),
 ): TargetFactory {
-  const byId: ReadonlyMap<string, SimulatedModule> = modules instanceof Map ? modules : new Map(Object.entries(modules));
+  const byId: ReadonlyMap<string, SimulatedModule> =
+    modules instanceof Map ? modules : new Map(Object.entries(modules));
   const find = (module: ModuleConfig): SimulatedModule => {
     const sim = byId.get(module.id);
     if (!sim) throw new Error(`no simulated module for module "${module.id}"`);
@@ -25,7 +26,8 @@ export function createSimTargetFactory(
     openSerial: (module) => Promise.resolve(find(module).openUsart()),
     openI2c: (module, settings) => {
       const bus = i2cBuses.get(settings.bus);
-      if (!bus) return Promise.reject(new Error(`no simulated I2C bus ${settings.bus} for module "${module.id}"`));
+      if (!bus)
+        return Promise.reject(new Error(`no simulated I2C bus ${settings.bus} for module "${module.id}"`));
       return Promise.resolve(bus.openTransport(settings.address));
     },
     resetLines: (module): ResetLines => ({

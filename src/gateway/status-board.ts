@@ -7,7 +7,13 @@ import type { ModuleConfig } from "./config.js";
 import type { StatusUpdate } from "./job-env.js";
 import { ProgressThrottle } from "./progress.js";
 import type { StateStore } from "./state-store.js";
-import type { BundleState, GatewayStatus, ModuleStatus, RejectedBundle, StatusError } from "./status-types.js";
+import type {
+  BundleState,
+  GatewayStatus,
+  ModuleStatus,
+  RejectedBundle,
+  StatusError,
+} from "./status-types.js";
 
 export interface BoardSink {
   moduleStatus(status: ModuleStatus, change: { from: ModuleStatus["state"]; progressOnly: boolean }): void;
@@ -32,7 +38,13 @@ export class StatusBoard {
   readonly #now: () => number;
   readonly #throttle: ProgressThrottle;
 
-  constructor(options: { gateway: string; groups: string[]; modules: readonly ModuleConfig[]; sink: BoardSink; now: () => number }) {
+  constructor(options: {
+    gateway: string;
+    groups: string[];
+    modules: readonly ModuleConfig[];
+    sink: BoardSink;
+    now: () => number;
+  }) {
     this.#sink = options.sink;
     this.#now = options.now;
     this.#throttle = new ProgressThrottle(PROGRESS_INTERVAL_MS, options.now);
@@ -56,7 +68,17 @@ export class StatusBoard {
         updatedAt: at,
       });
     }
-    this.#gateway = { gateway: options.gateway, groups: [...options.groups], online: true, bundle: null, modules: {}, lastSequence: 0, lastRejected: null, seq: 0, updatedAt: at };
+    this.#gateway = {
+      gateway: options.gateway,
+      groups: [...options.groups],
+      online: true,
+      bundle: null,
+      modules: {},
+      lastSequence: 0,
+      lastRejected: null,
+      seq: 0,
+      updatedAt: at,
+    };
   }
 
   /** Takes versions and slots from the state store (at start and after each commit). */
@@ -84,7 +106,14 @@ export class StatusBoard {
   }
 
   /** Applies an update; emits unless it is a progress-only change the throttle holds back. */
-  update(id: string, update: StatusUpdate & { release?: string | null; sequence?: number | null; activeSlot?: ModuleStatus["activeSlot"] }): void {
+  update(
+    id: string,
+    update: StatusUpdate & {
+      release?: string | null;
+      sequence?: number | null;
+      activeSlot?: ModuleStatus["activeSlot"];
+    },
+  ): void {
     const status = this.#modules.get(id);
     if (!status) return;
     const from = status.state;
@@ -95,8 +124,14 @@ export class StatusBoard {
       status.progress = null;
       status.remainingSeconds = null;
     }
-    const progressOnly = !stateChanged && Object.keys(defined).every((k) => k === "progress" || k === "remainingSeconds");
-    if (progressOnly && status.progress && !this.#throttle.pass(id, status.progress.phase, status.progress.percent)) return;
+    const progressOnly =
+      !stateChanged && Object.keys(defined).every((k) => k === "progress" || k === "remainingSeconds");
+    if (
+      progressOnly &&
+      status.progress &&
+      !this.#throttle.pass(id, status.progress.phase, status.progress.percent)
+    )
+      return;
     if (!progressOnly) this.#throttle.reset(id);
     status.seq++;
     status.updatedAt = this.#iso();
@@ -135,7 +170,12 @@ export class StatusBoard {
   }
 
   #summary(): GatewayStatus["modules"] {
-    return Object.fromEntries([...this.#modules.values()].map((s) => [s.module, { state: s.state, version: s.version, activeSlot: s.activeSlot }]));
+    return Object.fromEntries(
+      [...this.#modules.values()].map((s) => [
+        s.module,
+        { state: s.state, version: s.version, activeSlot: s.activeSlot },
+      ]),
+    );
   }
 
   #iso(): string {

@@ -15,13 +15,20 @@ export interface WatchdogSpec {
   onExpire?: () => void;
 }
 
-export async function withWatchdog<T>(spec: WatchdogSpec, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
+export async function withWatchdog<T>(
+  spec: WatchdogSpec,
+  fn: (signal: AbortSignal) => Promise<T>,
+): Promise<T> {
   const controller = new AbortController();
-  const timeout = new GatewayError("phase-timeout", `module ${spec.module}: ${spec.phase} did not finish within ${spec.ms} ms`, {
-    module: spec.module,
-    phase: spec.phase,
-    timeoutMs: spec.ms,
-  });
+  const timeout = new GatewayError(
+    "phase-timeout",
+    `module ${spec.module}: ${spec.phase} did not finish within ${spec.ms} ms`,
+    {
+      module: spec.module,
+      phase: spec.phase,
+      timeoutMs: spec.ms,
+    },
+  );
   let timer: NodeJS.Timeout | undefined;
   const onParentAbort = (): void => controller.abort(spec.signal?.reason);
   spec.signal?.addEventListener("abort", onParentAbort, { once: true });

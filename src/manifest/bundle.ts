@@ -30,23 +30,40 @@ export function encodeBundle(parts: BundleParts): Uint8Array {
 
 /** Whether the bytes start like a bundle (rather than a bare signed manifest). */
 export function looksLikeBundle(bytes: Uint8Array): boolean {
-  return bytes.length >= BUNDLE_HEADER.length && equalBytes(bytes.subarray(0, BUNDLE_HEADER.length), BUNDLE_HEADER);
+  return (
+    bytes.length >= BUNDLE_HEADER.length && equalBytes(bytes.subarray(0, BUNDLE_HEADER.length), BUNDLE_HEADER)
+  );
 }
 
-export function decodeBundle(bytes: Uint8Array): { ok: true; parts: BundleParts } | { ok: false; reason: string } {
+export function decodeBundle(
+  bytes: Uint8Array,
+): { ok: true; parts: BundleParts } | { ok: false; reason: string } {
   if (!isBytes(bytes)) return { ok: false, reason: "bundle must be bytes" };
-  if (!looksLikeBundle(bytes)) return { ok: false, reason: `not a subflash bundle (expected a CBOR array starting with "${BUNDLE_MAGIC}")` };
+  if (!looksLikeBundle(bytes))
+    return {
+      ok: false,
+      reason: `not a subflash bundle (expected a CBOR array starting with "${BUNDLE_MAGIC}")`,
+    };
   const decoded = decodeCbor(bytes);
   if (!decoded.ok) return { ok: false, reason: `bundle is not CBOR: ${decoded.reason}` };
   const value = decoded.value;
-  if (!Array.isArray(value) || value.length !== 4 || value[0] !== BUNDLE_MAGIC) return { ok: false, reason: "not a subflash bundle" };
+  if (!Array.isArray(value) || value.length !== 4 || value[0] !== BUNDLE_MAGIC)
+    return { ok: false, reason: "not a subflash bundle" };
   const [, version, signedManifest, images] = value as unknown[];
-  if (version !== BUNDLE_VERSION) return { ok: false, reason: `bundle version ${String(version)} is not supported (expected ${BUNDLE_VERSION})` };
+  if (version !== BUNDLE_VERSION)
+    return {
+      ok: false,
+      reason: `bundle version ${String(version)} is not supported (expected ${BUNDLE_VERSION})`,
+    };
   if (!isBytes(signedManifest)) return { ok: false, reason: "bundle manifest must be a byte string" };
   if (!Array.isArray(images) || images.length > MAX_BUNDLE_IMAGES) {
-    return { ok: false, reason: `bundle images must be an array of at most ${MAX_BUNDLE_IMAGES} byte strings` };
+    return {
+      ok: false,
+      reason: `bundle images must be an array of at most ${MAX_BUNDLE_IMAGES} byte strings`,
+    };
   }
   if (!images.every(isBytes)) return { ok: false, reason: "bundle images must be byte strings" };
-  if (!equalBytes(encodeCbor(value), bytes)) return { ok: false, reason: "bundle is not in deterministic CBOR encoding" };
+  if (!equalBytes(encodeCbor(value), bytes))
+    return { ok: false, reason: "bundle is not in deterministic CBOR encoding" };
   return { ok: true, parts: { signedManifest, images } };
 }

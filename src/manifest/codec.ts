@@ -48,7 +48,8 @@ export function int(options: { min: number; max: number }): Codec<number> {
     decode(value, path) {
       const n = asSafeInteger(value);
       if (n === undefined) return violation(path, "expected an integer");
-      if (n < options.min || n > options.max) return violation(path, `${n} is outside ${options.min}..${options.max}`);
+      if (n < options.min || n > options.max)
+        return violation(path, `${n} is outside ${options.min}..${options.max}`);
       return n;
     },
   };
@@ -59,9 +60,13 @@ export function text(options: { maxLength: number; pattern?: RegExp; expected?: 
     encode: (value) => value,
     decode(value, path) {
       if (typeof value !== "string") return violation(path, "expected text");
-      if (value.length === 0 || value.length > options.maxLength) return violation(path, `length must be 1..${options.maxLength}`);
+      if (value.length === 0 || value.length > options.maxLength)
+        return violation(path, `length must be 1..${options.maxLength}`);
       if (options.pattern && !options.pattern.test(value)) {
-        return violation(path, `"${value.slice(0, 80)}" is not ${options.expected ?? `matching ${String(options.pattern)}`}`);
+        return violation(
+          path,
+          `"${value.slice(0, 80)}" is not ${options.expected ?? `matching ${String(options.pattern)}`}`,
+        );
       }
       return value;
     },
@@ -91,22 +96,31 @@ export function oneOf<T extends string>(values: readonly T[]): Codec<T> {
   };
 }
 
-export function list<T>(item: Codec<T>, options: { max: number; min?: number; unique?: boolean }): Codec<T[]> {
+export function list<T>(
+  item: Codec<T>,
+  options: { max: number; min?: number; unique?: boolean },
+): Codec<T[]> {
   const min = options.min ?? 0;
   return {
     encode: (value) => value.map((v) => item.encode(v)),
     decode(value, path) {
       if (!Array.isArray(value)) return violation(path, "expected an array");
-      if (value.length < min || value.length > options.max) return violation(path, `must hold ${min}..${options.max} items, got ${value.length}`);
+      if (value.length < min || value.length > options.max)
+        return violation(path, `must hold ${min}..${options.max} items, got ${value.length}`);
       const items = value.map((v, i) => item.decode(v, `${path}.${i}`));
-      if (options.unique && new Set(items).size !== items.length) return violation(path, "items must be unique");
+      if (options.unique && new Set(items).size !== items.length)
+        return violation(path, "items must be unique");
       return items;
     },
   };
 }
 
 /** A map from names (text keys, e.g. module types) to values, encoded with keys in deterministic order. */
-export function nameMap<T>(key: Codec<string>, value: Codec<T>, options: { max: number; min?: number }): Codec<Record<string, T>> {
+export function nameMap<T>(
+  key: Codec<string>,
+  value: Codec<T>,
+  options: { max: number; min?: number },
+): Codec<Record<string, T>> {
   const min = options.min ?? 0;
   return {
     encode: (record) => {
@@ -116,7 +130,8 @@ export function nameMap<T>(key: Codec<string>, value: Codec<T>, options: { max: 
     },
     decode(input, path) {
       if (!(input instanceof Map)) return violation(path, "expected a map");
-      if (input.size < min || input.size > options.max) return violation(path, `must hold ${min}..${options.max} entries, got ${input.size}`);
+      if (input.size < min || input.size > options.max)
+        return violation(path, `must hold ${min}..${options.max} entries, got ${input.size}`);
       const entries: Array<[string, T]> = [];
       for (const [k, v] of input as Map<unknown, unknown>) {
         const name = key.decode(k, `${path} key`);
@@ -152,7 +167,8 @@ export function struct<T extends object>(fields: Fields<T>): Codec<T> {
     decode(input, path) {
       if (!(input instanceof Map)) return violation(path, "expected a map");
       for (const k of (input as Map<unknown, unknown>).keys()) {
-        if (typeof k !== "number" || !byKey.has(k)) return violation(path, `unknown field key ${describeKey(k)}`);
+        if (typeof k !== "number" || !byKey.has(k))
+          return violation(path, `unknown field key ${describeKey(k)}`);
       }
       const out: Record<string, unknown> = {};
       for (const [name, spec] of specs) {
@@ -169,5 +185,9 @@ export function struct<T extends object>(fields: Fields<T>): Codec<T> {
 }
 
 function describeKey(key: unknown): string {
-  return typeof key === "string" ? `"${key.slice(0, 40)}"` : typeof key === "number" || typeof key === "bigint" ? String(key) : typeof key;
+  return typeof key === "string"
+    ? `"${key.slice(0, 40)}"`
+    : typeof key === "number" || typeof key === "bigint"
+      ? String(key)
+      : typeof key;
 }

@@ -22,7 +22,12 @@ export function manifestToJson(manifest: Manifest): Record<string, unknown> {
         type,
         {
           ...entry,
-          slots: Object.fromEntries(slotEntries(entry.slots).map(([slot, image]) => [slot, { ...image, sha256: toHex(image.sha256) }])),
+          slots: Object.fromEntries(
+            slotEntries(entry.slots).map(([slot, image]) => [
+              slot,
+              { ...image, sha256: toHex(image.sha256) },
+            ]),
+          ),
         },
       ]),
     ),
@@ -46,7 +51,9 @@ export function formatManifest(manifest: Manifest): string {
     `expires      ${formatTime(manifest.expires)}`,
     `targets      ${targets.join("; ")}`,
     `policy       ${manifest.policy.atomicity}, parallelism ${manifest.policy.parallelism}`,
-    `order        ${updateStages(manifest).map((stage) => stage.join(" + ")).join(" → ")}`,
+    `order        ${updateStages(manifest)
+      .map((stage) => stage.join(" + "))
+      .join(" → ")}`,
     `modules      ${Object.keys(manifest.modules).length}`,
   ];
   for (const [type, entry] of Object.entries(manifest.modules)) {
@@ -73,7 +80,11 @@ export function formatCommand(command: SignedCommand): string {
     `issued       ${formatTime(command.issuedAt)}`,
     `expires      ${formatTime(command.expires)}`,
     ...(command.module !== undefined ? [`module       ${command.module}`] : []),
-    ...(command.bundle ? [`bundle       sequence ${command.bundle.sequence}${command.bundle.release ? ` (${command.bundle.release})` : ""}`] : []),
+    ...(command.bundle
+      ? [
+          `bundle       sequence ${command.bundle.sequence}${command.bundle.release ? ` (${command.bundle.release})` : ""}`,
+        ]
+      : []),
   ].join("\n");
 }
 

@@ -5,7 +5,10 @@ import { hex32 } from "./format.js";
 import type { ImageSource, SlotImage } from "./types.js";
 
 /** Describes image bytes for a manifest slot: size, SHA-256, CRC-32 and STM32 CRC computed here. */
-export function describeImage(bytes: Uint8Array, placement: { address: number; source: ImageSource }): SlotImage {
+export function describeImage(
+  bytes: Uint8Array,
+  placement: { address: number; source: ImageSource },
+): SlotImage {
   return {
     address: placement.address,
     size: bytes.length,
@@ -25,17 +28,34 @@ export type ImageCheck = { ok: true } | { ok: false; code: ImageCheckCode; messa
  */
 export function checkImage(image: SlotImage, bytes: Uint8Array): ImageCheck {
   if (bytes.length !== image.size) {
-    return { ok: false, code: "size-mismatch", message: `image is ${bytes.length} bytes, the manifest says ${image.size}` };
+    return {
+      ok: false,
+      code: "size-mismatch",
+      message: `image is ${bytes.length} bytes, the manifest says ${image.size}`,
+    };
   }
   const digest = sha256(bytes);
   if (!equalBytes(digest, image.sha256)) {
-    return { ok: false, code: "digest-mismatch", message: `SHA-256 ${toHex(digest)} differs from the manifest's ${toHex(image.sha256)}` };
+    return {
+      ok: false,
+      code: "digest-mismatch",
+      message: `SHA-256 ${toHex(digest)} differs from the manifest's ${toHex(image.sha256)}`,
+    };
   }
   const crc = crc32(bytes);
-  if (crc !== image.crc32) return { ok: false, code: "crc-mismatch", message: `CRC-32 ${hex32(crc)} differs from the manifest's ${hex32(image.crc32)}` };
+  if (crc !== image.crc32)
+    return {
+      ok: false,
+      code: "crc-mismatch",
+      message: `CRC-32 ${hex32(crc)} differs from the manifest's ${hex32(image.crc32)}`,
+    };
   const hw = stm32Crc(bytes);
   if (hw !== image.stm32Crc) {
-    return { ok: false, code: "crc-mismatch", message: `STM32 CRC ${hex32(hw)} differs from the manifest's ${hex32(image.stm32Crc)}` };
+    return {
+      ok: false,
+      code: "crc-mismatch",
+      message: `STM32 CRC ${hex32(hw)} differs from the manifest's ${hex32(image.stm32Crc)}`,
+    };
   }
   return { ok: true };
 }

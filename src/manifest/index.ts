@@ -62,5 +62,11 @@ export { describeImage, checkImage, type ImageCheck, type ImageCheckCode } from 
 export { compareVersions, isVersion } from "./version.js";
 export { updateStages, findDependencyProblem } from "./dependencies.js";
 export { manifestToJson, commandToJson, formatManifest, formatCommand } from "./describe.js";
-export { readReleaseSpec, parseReleaseSpec, resolveExpiry, parseInstant, type ReleaseSpec } from "./release-spec.js";
+export {
+  readReleaseSpec,
+  parseReleaseSpec,
+  resolveExpiry,
+  parseInstant,
+  type ReleaseSpec,
+} from "./release-spec.js";
 export { buildRelease, DEFAULT_EXPIRY, type ReleaseOptions, type BuiltRelease } from "./release.js";

@@ -21,7 +21,8 @@ export type PolicyFailureCode =
   | "digest-mismatch" // image SHA-256 differs from the manifest
   | "crc-mismatch"; // image CRC-32 or STM32 CRC differs from the manifest
 
-export type VerifyFailureCode = "malformed-bundle" | EnvelopeFailureCode | PayloadFailureCode | PolicyFailureCode;
+export type VerifyFailureCode =
+  "malformed-bundle" | EnvelopeFailureCode | PayloadFailureCode | PolicyFailureCode;
 
 /** Where in the order of checks the failure happened: bundle → envelope (signatures) → decode → schema → policy. */
 export type VerifyStage = "bundle" | "envelope" | "decode" | "schema" | "policy";
@@ -51,7 +52,12 @@ export type VerifyOutcome = VerifiedBundle | VerifyFailure;
 
 export type CommandOutcome = { ok: true; command: SignedCommand; signedBy: string[] } | VerifyFailure;
 
-export function failure(code: VerifyFailureCode, stage: VerifyStage, message: string, detail: Record<string, unknown> = {}): VerifyFailure {
+export function failure(
+  code: VerifyFailureCode,
+  stage: VerifyStage,
+  message: string,
+  detail: Record<string, unknown> = {},
+): VerifyFailure {
   return { ok: false, code, stage, message, detail };
 }
 

@@ -49,32 +49,48 @@ export interface PolicyInput {
   images?: readonly Uint8Array[];
 }
 
-export type PolicyCheckName = "target" | "freshness" | "replay" | "security-floor" | "device" | "slots" | "dependencies" | "images";
+export type PolicyCheckName =
+  "target" | "freshness" | "replay" | "security-floor" | "device" | "slots" | "dependencies" | "images";
 
 type Check = (manifest: Manifest, input: PolicyInput) => VerifyFailure | undefined | "skipped";
 
-const policyFailure = (code: VerifyFailure["code"], message: string, detail: Record<string, unknown> = {}): VerifyFailure =>
-  failure(code, "policy", message, detail);
+const policyFailure = (
+  code: VerifyFailure["code"],
+  message: string,
+  detail: Record<string, unknown> = {},
+): VerifyFailure => failure(code, "policy", message, detail);
 
 const checkTarget: Check = (m, { gateway }) => {
   if (!gateway) return "skipped";
-  if (m.targets.gateways.includes(gateway.id) || gateway.groups.some((g) => m.targets.groups.includes(g))) return undefined;
-  return policyFailure("not-for-this-gateway", `release ${m.release} targets ${describeTargets(m)}, not gateway ${gateway.id} (groups: ${gateway.groups.join(", ") || "none"})`, {
-    gateway: gateway.id,
-    groups: [...gateway.groups],
-    targets: m.targets,
-  });
+  if (m.targets.gateways.includes(gateway.id) || gateway.groups.some((g) => m.targets.groups.includes(g)))
+    return undefined;
+  return policyFailure(
+    "not-for-this-gateway",
+    `release ${m.release} targets ${describeTargets(m)}, not gateway ${gateway.id} (groups: ${gateway.groups.join(", ") || "none"})`,
+    {
+      gateway: gateway.id,
+      groups: [...gateway.groups],
+      targets: m.targets,
+    },
+  );
 };
 
-const checkFreshness: Check = (m, { now, skewSeconds }) => checkTimes(`release ${m.release}`, m, now, skewSeconds);
+const checkFreshness: Check = (m, { now, skewSeconds }) =>
+  checkTimes(`release ${m.release}`, m, now, skewSeconds);
 
-const checkReplay: Check = (m, { lastSequence }) => (lastSequence === undefined ? "skipped" : checkSequence("manifest", m.sequence, lastSequence));
+const checkReplay: Check = (m, { lastSequence }) =>
+  lastSequence === undefined ? "skipped" : checkSequence("manifest", m.sequence, lastSequence);
 
 /**
  * Freshness of a signed document: issued no later than now plus the skew, and not at or after its
  * expiry plus the skew (the skew absorbs clock differences between signer and gateway).
  */
-export function checkTimes(what: string, times: { issuedAt: number; expires: number }, now: Date, skewSeconds: number): VerifyFailure | undefined {
+export function checkTimes(
+  what: string,
+  times: { issuedAt: number; expires: number },
+  now: Date,
+  skewSeconds: number,
+): VerifyFailure | undefined {
   const nowSeconds = Math.floor(now.getTime() / 1000);
   if (times.issuedAt > nowSeconds + skewSeconds) {
     return policyFailure(
@@ -84,15 +100,27 @@ export function checkTimes(what: string, times: { issuedAt: number; expires: num
     );
   }
   if (nowSeconds >= times.expires + skewSeconds) {
-    return policyFailure("expired", `${what} expired at ${formatTime(times.expires)} (now ${formatTime(nowSeconds)})`, { expires: times.expires, now: nowSeconds });
+    return policyFailure(
+      "expired",
+      `${what} expired at ${formatTime(times.expires)} (now ${formatTime(nowSeconds)})`,
+      { expires: times.expires, now: nowSeconds },
+    );
   }
   return undefined;
 }
 
 /** Anti-replay: a sequence must be strictly greater than the last accepted one of its kind. */
-export function checkSequence(what: "manifest" | "command", sequence: number, lastSequence: number): VerifyFailure | undefined {
+export function checkSequence(
+  what: "manifest" | "command",
+  sequence: number,
+  lastSequence: number,
+): VerifyFailure | undefined {
   if (sequence > lastSequence) return undefined;
-  return policyFailure("replayed", `${what} sequence ${sequence} is not greater than the last accepted ${lastSequence}`, { sequence, lastSequence });
+  return policyFailure(
+    "replayed",
+    `${what} sequence ${sequence} is not greater than the last accepted ${lastSequence}`,
+    { sequence, lastSequence },
+  );
 }
 
 const checkSecurityFloors: Check = (m, { securityFloors }) => {
@@ -100,11 +128,15 @@ const checkSecurityFloors: Check = (m, { securityFloors }) => {
   for (const [type, entry] of Object.entries(m.modules)) {
     const floor = Object.hasOwn(securityFloors, type) ? (securityFloors[type] ?? 0) : 0;
     if (entry.securityVersion < floor) {
-      return policyFailure("downgrade", `module ${type}: security version ${entry.securityVersion} is below its floor ${floor}`, {
-        moduleType: type,
-        securityVersion: entry.securityVersion,
-        floor,
-      });
+      return policyFailure(
+        "downgrade",
+        `module ${type}: security version ${entry.securityVersion} is below its floor ${floor}`,
+        {
+          moduleType: type,
+          securityVersion: entry.securityVersion,
+          floor,
+        },
+      );
     }
   }
   return undefined;
@@ -115,11 +147,15 @@ const checkDevices: Check = (m, { moduleTypes }) => {
   for (const [type, entry] of Object.entries(m.modules)) {
     const pid = configOf(moduleTypes, type)?.pid;
     if (pid !== undefined && pid !== entry.device.pid) {
-      return policyFailure("wrong-device", `module ${type}: image is for PID ${formatPid(entry.device.pid)}, this gateway's ${type} is ${formatPid(pid)}`, {
-        moduleType: type,
-        pid: entry.device.pid,
-        expectedPid: pid,
-      });
+      return policyFailure(
+        "wrong-device",
+        `module ${type}: image is for PID ${formatPid(entry.device.pid)}, this gateway's ${type} is ${formatPid(pid)}`,
+        {
+          moduleType: type,
+          pid: entry.device.pid,
+          expectedPid: pid,
+        },
+      );
     }
   }
   return undefined;
@@ -132,18 +168,40 @@ const checkSlots: Check = (m, { moduleTypes }) => {
     if (!layout) continue;
     if ("single" in layout !== "single" in entry.slots) {
       const want = "single" in layout ? "single" : "a and b";
-      return policyFailure("slot-mismatch", `module ${type}: the manifest has ${"single" in entry.slots ? "single" : "a and b"} slot images, this gateway's ${type} has ${want}`, {
-        moduleType: type,
-      });
+      return policyFailure(
+        "slot-mismatch",
+        `module ${type}: the manifest has ${"single" in entry.slots ? "single" : "a and b"} slot images, this gateway's ${type} has ${want}`,
+        {
+          moduleType: type,
+        },
+      );
     }
     for (const [slot, image] of slotEntries(entry.slots)) {
       const range = (layout as Partial<Record<SlotName, SlotRange>>)[slot]!;
-      const detail = { moduleType: type, slot, size: image.size, address: image.address, slotSize: range.size, slotAddress: range.address };
+      const detail = {
+        moduleType: type,
+        slot,
+        size: image.size,
+        address: image.address,
+        slotSize: range.size,
+        slotAddress: range.address,
+      };
       if (image.size > range.size) {
-        return policyFailure("image-too-large", `module ${type} slot ${slot}: image of ${image.size} bytes does not fit the ${range.size}-byte slot`, detail);
+        return policyFailure(
+          "image-too-large",
+          `module ${type} slot ${slot}: image of ${image.size} bytes does not fit the ${range.size}-byte slot`,
+          detail,
+        );
       }
-      if (range.address !== undefined && (image.address < range.address || image.address + image.size > range.address + range.size)) {
-        return policyFailure("outside-slot", `module ${type} slot ${slot}: image at ${addr(image.address)}+${image.size} leaves the slot ${addr(range.address)}+${range.size}`, detail);
+      if (
+        range.address !== undefined &&
+        (image.address < range.address || image.address + image.size > range.address + range.size)
+      ) {
+        return policyFailure(
+          "outside-slot",
+          `module ${type} slot ${slot}: image at ${addr(image.address)}+${image.size} leaves the slot ${addr(range.address)}+${range.size}`,
+          detail,
+        );
       }
     }
   }
@@ -164,20 +222,33 @@ const checkImages: Check = (m, { images }) => {
       const index = image.source.inline;
       const bytes = images[index];
       if (!bytes) {
-        return policyFailure("bundle-mismatch", `module ${type} slot ${slot}: inline image #${index} is not in the bundle (it has ${images.length})`, {
+        return policyFailure(
+          "bundle-mismatch",
+          `module ${type} slot ${slot}: inline image #${index} is not in the bundle (it has ${images.length})`,
+          {
+            moduleType: type,
+            slot,
+            index,
+          },
+        );
+      }
+      used.add(index);
+      const result = checkImage(image, bytes);
+      if (!result.ok)
+        return policyFailure(result.code, `module ${type} slot ${slot}: ${result.message}`, {
           moduleType: type,
           slot,
           index,
         });
-      }
-      used.add(index);
-      const result = checkImage(image, bytes);
-      if (!result.ok) return policyFailure(result.code, `module ${type} slot ${slot}: ${result.message}`, { moduleType: type, slot, index });
     }
   }
   const unused = images.map((_, i) => i).filter((i) => !used.has(i));
   if (unused.length > 0) {
-    return policyFailure("bundle-mismatch", `the bundle carries image(s) #${unused.join(", #")} that the manifest does not name`, { unused });
+    return policyFailure(
+      "bundle-mismatch",
+      `the bundle carries image(s) #${unused.join(", #")} that the manifest does not name`,
+      { unused },
+    );
   }
   return undefined;
 };
@@ -195,7 +266,10 @@ export const POLICY_CHECKS: ReadonlyArray<readonly [PolicyCheckName, Check]> = [
 ];
 
 /** Runs every policy check in order; the first failure, and which checks had no input and were skipped. */
-export function checkPolicy(manifest: Manifest, input: PolicyInput): { failure?: VerifyFailure; skipped: PolicyCheckName[] } {
+export function checkPolicy(
+  manifest: Manifest,
+  input: PolicyInput,
+): { failure?: VerifyFailure; skipped: PolicyCheckName[] } {
   const skipped: PolicyCheckName[] = [];
   for (const [name, check] of POLICY_CHECKS) {
     const result = check(manifest, input);
@@ -205,12 +279,17 @@ export function checkPolicy(manifest: Manifest, input: PolicyInput): { failure?:
   return { skipped };
 }
 
-function configOf(moduleTypes: Readonly<Record<ModuleType, ModuleTypeConfig>>, type: ModuleType): ModuleTypeConfig | undefined {
+function configOf(
+  moduleTypes: Readonly<Record<ModuleType, ModuleTypeConfig>>,
+  type: ModuleType,
+): ModuleTypeConfig | undefined {
   return Object.hasOwn(moduleTypes, type) ? moduleTypes[type] : undefined;
 }
 
 function describeTargets(m: Manifest): string {
-  const parts = [...m.targets.gateways.map((g) => `gateway ${g}`), ...m.targets.groups.map((g) => `group ${g}`)];
+  const parts = [
+    ...m.targets.gateways.map((g) => `gateway ${g}`),
+    ...m.targets.groups.map((g) => `group ${g}`),
+  ];
   return parts.length > 4 ? `${parts.slice(0, 4).join(", ")} and ${parts.length - 4} more` : parts.join(", ");
 }
-

@@ -13,7 +13,9 @@ import { NAME_PATTERN } from "./schema.js";
 import type { Atomicity } from "./types.js";
 import { VERSION_PATTERN } from "./version.js";
 
-const name = z.string().regex(NAME_PATTERN, "expected letters, digits, '.', '_' or '-' (max 64, starting with a letter or digit)");
+const name = z
+  .string()
+  .regex(NAME_PATTERN, "expected letters, digits, '.', '_' or '-' (max 64, starting with a letter or digit)");
 const version = z.string().regex(VERSION_PATTERN, "expected a version such as 1.4.2 or 2.0.0-rc.1");
 const address = z.number().int().min(0).max(0xffffffff);
 
@@ -36,7 +38,10 @@ const moduleSpec = z
     order: z.number().int().optional(),
     /** module type → minimum version */
     dependsOn: z.record(name, z.union([version, z.number().transform(String)]).pipe(version)).default({}),
-    slots: z.union([z.object({ a: slotSpec, b: slotSpec }).strict(), z.object({ single: slotSpec }).strict()]),
+    slots: z.union([
+      z.object({ a: slotSpec, b: slotSpec }).strict(),
+      z.object({ single: slotSpec }).strict(),
+    ]),
   })
   .strict();
 
@@ -57,7 +62,9 @@ const specSchema = z
       })
       .strict()
       .default({ atomicity: "all-or-nothing", parallelism: 1 }),
-    modules: z.record(name, moduleSpec).refine((m) => Object.keys(m).length > 0, "list at least one module type"),
+    modules: z
+      .record(name, moduleSpec)
+      .refine((m) => Object.keys(m).length > 0, "list at least one module type"),
   })
   .strict();
 
@@ -93,12 +100,17 @@ export interface ReleaseSpec {
 /** Reads a release spec (YAML or JSON). Throws ManifestError "spec-unreadable" or "bad-spec" naming every problem. */
 export async function readReleaseSpec(path: string): Promise<ReleaseSpec> {
   const read = await readText(path);
-  if ("error" in read) throw new ManifestError("spec-unreadable", `release spec ${path}: ${read.error}`, { path });
+  if ("error" in read)
+    throw new ManifestError("spec-unreadable", `release spec ${path}: ${read.error}`, { path });
   let document: unknown;
   try {
     document = parseYaml(read.text);
   } catch (error) {
-    throw new ManifestError("spec-unreadable", `release spec ${path}: not valid YAML (${error instanceof Error ? error.message : String(error)})`, { path });
+    throw new ManifestError(
+      "spec-unreadable",
+      `release spec ${path}: not valid YAML (${error instanceof Error ? error.message : String(error)})`,
+      { path },
+    );
   }
   return parseReleaseSpec(document, path);
 }
@@ -106,7 +118,10 @@ export async function readReleaseSpec(path: string): Promise<ReleaseSpec> {
 /** Validates a parsed spec document; image paths are resolved against the spec file's folder. */
 export function parseReleaseSpec(document: unknown, path: string): ReleaseSpec {
   const parsed = specSchema.safeParse(document);
-  if (!parsed.success) throw new ManifestError("bad-spec", `release spec ${path}: ${describeIssues(parsed.error.issues)}`, { path });
+  if (!parsed.success)
+    throw new ManifestError("bad-spec", `release spec ${path}: ${describeIssues(parsed.error.issues)}`, {
+      path,
+    });
   const spec = parsed.data;
   const base = dirname(resolve(path));
   const problems: string[] = [];
@@ -121,7 +136,9 @@ export function parseReleaseSpec(document: unknown, path: string): ReleaseSpec {
     try {
       pid = typeof m.device === "number" ? m.device : resolveDevice(m.device).pid;
     } catch (error) {
-      problems.push(`modules.${type}.device: ${error instanceof Error ? error.message.replace(/ \[[a-z-]+\]$/, "") : String(error)}`);
+      problems.push(
+        `modules.${type}.device: ${error instanceof Error ? error.message.replace(/ \[[a-z-]+\]$/, "") : String(error)}`,
+      );
     }
     modules[type] = {
       version: m.version,
@@ -129,11 +146,13 @@ export function parseReleaseSpec(document: unknown, path: string): ReleaseSpec {
       pid,
       ...(m.order !== undefined && { order: m.order }),
       dependsOn: m.dependsOn,
-      slots: "single" in m.slots ? { single: slot(m.slots.single) } : { a: slot(m.slots.a), b: slot(m.slots.b) },
+      slots:
+        "single" in m.slots ? { single: slot(m.slots.single) } : { a: slot(m.slots.a), b: slot(m.slots.b) },
     };
   }
   const issuedAt = spec.issuedAt === undefined ? undefined : toDate(spec.issuedAt, "issuedAt", problems);
-  if (problems.length > 0) throw new ManifestError("bad-spec", `release spec ${path}: ${problems.join("; ")}`, { path });
+  if (problems.length > 0)
+    throw new ManifestError("bad-spec", `release spec ${path}: ${problems.join("; ")}`, { path });
   return {
     source: path,
     release: spec.release,
@@ -153,7 +172,8 @@ const DURATION_UNITS: Readonly<Record<string, number>> = { s: 1, m: 60, h: 3600,
  * Returns POSIX seconds, or undefined when the text is neither.
  */
 export function resolveExpiry(expires: string | Date, issuedAtSeconds: number): number | undefined {
-  if (expires instanceof Date) return Number.isNaN(expires.getTime()) ? undefined : Math.floor(expires.getTime() / 1000);
+  if (expires instanceof Date)
+    return Number.isNaN(expires.getTime()) ? undefined : Math.floor(expires.getTime() / 1000);
   const duration = /^(\d+)\s*([smhdw])$/.exec(expires.trim());
   if (duration) return issuedAtSeconds + Number(duration[1]) * DURATION_UNITS[duration[2]!]!;
   const instant = parseInstant(expires);

@@ -12,7 +12,13 @@ import { createBundle } from "./build.js";
 import { ManifestError } from "./errors.js";
 import { describeImage } from "./images.js";
 import { resolveExpiry, type ModuleSpec, type ReleaseSpec, type SlotSpec } from "./release-spec.js";
-import { FORMAT_VERSION, type Manifest, type ModuleEntry, type ModuleSlots, type SlotImage } from "./types.js";
+import {
+  FORMAT_VERSION,
+  type Manifest,
+  type ModuleEntry,
+  type ModuleSlots,
+  type SlotImage,
+} from "./types.js";
 
 export const DEFAULT_EXPIRY = "30d";
 
@@ -43,7 +49,10 @@ export async function buildRelease(spec: ReleaseSpec, options: ReleaseOptions): 
   const expiresText = options.expires ?? spec.expires ?? DEFAULT_EXPIRY;
   const expires = resolveExpiry(expiresText, issuedAt);
   if (expires === undefined) {
-    throw new ManifestError("bad-spec", `release spec ${spec.source}: expires "${String(expiresText)}" is neither a duration (30d, 12h) nor an ISO-8601 instant`);
+    throw new ManifestError(
+      "bad-spec",
+      `release spec ${spec.source}: expires "${String(expiresText)}" is neither a duration (30d, 12h) nor an ISO-8601 instant`,
+    );
   }
 
   const images: Uint8Array[] = [];
@@ -66,7 +75,10 @@ export async function buildRelease(spec: ReleaseSpec, options: ReleaseOptions): 
       securityVersion: module.securityVersion,
       slots: await describeSlots(type, module, inline),
       order: module.order ?? defaultOrder(type, spec.modules),
-      dependsOn: Object.entries(module.dependsOn).map(([moduleType, minVersion]) => ({ moduleType, minVersion })),
+      dependsOn: Object.entries(module.dependsOn).map(([moduleType, minVersion]) => ({
+        moduleType,
+        minVersion,
+      })),
       device: { pid: module.pid },
     };
   }
@@ -84,16 +96,28 @@ export async function buildRelease(spec: ReleaseSpec, options: ReleaseOptions): 
   return { bundle: createBundle({ manifest, images, keys: options.keys }), manifest, images };
 }
 
-async function describeSlots(type: string, module: ModuleSpec, inline: (bytes: Uint8Array, sha256: Uint8Array) => number): Promise<ModuleSlots> {
-  const one = (slot: string, spec: SlotSpec): Promise<SlotImage> => describeSlot(`module ${type} slot ${slot}`, spec, inline);
+async function describeSlots(
+  type: string,
+  module: ModuleSpec,
+  inline: (bytes: Uint8Array, sha256: Uint8Array) => number,
+): Promise<ModuleSlots> {
+  const one = (slot: string, spec: SlotSpec): Promise<SlotImage> =>
+    describeSlot(`module ${type} slot ${slot}`, spec, inline);
   return "single" in module.slots
     ? { single: await one("single", module.slots.single) }
     : { a: await one("a", module.slots.a), b: await one("b", module.slots.b) };
 }
 
-async function describeSlot(where: string, spec: SlotSpec, inline: (bytes: Uint8Array, sha256: Uint8Array) => number): Promise<SlotImage> {
+async function describeSlot(
+  where: string,
+  spec: SlotSpec,
+  inline: (bytes: Uint8Array, sha256: Uint8Array) => number,
+): Promise<SlotImage> {
   const { address, data } = await readSlotImage(where, spec);
-  const image = describeImage(data, { address, source: spec.url !== undefined ? { url: spec.url } : { inline: 0 } });
+  const image = describeImage(data, {
+    address,
+    source: spec.url !== undefined ? { url: spec.url } : { inline: 0 },
+  });
   if ("inline" in image.source) image.source = { inline: inline(data, image.sha256) };
   return image;
 }
@@ -105,27 +129,47 @@ async function readSlotImage(where: string, spec: SlotSpec): Promise<{ address: 
     const flat = flattenImage(image, 0xff);
     if (image.format === "bin") {
       if (spec.address === undefined) {
-        throw new ManifestError("bad-spec", `${where}: ${spec.file} is a raw binary; give its load address (address: 0x08010000)`, { file: spec.file });
+        throw new ManifestError(
+          "bad-spec",
+          `${where}: ${spec.file} is a raw binary; give its load address (address: 0x08010000)`,
+          { file: spec.file },
+        );
       }
       return { address: spec.address, data: flat.data };
     }
     if (spec.address !== undefined && spec.address !== flat.address) {
-      throw new ManifestError("bad-spec", `${where}: ${spec.file} starts at ${addr(flat.address)}, not at the address ${addr(spec.address)} the spec gives`, {
-        file: spec.file,
-      });
+      throw new ManifestError(
+        "bad-spec",
+        `${where}: ${spec.file} starts at ${addr(flat.address)}, not at the address ${addr(spec.address)} the spec gives`,
+        {
+          file: spec.file,
+        },
+      );
     }
     return flat;
   } catch (error) {
     if (error instanceof ManifestError) throw error;
-    throw new ManifestError("image-unreadable", `${where}: ${describeError(error)}`, { file: spec.file }, { cause: error });
+    throw new ManifestError(
+      "image-unreadable",
+      `${where}: ${describeError(error)}`,
+      { file: spec.file },
+      { cause: error },
+    );
   }
 }
 
 /** Without an explicit order: one more than the highest order among the in-bundle dependencies (0 without). */
-function defaultOrder(type: string, modules: Readonly<Record<string, ModuleSpec>>, seen: ReadonlySet<string> = new Set()): number {
+function defaultOrder(
+  type: string,
+  modules: Readonly<Record<string, ModuleSpec>>,
+  seen: ReadonlySet<string> = new Set(),
+): number {
   const module = modules[type];
   if (!module || seen.has(type)) return 0;
   const inBundle = Object.keys(module.dependsOn).filter((dep) => Object.hasOwn(modules, dep));
   const next = new Set([...seen, type]);
-  return inBundle.reduce((max, dep) => Math.max(max, (modules[dep]!.order ?? defaultOrder(dep, modules, next)) + 1), 0);
+  return inBundle.reduce(
+    (max, dep) => Math.max(max, (modules[dep]!.order ?? defaultOrder(dep, modules, next)) + 1),
+    0,
+  );
 }

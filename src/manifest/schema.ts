@@ -4,7 +4,19 @@
  * small integer keys; maps keyed by names (module types, slots) use the names.
  */
 import { decodeCbor, encodeCbor } from "../signing/cbor.js";
-import { SchemaViolation, bytes, int, list, nameMap, oneOf, struct, text, uint, violation, type Codec } from "./codec.js";
+import {
+  SchemaViolation,
+  bytes,
+  int,
+  list,
+  nameMap,
+  oneOf,
+  struct,
+  text,
+  uint,
+  violation,
+  type Codec,
+} from "./codec.js";
 import {
   FORMAT_VERSION,
   type BundlePolicy,
@@ -30,8 +42,16 @@ const MAX_TARGETS = 1024;
 const MAX_DEPENDENCIES = 32;
 const UINT32_MAX = 0xffffffff;
 
-const name = text({ maxLength: 64, pattern: NAME_PATTERN, expected: "a name of letters, digits, '.', '_' or '-' (max 64)" });
-const version = text({ maxLength: 64, pattern: VERSION_PATTERN, expected: "a version such as 1.4.2 or 2.0.0-rc.1" });
+const name = text({
+  maxLength: 64,
+  pattern: NAME_PATTERN,
+  expected: "a name of letters, digits, '.', '_' or '-' (max 64)",
+});
+const version = text({
+  maxLength: 64,
+  pattern: VERSION_PATTERN,
+  expected: "a version such as 1.4.2 or 2.0.0-rc.1",
+});
 const printable = text({ maxLength: 128, pattern: /^[^\p{Cc}]+$/u, expected: "printable text" });
 const uint32 = uint({ max: UINT32_MAX });
 const formatVersion = uint({ min: FORMAT_VERSION, max: FORMAT_VERSION }) as Codec<typeof FORMAT_VERSION>;
@@ -55,8 +75,10 @@ const httpsUrl: Codec<string> = {
 const imageSource: Codec<ImageSource> = {
   encode: (source) => ("inline" in source ? new Map([[0, source.inline]]) : new Map([[1, source.url]])),
   decode(value, path) {
-    if (!(value instanceof Map) || value.size !== 1) return violation(path, "expected a map with exactly one of inline (0) or url (1)");
-    if (value.has(0)) return { inline: uint({ max: MAX_BUNDLE_IMAGES - 1 }).decode(value.get(0), `${path}.inline`) };
+    if (!(value instanceof Map) || value.size !== 1)
+      return violation(path, "expected a map with exactly one of inline (0) or url (1)");
+    if (value.has(0))
+      return { inline: uint({ max: MAX_BUNDLE_IMAGES - 1 }).decode(value.get(0), `${path}.inline`) };
     if (value.has(1)) return { url: httpsUrl.decode(value.get(1), `${path}.url`) };
     return violation(path, "expected inline (0) or url (1)");
   },
@@ -137,7 +159,8 @@ export const commandCodec = struct<SignedCommand>({
 });
 
 export type PayloadFailureCode = "bad-payload" | "unsupported-version" | "schema-violation";
-export type PayloadResult<T> = { ok: true; value: T } | { ok: false; code: PayloadFailureCode; message: string; path?: string };
+export type PayloadResult<T> =
+  { ok: true; value: T } | { ok: false; code: PayloadFailureCode; message: string; path?: string };
 
 /** Decodes a manifest payload: CBOR, then format version, then schema, then cross-field rules. */
 export function decodeManifestPayload(payload: Uint8Array): PayloadResult<Manifest> {
@@ -146,7 +169,9 @@ export function decodeManifestPayload(payload: Uint8Array): PayloadResult<Manife
 
 /** Decodes a command payload like a manifest payload. */
 export function decodeCommandPayload(payload: Uint8Array): PayloadResult<SignedCommand> {
-  return decodePayload(payload, "command", commandCodec, (c) => (c.expires <= c.issuedAt ? ["expires", "must be after issuedAt"] : undefined));
+  return decodePayload(payload, "command", commandCodec, (c) =>
+    c.expires <= c.issuedAt ? ["expires", "must be after issuedAt"] : undefined,
+  );
 }
 
 export function encodeManifestPayload(manifest: Manifest): Uint8Array {
@@ -164,18 +189,30 @@ function decodePayload<T>(
   shape: (value: T) => [path: string, reason: string] | undefined,
 ): PayloadResult<T> {
   const decoded = decodeCbor(payload);
-  if (!decoded.ok) return { ok: false, code: "bad-payload", message: `${what} payload is not CBOR: ${decoded.reason}` };
+  if (!decoded.ok)
+    return { ok: false, code: "bad-payload", message: `${what} payload is not CBOR: ${decoded.reason}` };
   const root = decoded.value;
   if (root instanceof Map && root.has(0) && root.get(0) !== FORMAT_VERSION) {
-    return { ok: false, code: "unsupported-version", message: `${what} format version ${String(root.get(0))} is not supported (this gateway reads ${FORMAT_VERSION})` };
+    return {
+      ok: false,
+      code: "unsupported-version",
+      message: `${what} format version ${String(root.get(0))} is not supported (this gateway reads ${FORMAT_VERSION})`,
+    };
   }
   try {
     const value = codec.decode(root, what);
     const problem = shape(value);
-    if (problem) return { ok: false, code: "schema-violation", message: `${what}.${problem[0]}: ${problem[1]}`, path: `${what}.${problem[0]}` };
+    if (problem)
+      return {
+        ok: false,
+        code: "schema-violation",
+        message: `${what}.${problem[0]}: ${problem[1]}`,
+        path: `${what}.${problem[0]}`,
+      };
     return { ok: true, value };
   } catch (error) {
-    if (error instanceof SchemaViolation) return { ok: false, code: "schema-violation", message: error.message, path: error.path };
+    if (error instanceof SchemaViolation)
+      return { ok: false, code: "schema-violation", message: error.message, path: error.path };
     throw error;
   }
 }
@@ -183,12 +220,14 @@ function decodePayload<T>(
 /** Rules that span fields; the first broken one as [path, reason]. */
 function manifestShape(m: Manifest): [string, string] | undefined {
   if (m.expires <= m.issuedAt) return ["expires", "must be after issuedAt"];
-  if (m.targets.gateways.length + m.targets.groups.length === 0) return ["targets", "names no gateway and no group"];
+  if (m.targets.gateways.length + m.targets.groups.length === 0)
+    return ["targets", "names no gateway and no group"];
   for (const [type, entry] of Object.entries(m.modules)) {
     const slots = slotEntries(entry.slots);
     for (const [slot, image] of slots) {
       if (image.address % 4 !== 0) return [`modules.${type}.slots.${slot}.address`, "must be 4-byte aligned"];
-      if (image.address + image.size > UINT32_MAX + 1) return [`modules.${type}.slots.${slot}`, "extends past the 32-bit address space"];
+      if (image.address + image.size > UINT32_MAX + 1)
+        return [`modules.${type}.slots.${slot}`, "extends past the 32-bit address space"];
     }
     if ("a" in entry.slots) {
       const { a, b } = entry.slots;

@@ -108,6 +108,10 @@ export interface BundleRef {
 
 /** The slots of a module in a fixed order (a, b or single). */
 export function slotEntries(slots: ModuleSlots): Array<[SlotName, SlotImage]> {
-  return "single" in slots ? [["single", slots.single]] : [["a", slots.a], ["b", slots.b]];
+  return "single" in slots
+    ? [["single", slots.single]]
+    : [
+        ["a", slots.a],
+        ["b", slots.b],
+      ];
 }
-

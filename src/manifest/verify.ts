@@ -7,8 +7,21 @@
 import { ContentType, openEnvelope, type ContentTypeValue } from "../signing/envelope.js";
 import type { TrustStore } from "../signing/trust-store.js";
 import { decodeBundle } from "./bundle.js";
-import { failure, signerDetail, type BundleImages, type CommandOutcome, type VerifyFailure, type VerifyOutcome } from "./outcome.js";
-import { checkPolicy, checkSequence, checkTimes, type GatewayIdentity, type ModuleTypeConfig } from "./policy.js";
+import {
+  failure,
+  signerDetail,
+  type BundleImages,
+  type CommandOutcome,
+  type VerifyFailure,
+  type VerifyOutcome,
+} from "./outcome.js";
+import {
+  checkPolicy,
+  checkSequence,
+  checkTimes,
+  type GatewayIdentity,
+  type ModuleTypeConfig,
+} from "./policy.js";
 import { decodeCommandPayload, decodeManifestPayload, type PayloadResult } from "./schema.js";
 import { slotEntries, type Manifest, type ModuleType, type SignedCommand, type SlotName } from "./types.js";
 
@@ -65,11 +78,19 @@ export function verifyBundle(bytes: Uint8Array, options: VerifyOptions): VerifyO
     ...(options.moduleTypes && { moduleTypes: options.moduleTypes }),
   });
   if (refused) return refused;
-  return { ok: true, manifest: opened.manifest, images: imagesBySlot(opened.manifest, opened.images), signedBy: opened.signedBy };
+  return {
+    ok: true,
+    manifest: opened.manifest,
+    images: imagesBySlot(opened.manifest, opened.images),
+    signedBy: opened.signedBy,
+  };
 }
 
 /** Opens a bundle up to the schema: container, signatures, decode, schema. Policy is the caller's. */
-export function openBundle(bytes: Uint8Array, options: { trust: TrustStore; now: Date }): OpenedBundle | VerifyFailure {
+export function openBundle(
+  bytes: Uint8Array,
+  options: { trust: TrustStore; now: Date },
+): OpenedBundle | VerifyFailure {
   const bundle = decodeBundle(bytes);
   if (!bundle.ok) return failure("malformed-bundle", "bundle", bundle.reason);
   const opened = openSignedManifest(bundle.parts.signedManifest, options);
@@ -104,12 +125,21 @@ export function verifyCommand(bytes: Uint8Array, options: CommandVerifyOptions):
   return refused ?? { ok: true, command, signedBy: opened.signedBy };
 }
 
-function checkCommandPolicy(command: SignedCommand, options: CommandVerifyOptions, now: Date): VerifyFailure | undefined {
+function checkCommandPolicy(
+  command: SignedCommand,
+  options: CommandVerifyOptions,
+  now: Date,
+): VerifyFailure | undefined {
   if (command.gateway !== options.gateway.id) {
-    return failure("not-for-this-gateway", "policy", `${command.kind} command is for gateway ${command.gateway}, not ${options.gateway.id}`, {
-      gateway: options.gateway.id,
-      target: command.gateway,
-    });
+    return failure(
+      "not-for-this-gateway",
+      "policy",
+      `${command.kind} command is for gateway ${command.gateway}, not ${options.gateway.id}`,
+      {
+        gateway: options.gateway.id,
+        target: command.gateway,
+      },
+    );
   }
   return (
     checkTimes(`${command.kind} command`, command, now, options.skewSeconds ?? DEFAULT_SKEW_SECONDS) ??
@@ -124,7 +154,8 @@ function openPayload<T>(
   decode: (payload: Uint8Array) => PayloadResult<T>,
 ): { ok: true; value: T; signedBy: string[] } | VerifyFailure {
   const envelope = openEnvelope(bytes, { trust: options.trust, contentType, now: options.now });
-  if (!envelope.ok) return failure(envelope.code, "envelope", envelope.message, signerDetail(envelope.signers));
+  if (!envelope.ok)
+    return failure(envelope.code, "envelope", envelope.message, signerDetail(envelope.signers));
   const decoded = decode(envelope.payload);
   if (!decoded.ok) {
     const stage = decoded.code === "bad-payload" ? "decode" : "schema";

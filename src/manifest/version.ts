@@ -4,7 +4,8 @@
  * release, metadata is ignored).
  */
 
-export const VERSION_PATTERN = /^\d{1,9}(?:\.\d{1,9}){0,3}(?:-[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?(?:\+[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?$/;
+export const VERSION_PATTERN =
+  /^\d{1,9}(?:\.\d{1,9}){0,3}(?:-[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?(?:\+[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?$/;
 
 export function isVersion(text: string): boolean {
   return VERSION_PATTERN.test(text);

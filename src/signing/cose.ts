@@ -70,7 +70,11 @@ export function encodeProtectedHeader(header: HeaderMap): Uint8Array {
 }
 
 /** The bytes a COSE_Sign1 signature covers: Sig_structure ["Signature1", protected, external_aad, payload]. */
-export function sign1ToBeSigned(protectedBytes: Uint8Array, payload: Uint8Array, externalAad: Uint8Array = EMPTY): Uint8Array {
+export function sign1ToBeSigned(
+  protectedBytes: Uint8Array,
+  payload: Uint8Array,
+  externalAad: Uint8Array = EMPTY,
+): Uint8Array {
   return encodeCbor(["Signature1", protectedBytes, externalAad, payload]);
 }
 
@@ -85,7 +89,9 @@ export function signToBeSigned(
 }
 
 /** Builds and signs a tagged COSE_Sign1. */
-export function createSign1(input: SignerInput & { payload: Uint8Array; externalAad?: Uint8Array }): Uint8Array {
+export function createSign1(
+  input: SignerInput & { payload: Uint8Array; externalAad?: Uint8Array },
+): Uint8Array {
   const protectedBytes = encodeProtectedHeader(input.protectedHeader);
   const signature = sign(sign1ToBeSigned(protectedBytes, input.payload, input.externalAad), input.secretKey);
   const body = [protectedBytes, canonicalMap(input.unprotectedHeader ?? EMPTY_MAP), input.payload, signature];
@@ -104,7 +110,11 @@ export function createSign(input: {
   const signatures = input.signers.map((signer) => {
     const signerProtected = encodeProtectedHeader(signer.protectedHeader);
     const tbs = signToBeSigned(bodyProtected, signerProtected, input.payload, input.externalAad);
-    return [signerProtected, canonicalMap(signer.unprotectedHeader ?? EMPTY_MAP), sign(tbs, signer.secretKey)];
+    return [
+      signerProtected,
+      canonicalMap(signer.unprotectedHeader ?? EMPTY_MAP),
+      sign(tbs, signer.secretKey),
+    ];
   });
   const body = [bodyProtected, canonicalMap(input.unprotectedHeader ?? EMPTY_MAP), input.payload, signatures];
   return encodeCbor(new Tag(body, COSE_SIGN_TAG));
@@ -120,9 +130,13 @@ export function decodeCose(bytes: Uint8Array): CoseDecodeResult {
   if (!(item instanceof Tag) || (item.tag !== COSE_SIGN1_TAG && item.tag !== COSE_SIGN_TAG)) {
     return { ok: false, reason: "not a tagged COSE_Sign1 (tag 18) or COSE_Sign (tag 98)" };
   }
-  if (!equalBytes(encodeCbor(item), bytes)) return { ok: false, reason: "not in deterministic CBOR encoding" };
+  if (!equalBytes(encodeCbor(item), bytes))
+    return { ok: false, reason: "not in deterministic CBOR encoding" };
   try {
-    return { ok: true, message: item.tag === COSE_SIGN1_TAG ? parseSign1(item.value) : parseSign(item.value) };
+    return {
+      ok: true,
+      message: item.tag === COSE_SIGN1_TAG ? parseSign1(item.value) : parseSign(item.value),
+    };
   } catch (error) {
     if (error instanceof CoseShapeError) return { ok: false, reason: error.message };
     throw error;
@@ -130,8 +144,16 @@ export function decodeCose(bytes: Uint8Array): CoseDecodeResult {
 }
 
 /** Verifies a COSE_Sign1 signature with a public key. */
-export function verifySign1(message: CoseSign1Message, publicKey: Uint8Array, externalAad?: Uint8Array): SignatureCheck {
-  return verifySignature(sign1ToBeSigned(message.protectedBytes, message.payload, externalAad), message.signature, publicKey);
+export function verifySign1(
+  message: CoseSign1Message,
+  publicKey: Uint8Array,
+  externalAad?: Uint8Array,
+): SignatureCheck {
+  return verifySignature(
+    sign1ToBeSigned(message.protectedBytes, message.payload, externalAad),
+    message.signature,
+    publicKey,
+  );
 }
 
 /** Verifies signature number `index` of a COSE_Sign with a public key. */
@@ -152,20 +174,29 @@ class CoseShapeError extends Error {}
 function parseSign1(value: unknown): CoseSign1Message {
   const [protectedBytes, unprotected, payload, signature] = asArray(value, 4, "COSE_Sign1");
   const headers = parseHeaders(protectedBytes, unprotected, "COSE_Sign1");
-  return { kind: "sign1", ...headers, payload: asPayload(payload), signature: asBytes(signature, "COSE_Sign1 signature") };
+  return {
+    kind: "sign1",
+    ...headers,
+    payload: asPayload(payload),
+    signature: asBytes(signature, "COSE_Sign1 signature"),
+  };
 }
 
 function parseSign(value: unknown): CoseSignMessage {
   const [protectedBytes, unprotected, payload, signatures] = asArray(value, 4, "COSE_Sign");
   const headers = parseHeaders(protectedBytes, unprotected, "COSE_Sign");
-  if (!Array.isArray(signatures) || signatures.length === 0) throw new CoseShapeError("COSE_Sign signatures must be a non-empty array");
+  if (!Array.isArray(signatures) || signatures.length === 0)
+    throw new CoseShapeError("COSE_Sign signatures must be a non-empty array");
   return {
     kind: "sign",
     ...headers,
     payload: asPayload(payload),
     signatures: signatures.map((entry, i) => {
       const [sp, su, sig] = asArray(entry, 3, `COSE_Signature #${i}`);
-      return { ...parseHeaders(sp, su, `COSE_Signature #${i}`), signature: asBytes(sig, `COSE_Signature #${i} signature`) };
+      return {
+        ...parseHeaders(sp, su, `COSE_Signature #${i}`),
+        signature: asBytes(sig, `COSE_Signature #${i} signature`),
+      };
     }),
   };
 }
@@ -181,11 +212,15 @@ function parseHeaders(
     const inner = decodeCbor(protectedBytes);
     if (!inner.ok) throw new CoseShapeError(`${where} protected header is not CBOR: ${inner.reason}`);
     protectedHeader = asHeaderMap(inner.value, `${where} protected header`);
-    if (protectedHeader.size === 0) throw new CoseShapeError(`${where} protected header: an empty map must be sent as an empty byte string`);
+    if (protectedHeader.size === 0)
+      throw new CoseShapeError(
+        `${where} protected header: an empty map must be sent as an empty byte string`,
+      );
   }
   const unprotectedHeader = asHeaderMap(unprotectedValue, `${where} unprotected header`);
   for (const label of unprotectedHeader.keys()) {
-    if (protectedHeader.has(label)) throw new CoseShapeError(`${where}: header label ${String(label)} is both protected and unprotected`);
+    if (protectedHeader.has(label))
+      throw new CoseShapeError(`${where}: header label ${String(label)} is both protected and unprotected`);
   }
   return { protectedBytes, protectedHeader, unprotectedHeader };
 }
@@ -201,7 +236,8 @@ function asHeaderMap(value: unknown, where: string): HeaderMap {
 }
 
 function asArray(value: unknown, length: number, where: string): unknown[] {
-  if (!Array.isArray(value) || value.length !== length) throw new CoseShapeError(`${where} must be an array of ${length} items`);
+  if (!Array.isArray(value) || value.length !== length)
+    throw new CoseShapeError(`${where} must be an array of ${length} items`);
   return value;
 }
 
@@ -211,6 +247,7 @@ function asBytes(value: unknown, where: string): Uint8Array {
 }
 
 function asPayload(value: unknown): Uint8Array {
-  if (value === null || value === undefined) throw new CoseShapeError("detached payloads are not supported: the payload must be carried");
+  if (value === null || value === undefined)
+    throw new CoseShapeError("detached payloads are not supported: the payload must be carried");
   return asBytes(value, "payload");
 }

@@ -43,8 +43,8 @@ const VALID: SignatureCheck = Object.freeze({ valid: true });
 
 /** The group order L = 2^252 + 27742317777372353535851937790883648493, little-endian. */
 const GROUP_ORDER = Uint8Array.from([
-  0xed, 0xd3, 0xf5, 0x5c, 0x1a, 0x63, 0x12, 0x58, 0xd6, 0x9c, 0xf7, 0xa2, 0xde, 0xf9, 0xde, 0x14, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-  0, 0, 0, 0, 0, 0x10,
+  0xed, 0xd3, 0xf5, 0x5c, 0x1a, 0x63, 0x12, 0x58, 0xd6, 0x9c, 0xf7, 0xa2, 0xde, 0xf9, 0xde, 0x14, 0, 0, 0, 0,
+  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x10,
 ]);
 
 /**
@@ -68,7 +68,10 @@ export function generateKeyPair(): Ed25519KeyPair {
 /** Derives the key pair of an RFC 8032 private key (seed). Throws SigningError "bad-key" on a wrong length. */
 export function keyPairFromSeed(seed: Uint8Array): Ed25519KeyPair {
   if (!isBytes(seed) || seed.length !== SEED_BYTES) {
-    throw new SigningError("bad-key", `Ed25519 seed must be ${SEED_BYTES} bytes, got ${describeLength(seed)}`);
+    throw new SigningError(
+      "bad-key",
+      `Ed25519 seed must be ${SEED_BYTES} bytes, got ${describeLength(seed)}`,
+    );
   }
   const pair = nacl.sign.keyPair.fromSeed(seed);
   return { seed: Uint8Array.from(seed), publicKey: pair.publicKey, secretKey: pair.secretKey };
@@ -77,7 +80,10 @@ export function keyPairFromSeed(seed: Uint8Array): Ed25519KeyPair {
 /** Signs a message (deterministic, RFC 8032 §5.1.6). Throws SigningError "bad-key" on a wrong secret key length. */
 export function sign(message: Uint8Array, secretKey: Uint8Array): Uint8Array {
   if (!isBytes(secretKey) || secretKey.length !== SECRET_KEY_BYTES) {
-    throw new SigningError("bad-key", `Ed25519 secret key must be ${SECRET_KEY_BYTES} bytes (seed ‖ public key), got ${describeLength(secretKey)}`);
+    throw new SigningError(
+      "bad-key",
+      `Ed25519 secret key must be ${SECRET_KEY_BYTES} bytes (seed ‖ public key), got ${describeLength(secretKey)}`,
+    );
   }
   if (!isBytes(message)) throw new SigningError("bad-key", "the message to sign must be a Uint8Array");
   return nacl.sign.detached(message, secretKey);
@@ -89,15 +95,24 @@ export function verifySignature(message: unknown, signature: unknown, publicKey:
   if (!isBytes(signature)) return reject("malformed-input", "signature must be a Uint8Array");
   if (!isBytes(publicKey)) return reject("malformed-input", "public key must be a Uint8Array");
   if (publicKey.length !== PUBLIC_KEY_BYTES) {
-    return reject("bad-public-key-length", `public key must be ${PUBLIC_KEY_BYTES} bytes, got ${publicKey.length}`);
+    return reject(
+      "bad-public-key-length",
+      `public key must be ${PUBLIC_KEY_BYTES} bytes, got ${publicKey.length}`,
+    );
   }
   if (signature.length !== SIGNATURE_BYTES) {
-    return reject("bad-signature-length", `signature must be ${SIGNATURE_BYTES} bytes, got ${signature.length}`);
+    return reject(
+      "bad-signature-length",
+      `signature must be ${SIGNATURE_BYTES} bytes, got ${signature.length}`,
+    );
   }
   const weakness = publicKeyWeakness(publicKey);
   if (weakness) return reject("weak-public-key", weakness);
   if (!isCanonicalScalar(signature.subarray(32))) {
-    return reject("non-canonical-signature", "signature scalar S is not below the group order (malleated signature)");
+    return reject(
+      "non-canonical-signature",
+      "signature scalar S is not below the group order (malleated signature)",
+    );
   }
   let ok: boolean;
   try {
@@ -115,7 +130,8 @@ export function verifySignature(message: unknown, signature: unknown, publicKey:
 export function publicKeyWeakness(publicKey: Uint8Array): string | undefined {
   const y = Uint8Array.from(publicKey);
   y[31] = y[31]! & 0x7f;
-  if (SMALL_ORDER_Y.some((bad) => bad.every((b, i) => b === y[i]))) return "public key is a point of small order";
+  if (SMALL_ORDER_Y.some((bad) => bad.every((b, i) => b === y[i])))
+    return "public key is a point of small order";
   // p = 2^255 - 19 is ed ff … ff 7f little-endian; y >= p means bytes 1..31 are at their maximum and byte 0 >= 0xed.
   if (y[31] === 0x7f && y.subarray(1, 31).every((b) => b === 0xff) && y[0]! >= 0xed) {
     return "public key is not canonically encoded (y >= p)";

@@ -50,7 +50,8 @@ export type EnvelopeFailureCode =
 export interface SignerReport {
   /** Hex kid as carried (may be absent or not in the trust store). */
   keyId?: string;
-  status: "valid" | "unknown-key" | "key-not-valid" | "bad-signature" | "unsupported-algorithm" | "missing-kid";
+  status:
+    "valid" | "unknown-key" | "key-not-valid" | "bad-signature" | "unsupported-algorithm" | "missing-kid";
   /** Why, when not valid. */
   reason?: string;
 }
@@ -63,11 +64,20 @@ export type EnvelopeOutcome =
  * Signs a payload: COSE_Sign1 for one key, COSE_Sign for several (one signature each). Throws
  * SigningError "bad-key" when no key is given, a key id is repeated, or there are too many keys.
  */
-export function sealEnvelope(payload: Uint8Array, contentType: ContentTypeValue, keys: readonly SigningKey[]): Uint8Array {
+export function sealEnvelope(
+  payload: Uint8Array,
+  contentType: ContentTypeValue,
+  keys: readonly SigningKey[],
+): Uint8Array {
   if (keys.length === 0) throw new SigningError("bad-key", "at least one signing key is needed");
-  if (keys.length > MAX_SIGNERS) throw new SigningError("bad-key", `at most ${MAX_SIGNERS} signing keys, got ${keys.length}`);
+  if (keys.length > MAX_SIGNERS)
+    throw new SigningError("bad-key", `at most ${MAX_SIGNERS} signing keys, got ${keys.length}`);
   const ids = new Set(keys.map((k) => k.id));
-  if (ids.size !== keys.length) throw new SigningError("bad-key", "the same key is given twice; each signature must come from a distinct key");
+  if (ids.size !== keys.length)
+    throw new SigningError(
+      "bad-key",
+      "the same key is given twice; each signature must come from a distinct key",
+    );
   const [only] = keys;
   if (only && keys.length === 1) {
     return createSign1({
@@ -108,26 +118,42 @@ export function openEnvelope(bytes: Uint8Array, options: OpenOptions): EnvelopeO
   if (!decoded.ok) return fail("malformed-envelope", `envelope: ${decoded.reason}`, []);
   const message = decoded.message;
   const signatures: CoseSignature[] = message.kind === "sign1" ? [message] : message.signatures;
-  if (signatures.length > MAX_SIGNERS) return fail("malformed-envelope", `envelope: more than ${MAX_SIGNERS} signatures`, []);
-  const shape = checkProfileShape(message.kind, message.protectedHeader, message.unprotectedHeader, signatures);
+  if (signatures.length > MAX_SIGNERS)
+    return fail("malformed-envelope", `envelope: more than ${MAX_SIGNERS} signatures`, []);
+  const shape = checkProfileShape(
+    message.kind,
+    message.protectedHeader,
+    message.unprotectedHeader,
+    signatures,
+  );
   if (shape) return fail("malformed-envelope", `envelope: ${shape}`, []);
 
   const signers = signatures.map((signer, index): SignerReport => {
     const check = (publicKey: Uint8Array): SignatureCheck =>
-      message.kind === "sign1" ? verifySign1(message, publicKey) : verifySignSignature(message, index, publicKey);
+      message.kind === "sign1"
+        ? verifySign1(message, publicKey)
+        : verifySignSignature(message, index, publicKey);
     return judgeSigner(signer.protectedHeader, check, options);
   });
   const validKeyIds = [...new Set(signers.filter((s) => s.status === "valid").map((s) => s.keyId!))];
   const required = options.trust.threshold;
   if (!Number.isInteger(required) || required < 1) {
     // Fail closed: parseTrustStore never yields such a store, but one built in code could.
-    return fail("below-threshold", `the trust store's threshold ${required} is not a whole number ≥ 1; nothing is accepted`, signers);
+    return fail(
+      "below-threshold",
+      `the trust store's threshold ${required} is not a whole number ≥ 1; nothing is accepted`,
+      signers,
+    );
   }
   if (validKeyIds.length < required) return thresholdFailure(signers, validKeyIds.length, required);
 
   const contentType = message.protectedHeader.get(HeaderLabel.contentType);
   if (contentType !== options.contentType) {
-    return fail("wrong-content-type", `signed content is ${describe(contentType)}, expected ${options.contentType}`, signers);
+    return fail(
+      "wrong-content-type",
+      `signed content is ${describe(contentType)}, expected ${options.contentType}`,
+      signers,
+    );
   }
   return { ok: true, payload: message.payload, signers, validKeyIds };
 }
@@ -139,26 +165,41 @@ function checkProfileShape(
   bodyUnprotected: HeaderMap,
   signatures: readonly CoseSignature[],
 ): string | undefined {
-  const headers = [bodyProtected, bodyUnprotected, ...signatures.flatMap((s) => [s.protectedHeader, s.unprotectedHeader])];
-  if (headers.some((h) => h.has(HeaderLabel.crit))) return "critical header parameters (crit) are not supported";
+  const headers = [
+    bodyProtected,
+    bodyUnprotected,
+    ...signatures.flatMap((s) => [s.protectedHeader, s.unprotectedHeader]),
+  ];
+  if (headers.some((h) => h.has(HeaderLabel.crit)))
+    return "critical header parameters (crit) are not supported";
   if (bodyUnprotected.size > 0 || signatures.some((s) => s.unprotectedHeader.size > 0)) {
     return "unprotected headers must be empty (everything relied on must be signed)";
   }
-  if (typeof bodyProtected.get(HeaderLabel.contentType) !== "string") return "protected content type (3) missing";
+  if (typeof bodyProtected.get(HeaderLabel.contentType) !== "string")
+    return "protected content type (3) missing";
   if (kind === "sign" && (bodyProtected.has(HeaderLabel.alg) || bodyProtected.has(HeaderLabel.kid))) {
     return "COSE_Sign body header must not carry alg or kid (they belong to each signer)";
   }
   return undefined;
 }
 
-function judgeSigner(header: HeaderMap, check: (publicKey: Uint8Array) => SignatureCheck, options: OpenOptions): SignerReport {
+function judgeSigner(
+  header: HeaderMap,
+  check: (publicKey: Uint8Array) => SignatureCheck,
+  options: OpenOptions,
+): SignerReport {
   const kid = header.get(HeaderLabel.kid);
   if (!isBytes(kid) || kid.length !== KEY_ID_BYTES) {
     return { status: "missing-kid", reason: `protected kid must be a ${KEY_ID_BYTES}-byte string` };
   }
   const keyId = toHex(kid);
   const alg = header.get(HeaderLabel.alg);
-  if (alg !== ALG_EDDSA) return { keyId, status: "unsupported-algorithm", reason: `alg ${describe(alg)}; only EdDSA (-8) is accepted` };
+  if (alg !== ALG_EDDSA)
+    return {
+      keyId,
+      status: "unsupported-algorithm",
+      reason: `alg ${describe(alg)}; only EdDSA (-8) is accepted`,
+    };
   const key = findTrustedKey(options.trust, keyId);
   if (!key) return { keyId, status: "unknown-key", reason: "not in the trust store" };
   if (!isKeyValidAt(key, options.now)) {
@@ -166,7 +207,9 @@ function judgeSigner(header: HeaderMap, check: (publicKey: Uint8Array) => Signat
     return { keyId, status: "key-not-valid", reason: `outside its validity window ${window}` };
   }
   const result = check(key.publicKey);
-  return result.valid ? { keyId, status: "valid" } : { keyId, status: "bad-signature", reason: result.message };
+  return result.valid
+    ? { keyId, status: "valid" }
+    : { keyId, status: "bad-signature", reason: result.message };
 }
 
 /**
@@ -174,12 +217,18 @@ function judgeSigner(header: HeaderMap, check: (publicKey: Uint8Array) => Signat
  * means tampering (or the wrong payload) and wins over everything else.
  */
 function thresholdFailure(signers: SignerReport[], valid: number, threshold: number): EnvelopeOutcome {
-  const first = (status: SignerReport["status"]): SignerReport | undefined => signers.find((s) => s.status === status);
+  const first = (status: SignerReport["status"]): SignerReport | undefined =>
+    signers.find((s) => s.status === status);
   const bad = first("bad-signature");
   if (bad) return fail("bad-signature", `signature by key ${bad.keyId} does not verify`, signers);
   const expired = first("key-not-valid");
   if (expired) return fail("key-not-valid", `key ${expired.keyId} is ${expired.reason}`, signers);
-  if (valid > 0) return fail("below-threshold", `${valid} valid signature(s) from trusted keys, ${threshold} required`, signers);
+  if (valid > 0)
+    return fail(
+      "below-threshold",
+      `${valid} valid signature(s) from trusted keys, ${threshold} required`,
+      signers,
+    );
   const alg = first("unsupported-algorithm");
   if (alg) return fail("unsupported-algorithm", `key ${alg.keyId} signed with ${alg.reason}`, signers);
   const ids = signers.map((s) => s.keyId ?? "(no kid)").join(", ");

@@ -50,20 +50,51 @@ export async function writeKeyFiles(
   if (!options.force) {
     for (const path of [paths.secretPath, paths.publicPath]) {
       if (await exists(path)) {
-        throw new SigningError("key-file-exists", `${path} already exists; choose another --out or pass --force`, { path });
+        throw new SigningError(
+          "key-file-exists",
+          `${path} already exists; choose another --out or pass --force`,
+          { path },
+        );
       }
     }
   }
   try {
     await mkdir(dirname(paths.secretPath), { recursive: true });
   } catch (error) {
-    throw new SigningError("file-unwritable", `cannot create the folder of ${paths.secretPath}: ${describeFsError(error)}`, { path: paths.secretPath });
+    throw new SigningError(
+      "file-unwritable",
+      `cannot create the folder of ${paths.secretPath}: ${describeFsError(error)}`,
+      { path: paths.secretPath },
+    );
   }
   const label = key.label !== undefined ? { label: key.label } : {};
-  const secret = { format: SECRET_KEY_FORMAT, version: 1, id: key.id, ...label, seed: toHex(key.seed), publicKey: toHex(key.publicKey) };
-  const pub = { format: PUBLIC_KEY_FORMAT, version: 1, id: key.id, ...label, publicKey: toHex(key.publicKey) };
-  await writeFileWithMode(paths.secretPath, `${JSON.stringify(secret, null, 2)}\n`, 0o600, options.force ?? false);
-  await writeFileWithMode(paths.publicPath, `${JSON.stringify(pub, null, 2)}\n`, 0o644, options.force ?? false);
+  const secret = {
+    format: SECRET_KEY_FORMAT,
+    version: 1,
+    id: key.id,
+    ...label,
+    seed: toHex(key.seed),
+    publicKey: toHex(key.publicKey),
+  };
+  const pub = {
+    format: PUBLIC_KEY_FORMAT,
+    version: 1,
+    id: key.id,
+    ...label,
+    publicKey: toHex(key.publicKey),
+  };
+  await writeFileWithMode(
+    paths.secretPath,
+    `${JSON.stringify(secret, null, 2)}\n`,
+    0o600,
+    options.force ?? false,
+  );
+  await writeFileWithMode(
+    paths.publicPath,
+    `${JSON.stringify(pub, null, 2)}\n`,
+    0o644,
+    options.force ?? false,
+  );
   return paths;
 }
 
@@ -89,13 +120,24 @@ export async function readSigningKey(path: string): Promise<SigningKey> {
   const value = await readJson(path, "secret key");
   const parsed = secretSchema.safeParse(value);
   if (!parsed.success) {
-    throw new SigningError("bad-key-file", `secret key ${path}: ${describeSecretIssues(value, parsed.error.issues)}`, { path });
+    throw new SigningError(
+      "bad-key-file",
+      `secret key ${path}: ${describeSecretIssues(value, parsed.error.issues)}`,
+      { path },
+    );
   }
-  const key = createSigningKey({ seed: fromHex(parsed.data.seed)!, ...(parsed.data.label !== undefined && { label: parsed.data.label }) });
+  const key = createSigningKey({
+    seed: fromHex(parsed.data.seed)!,
+    ...(parsed.data.label !== undefined && { label: parsed.data.label }),
+  });
   if (toHex(key.publicKey) !== parsed.data.publicKey || key.id !== parsed.data.id) {
-    throw new SigningError("bad-key-file", `secret key ${path}: publicKey or id do not belong to the seed (file damaged or edited)`, {
-      path,
-    });
+    throw new SigningError(
+      "bad-key-file",
+      `secret key ${path}: publicKey or id do not belong to the seed (file damaged or edited)`,
+      {
+        path,
+      },
+    );
   }
   return key;
 }
@@ -104,14 +146,21 @@ export async function readSigningKey(path: string): Promise<SigningKey> {
 export async function readPublicKeyFile(path: string): Promise<TrustedKey> {
   const value = await readJson(path, "public key");
   const parsed = publicSchema.safeParse(value);
-  if (!parsed.success) throw new SigningError("bad-key-file", `public key ${path}: ${describeIssues(parsed.error.issues)}`, { path });
+  if (!parsed.success)
+    throw new SigningError("bad-key-file", `public key ${path}: ${describeIssues(parsed.error.issues)}`, {
+      path,
+    });
   const publicKey = fromHex(parsed.data.publicKey)!;
   const weakness = publicKeyWeakness(publicKey);
   if (weakness) throw new SigningError("bad-key-file", `public key ${path}: ${weakness}`, { path });
   if (keyId(publicKey) !== parsed.data.id) {
-    throw new SigningError("bad-key-file", `public key ${path}: id ${parsed.data.id} is not the id of this key (${keyId(publicKey)})`, {
-      path,
-    });
+    throw new SigningError(
+      "bad-key-file",
+      `public key ${path}: id ${parsed.data.id} is not the id of this key (${keyId(publicKey)})`,
+      {
+        path,
+      },
+    );
   }
   const key: TrustedKey = { id: parsed.data.id, publicKey };
   if (parsed.data.label !== undefined) key.label = parsed.data.label;
@@ -128,8 +177,10 @@ async function readJson(path: string, what: string): Promise<unknown> {
 
 /** Names the fields only (our messages never echo values), with a hint for the classic mix-up. */
 function describeSecretIssues(value: unknown, issues: readonly z.core.$ZodIssue[]): string {
-  const format = typeof value === "object" && value !== null ? (value as { format?: unknown }).format : undefined;
-  if (format === PUBLIC_KEY_FORMAT) return "this is a public key file (.pub); signing needs the secret key file (.key)";
+  const format =
+    typeof value === "object" && value !== null ? (value as { format?: unknown }).format : undefined;
+  if (format === PUBLIC_KEY_FORMAT)
+    return "this is a public key file (.pub); signing needs the secret key file (.key)";
   return describeIssues(issues);
 }
 
@@ -140,7 +191,11 @@ async function writeFileWithMode(path: string, text: string, mode: number, force
     handle = await open(path, force ? "w" : "wx", mode);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === "EEXIST") {
-      throw new SigningError("key-file-exists", `${path} already exists; choose another --out or pass --force`, { path });
+      throw new SigningError(
+        "key-file-exists",
+        `${path} already exists; choose another --out or pass --force`,
+        { path },
+      );
     }
     throw new SigningError("file-unwritable", `cannot write ${path}: ${describeFsError(error)}`, { path });
   }

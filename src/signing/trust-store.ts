@@ -35,7 +35,10 @@ export interface TrustStore {
 
 const isoInstant = z
   .string()
-  .refine((s) => /^\d{4}-\d{2}-\d{2}T/.test(s) && !Number.isNaN(Date.parse(s)), "expected an ISO-8601 date-time such as 2026-01-01T00:00:00Z");
+  .refine(
+    (s) => /^\d{4}-\d{2}-\d{2}T/.test(s) && !Number.isNaN(Date.parse(s)),
+    "expected an ISO-8601 date-time such as 2026-01-01T00:00:00Z",
+  );
 
 const keyEntrySchema = z
   .object({
@@ -63,14 +66,17 @@ const trustStoreSchema = z
 export function parseTrustStore(document: unknown, source = "trust store"): TrustStore {
   const parsed = trustStoreSchema.safeParse(document);
   if (!parsed.success) {
-    throw new SigningError("bad-trust-store", `${source}: ${describeIssues(parsed.error.issues)}`, { source });
+    throw new SigningError("bad-trust-store", `${source}: ${describeIssues(parsed.error.issues)}`, {
+      source,
+    });
   }
   const problems: string[] = [];
   const seen = new Set<string>();
   const keys = parsed.data.keys.map((entry, index): TrustedKey => {
     const publicKey = fromHex(entry.publicKey.toLowerCase())!;
     const derived = keyId(publicKey);
-    if (derived !== entry.id) problems.push(`keys.${index}.id: ${entry.id} is not the id of this public key (${derived})`);
+    if (derived !== entry.id)
+      problems.push(`keys.${index}.id: ${entry.id} is not the id of this public key (${derived})`);
     if (seen.has(derived)) problems.push(`keys.${index}: key ${derived} is listed twice`);
     seen.add(derived);
     const weakness = publicKeyWeakness(publicKey);
@@ -85,18 +91,23 @@ export function parseTrustStore(document: unknown, source = "trust store"): Trus
     return key;
   });
   if (parsed.data.threshold > keys.length) {
-    problems.push(`threshold: ${parsed.data.threshold} signatures required but only ${keys.length} keys are trusted`);
+    problems.push(
+      `threshold: ${parsed.data.threshold} signatures required but only ${keys.length} keys are trusted`,
+    );
   }
-  if (problems.length > 0) throw new SigningError("bad-trust-store", `${source}: ${problems.join("; ")}`, { source });
+  if (problems.length > 0)
+    throw new SigningError("bad-trust-store", `${source}: ${problems.join("; ")}`, { source });
   return { threshold: parsed.data.threshold, keys };
 }
 
 /** Reads and validates a trust store file. Throws SigningError "file-unreadable" or "bad-trust-store". */
 export async function loadTrustStore(path: string): Promise<TrustStore> {
   const read = await readText(path);
-  if ("error" in read) throw new SigningError("file-unreadable", `trust store ${path}: ${read.error}`, { path });
+  if ("error" in read)
+    throw new SigningError("file-unreadable", `trust store ${path}: ${read.error}`, { path });
   const json = parseJson(read.text);
-  if ("error" in json) throw new SigningError("bad-trust-store", `trust store ${path}: ${json.error}`, { path });
+  if ("error" in json)
+    throw new SigningError("bad-trust-store", `trust store ${path}: ${json.error}`, { path });
   return parseTrustStore(json.value, `trust store ${path}`);
 }
 

@@ -47,7 +47,11 @@ describe("gateway configuration", () => {
   it("accepts the documented example with every key", () => {
     const config = parseConfig(parseYaml(docExample()), { file: "docs/configuration.md", checkFiles: false });
     expect(config.gateway).toEqual({ id: "gw-0042", groups: ["eu-west", "rev-c"] });
-    expect(config.mqtt).toMatchObject({ prefix: "subflash", protocolVersion: 5, tls: { rejectUnauthorized: true } });
+    expect(config.mqtt).toMatchObject({
+      prefix: "subflash",
+      protocolVersion: 5,
+      tls: { rejectUnauthorized: true },
+    });
     expect(config.modules.map((m) => [m.id, m.layout.kind, m.entry.method])).toEqual([
       ["power", "single", "gpio"],
       ["motor", "ab", "app-command"],
@@ -62,13 +66,23 @@ describe("gateway configuration", () => {
   it("loads YAML and JSON files, resolving relative paths against the file's directory", () => {
     dir = mkdtempSync(join(tmpdir(), "subflash-config-"));
     writeFileSync(join(dir, "trust.json"), "{}");
-    const raw = { gateway: { id: "gw-1" }, trustStore: "trust.json", stateDir: "state", modules: [minimalModule] };
+    const raw = {
+      gateway: { id: "gw-1" },
+      trustStore: "trust.json",
+      stateDir: "state",
+      modules: [minimalModule],
+    };
     writeFileSync(join(dir, "gw.json"), JSON.stringify(raw));
     const fromJson = loadConfig(join(dir, "gw.json"));
     expect(fromJson.trustStore).toBe(join(dir, "trust.json"));
     expect(fromJson.stateDir).toBe(join(dir, "state"));
     expect(fromJson.modules[0]!.layout).toMatchObject({ bootRecord: { copies: [0x08002000, 0x08002800] } });
-    writeFileSync(join(dir, "gw.yaml"), docExample().replace("/etc/subflash/trust.json", "trust.json").replace(/\/etc\/subflash\/cdn-ca.pem/, "trust.json"));
+    writeFileSync(
+      join(dir, "gw.yaml"),
+      docExample()
+        .replace("/etc/subflash/trust.json", "trust.json")
+        .replace(/\/etc\/subflash\/cdn-ca.pem/, "trust.json"),
+    );
     expect(loadConfig(join(dir, "gw.yaml")).modules).toHaveLength(3);
   });
 
@@ -127,9 +141,13 @@ describe("gateway configuration", () => {
     );
     expect(problems).toEqual(
       expect.arrayContaining([
-        expect.stringMatching(/^modules\[0\]\.layout\.slotA\.address: 0x08004400 is not at the start of an erase unit/),
+        expect.stringMatching(
+          /^modules\[0\]\.layout\.slotA\.address: 0x08004400 is not at the start of an erase unit/,
+        ),
         expect.stringMatching(/^modules\[0\]\.layout\.slotB: .* is outside the flash of STM32G07x/),
-        expect.stringMatching(/^modules\[0\]\.layout\.bootRecord\.copies\[1\]: shares an erase unit with bootRecord\.copies\[0\]/),
+        expect.stringMatching(
+          /^modules\[0\]\.layout\.bootRecord\.copies\[1\]: shares an erase unit with bootRecord\.copies\[0\]/,
+        ),
         expect.stringMatching(/^modules\[1\]\.id: "motor" is already used by modules\[0\]/),
         expect.stringMatching(/^modules\[1\]\.device: unknown device "f999"/),
       ]),
@@ -145,7 +163,12 @@ describe("gateway configuration", () => {
           stateDir: "s",
           modules: [
             { ...minimalModule, entry: { method: "none" }, exit: "reset" },
-            { ...minimalModule, id: "m2", entry: { method: "serial-lines", enter: "rts=2" }, health: { kind: "uart-probe", expect: "([" } },
+            {
+              ...minimalModule,
+              id: "m2",
+              entry: { method: "serial-lines", enter: "rts=2" },
+              health: { kind: "uart-probe", expect: "([" },
+            },
           ],
         },
         { checkFiles: false },
@@ -167,7 +190,10 @@ describe("gateway configuration", () => {
     expect(() => loadConfig(join(dir!, "missing.yaml"))).toThrow(/missing\.yaml: cannot read the file/);
     writeFileSync(join(dir, "bad.yaml"), "gateway: [unclosed");
     expect(() => loadConfig(join(dir!, "bad.yaml"))).toThrow(/bad\.yaml: not valid YAML/);
-    writeFileSync(join(dir, "gw.yaml"), "gateway: { id: gw-1 }\ntrustStore: nowhere.json\nstateDir: s\nmodules: []\n");
+    writeFileSync(
+      join(dir, "gw.yaml"),
+      "gateway: { id: gw-1 }\ntrustStore: nowhere.json\nstateDir: s\nmodules: []\n",
+    );
     const problems = problemsOf(() => loadConfig(join(dir!, "gw.yaml")));
     expect(problems).toEqual(["modules: at least one module"]);
   });

@@ -35,7 +35,23 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "subflash-download-"));
   execFileSync(
     "openssl",
-    ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", join(dir, "key.pem"), "-out", join(dir, "cert.pem"), "-days", "1", "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"],
+    [
+      "req",
+      "-x509",
+      "-newkey",
+      "rsa:2048",
+      "-nodes",
+      "-keyout",
+      join(dir, "key.pem"),
+      "-out",
+      join(dir, "cert.pem"),
+      "-days",
+      "1",
+      "-subj",
+      "/CN=localhost",
+      "-addext",
+      "subjectAltName=DNS:localhost,IP:127.0.0.1",
+    ],
     { stdio: "ignore" },
   );
   ca = readFileSync(join(dir, "cert.pem"));
@@ -102,18 +118,26 @@ describe("HTTPS image download", () => {
 
   it("refuses an image whose SHA-256 differs, or that is longer than announced", async () => {
     mode = "wrong";
-    await expect(fetchImage(store, `${base}/fw.bin`, { digest, size: image.length }, { ca, attempts: 2 })).rejects.toMatchObject({
+    await expect(
+      fetchImage(store, `${base}/fw.bin`, { digest, size: image.length }, { ca, attempts: 2 }),
+    ).rejects.toMatchObject({
       code: "download-failed",
       message: expect.stringMatching(/SHA-256 of .*fw\.bin/),
     });
     expect(await store.has(digest)).toBe(false);
     mode = "endless";
-    await expect(fetchImage(store, `${base}/fw.bin`, { digest, size: image.length }, { ca, attempts: 1 })).rejects.toThrow(/more than the 50000 bytes/);
+    await expect(
+      fetchImage(store, `${base}/fw.bin`, { digest, size: image.length }, { ca, attempts: 1 }),
+    ).rejects.toThrow(/more than the 50000 bytes/);
   });
 
   it("refuses plain http and untrusted certificates", async () => {
-    await expect(fetchImage(store, "http://127.0.0.1/fw.bin", { digest, size: 1 }, { attempts: 1 })).rejects.toMatchObject({ code: "download-failed" });
-    await expect(fetchImage(store, `${base}/fw.bin`, { digest, size: image.length }, { attempts: 1 })).rejects.toThrow(/certificate/);
+    await expect(
+      fetchImage(store, "http://127.0.0.1/fw.bin", { digest, size: 1 }, { attempts: 1 }),
+    ).rejects.toMatchObject({ code: "download-failed" });
+    await expect(
+      fetchImage(store, `${base}/fw.bin`, { digest, size: image.length }, { attempts: 1 }),
+    ).rejects.toThrow(/certificate/);
   });
 });
 
@@ -126,10 +150,14 @@ describe("bundles with images by URL", () => {
       const slots = manifest.modules["power-board"]!.slots;
       if ("single" in slots) slots.single.source = { url: `${base}/fw.bin` };
       const engine = await rig.engine();
-      expect(await engine.submitBundle(createBundle({ manifest, images: [], keys: [rig.key] }))).toMatchObject({ ok: true });
+      expect(
+        await engine.submitBundle(createBundle({ manifest, images: [], keys: [rig.key] })),
+      ).toMatchObject({ ok: true });
       await engine.idle();
       expect(served).toBe(1);
-      const states = rig.events.filter((e) => e.type === "transition" && e.module === "power").map((e) => e.to);
+      const states = rig.events
+        .filter((e) => e.type === "transition" && e.module === "power")
+        .map((e) => e.to);
       expect(states.slice(0, 3)).toEqual(["queued", "downloading", "queued"]);
       expect(rig.statuses(engine).power).toMatchObject({ state: "committed", version: "2.0.0" });
       expect(rig.running("power").version).toBe("2.0.0");

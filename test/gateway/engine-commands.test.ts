@@ -17,7 +17,12 @@ describe("signed commands", () => {
     await engine.idle();
 
     const outcome = await engine.submitCommand(rig.command("rollback"));
-    expect(outcome).toMatchObject({ ok: true, status: "ok", command: "rollback", modules: ["power", "motor", "radio"] });
+    expect(outcome).toMatchObject({
+      ok: true,
+      status: "ok",
+      command: "rollback",
+      modules: ["power", "motor", "radio"],
+    });
     await engine.idle();
 
     const status = rig.statuses(engine);
@@ -38,7 +43,11 @@ describe("signed commands", () => {
     // Rolling back again goes forward to what was rolled back from.
     await engine.submitCommand(rig.command("rollback", { module: "motor" }));
     await engine.idle();
-    expect(rig.statuses(engine).motor).toMatchObject({ state: "rolled-back", version: "2.0.0", activeSlot: "b" });
+    expect(rig.statuses(engine).motor).toMatchObject({
+      state: "rolled-back",
+      version: "2.0.0",
+      activeSlot: "b",
+    });
     expect(rig.running("motor")).toEqual({ version: "2.0.0", slot: "b" });
   });
 
@@ -48,7 +57,11 @@ describe("signed commands", () => {
     await engine.submitBundle(rig.bundle({ sequence: 1, modules: allTwo }));
     await engine.idle();
     // Release 2 writes the spare A/B slots (which hold the factory 1.0.0) before the radio fails.
-    const failing = { power: { version: "3.0.0", order: 0 }, motor: { version: "3.0.0", order: 1 }, radio: { version: "3.0.0", order: 2, behaviour: "crash-on-boot" as const } };
+    const failing = {
+      power: { version: "3.0.0", order: 0 },
+      motor: { version: "3.0.0", order: 1 },
+      radio: { version: "3.0.0", order: 2, behaviour: "crash-on-boot" as const },
+    };
     await engine.submitBundle(rig.bundle({ sequence: 2, modules: failing }));
     await engine.idle();
     expect(engine.gatewayStatus().bundle).toMatchObject({ state: "failed", release: "release-2" });
@@ -80,14 +93,23 @@ describe("signed commands", () => {
   it("refuses a rollback below the security floor", async () => {
     rig = new Rig();
     const engine = await rig.engine();
-    await engine.submitBundle(rig.bundle({ sequence: 1, modules: { motor: { version: "2.0.0", securityVersion: 1 } } }));
+    await engine.submitBundle(
+      rig.bundle({ sequence: 1, modules: { motor: { version: "2.0.0", securityVersion: 1 } } }),
+    );
     await engine.idle();
-    await engine.submitBundle(rig.bundle({ sequence: 2, modules: { motor: { version: "3.0.0", securityVersion: 2 } } }));
+    await engine.submitBundle(
+      rig.bundle({ sequence: 2, modules: { motor: { version: "3.0.0", securityVersion: 2 } } }),
+    );
     await engine.idle();
     expect(rig.running("motor")).toEqual({ version: "3.0.0", slot: "a" });
 
     const outcome = await engine.submitCommand(rig.command("rollback", { module: "motor" }));
-    expect(outcome).toMatchObject({ ok: false, status: "error", code: "below-security-floor", modules: ["motor"] });
+    expect(outcome).toMatchObject({
+      ok: false,
+      status: "error",
+      code: "below-security-floor",
+      modules: ["motor"],
+    });
     await engine.idle();
     expect(rig.running("motor")).toEqual({ version: "3.0.0", slot: "a" });
   });
@@ -95,8 +117,14 @@ describe("signed commands", () => {
   it("refuses a rollback of a module without a previous firmware, and of an unknown module", async () => {
     rig = new Rig();
     const engine = await rig.engine();
-    expect(await engine.submitCommand(rig.command("rollback", { module: "motor" }))).toMatchObject({ ok: false, code: "no-previous-image" });
-    expect(await engine.submitCommand(rig.command("rollback", { module: "no-such" }))).toMatchObject({ ok: false, code: "unknown-module" });
+    expect(await engine.submitCommand(rig.command("rollback", { module: "motor" }))).toMatchObject({
+      ok: false,
+      code: "no-previous-image",
+    });
+    expect(await engine.submitCommand(rig.command("rollback", { module: "no-such" }))).toMatchObject({
+      ok: false,
+      code: "unknown-module",
+    });
   });
 
   it("cancels a running bundle at the next safe point and rolls back what it changed", async () => {
@@ -106,11 +134,16 @@ describe("signed commands", () => {
     const bundle = rig.bundle({
       sequence: 1,
       parallelism: 1,
-      modules: { power: { version: "2.0.0", order: 0 }, motor: { version: "2.0.0", order: 1 }, radio: { version: "2.0.0", order: 2 } },
+      modules: {
+        power: { version: "2.0.0", order: 0 },
+        motor: { version: "2.0.0", order: 1 },
+        radio: { version: "2.0.0", order: 2 },
+      },
     });
     let cancelled: Promise<unknown> | undefined;
     engine.on("module-status", (s) => {
-      if (s.module === "motor" && s.state === "writing" && !cancelled) cancelled = engine.submitCommand(rig.command("cancel", { bundle: { sequence: 1 } }));
+      if (s.module === "motor" && s.state === "writing" && !cancelled)
+        cancelled = engine.submitCommand(rig.command("cancel", { bundle: { sequence: 1 } }));
     });
     await engine.submitBundle(bundle);
     await engine.idle();
@@ -122,7 +155,10 @@ describe("signed commands", () => {
     expect(status.radio).toMatchObject({ state: "idle", note: "not started: the bundle was rolled back" });
     expect(engine.gatewayStatus().bundle).toMatchObject({ state: "cancelled" });
     for (const id of ["power", "motor", "radio"] as const) expect(rig.running(id).version).toBe("1.0.0");
-    expect(await engine.submitCommand(rig.command("cancel"))).toMatchObject({ ok: false, code: "nothing-to-cancel" });
+    expect(await engine.submitCommand(rig.command("cancel"))).toMatchObject({
+      ok: false,
+      code: "nothing-to-cancel",
+    });
   });
 
   it("retries a failed bundle on a retry command", async () => {
@@ -145,7 +181,10 @@ describe("signed commands", () => {
       expect(rig.statuses(engine)[id]).toMatchObject({ state: "committed", version: "2.0.0" });
       expect(rig.running(id).version).toBe("2.0.0");
     }
-    expect(await engine.submitCommand(rig.command("retry"))).toMatchObject({ ok: false, code: "nothing-to-retry" });
+    expect(await engine.submitCommand(rig.command("retry"))).toMatchObject({
+      ok: false,
+      code: "nothing-to-retry",
+    });
   }, 20_000);
 
   it("refuses a replayed bundle and a replayed command with named codes", async () => {
@@ -170,8 +209,12 @@ describe("signed commands", () => {
   it("refuses a bundle while another one runs", async () => {
     rig = new Rig();
     const engine = await rig.engine();
-    const first = await engine.submitBundle(rig.bundle({ sequence: 1, modules: { motor: { version: "2.0.0" } } }));
-    const second = await engine.submitBundle(rig.bundle({ sequence: 2, modules: { radio: { version: "2.0.0" } } }));
+    const first = await engine.submitBundle(
+      rig.bundle({ sequence: 1, modules: { motor: { version: "2.0.0" } } }),
+    );
+    const second = await engine.submitBundle(
+      rig.bundle({ sequence: 2, modules: { radio: { version: "2.0.0" } } }),
+    );
     expect(first).toMatchObject({ ok: true });
     expect(second).toMatchObject({ ok: false, code: "busy" });
     // The running bundle stays the one the gateway status shows.

@@ -60,7 +60,8 @@ describe("faults during an update", () => {
   it("completes over a link that drops and corrupts bytes in both directions", async () => {
     rig = new Rig();
     const motor = rig.sims.get("motor")!;
-    for (const atByte of [600, 1200, 1900]) motor.injectFault({ kind: "corrupt", direction: "rx", atByte, mask: 0x10 });
+    for (const atByte of [600, 1200, 1900])
+      motor.injectFault({ kind: "corrupt", direction: "rx", atByte, mask: 0x10 });
     for (const atByte of [900, 2500]) motor.injectFault({ kind: "drop", direction: "rx", atByte });
     for (const atByte of [40, 90]) motor.injectFault({ kind: "drop", direction: "tx", atByte });
     const engine = await rig.engine();
@@ -87,33 +88,47 @@ describe("faults during an update", () => {
     expect(rig.statuses(engine).motor).toMatchObject({ state: "committed" });
   }, 30_000);
 
-  it.each(["resume", "rollback"] as const)("recovers a daemon killed in the middle of a single-slot write (%s)", async (recovery) => {
-    rig = new Rig({ configure: (raw) => (raw.recovery = recovery) });
-    const gate = new HaltGate();
-    const first = await rig.engine({ haltGate: gate });
-    let killed!: () => void;
-    const dead = new Promise<void>((resolve) => (killed = resolve));
-    first.on("module-status", (s) => {
-      if (s.module === "power" && s.state === "writing" && (s.progress?.percent ?? 0) > 40 && !gate.halted) {
-        gate.halt();
-        killed();
-      }
-    });
-    await Promise.race([first.submitBundle(rig.bundle({ sequence: 1, modules: ALL })).then(() => first.idle()), dead]);
-    // The slot is half written: the module has no complete image right now.
-    const image = rig.image("power", "2.0.0");
-    expect(rig.versionAt("power", MODULES.power.layout.slot.address)).toBe("2.0.0");
-    expect(rig.flash("power", MODULES.power.layout.slot.address, image.length)).not.toEqual(image);
-    const second = await rig.engine();
-    await second.idle();
-    const expected = recovery === "resume" ? "2.0.0" : "1.0.0";
-    const power = rig.statuses(second).power!;
-    expect(power.version).toBe(expected);
-    expect(power.note).toContain(recovery === "resume" ? "resumed after restart" : "rolled back after restart");
-    rig.powerCycle("power");
-    expect(rig.running("power").version).toBe(expected);
-    for (const id of ["motor", "radio"] as const) expect(rig.running(id).version).toBe(expected);
-  }, 30_000);
+  it.each(["resume", "rollback"] as const)(
+    "recovers a daemon killed in the middle of a single-slot write (%s)",
+    async (recovery) => {
+      rig = new Rig({ configure: (raw) => (raw.recovery = recovery) });
+      const gate = new HaltGate();
+      const first = await rig.engine({ haltGate: gate });
+      let killed!: () => void;
+      const dead = new Promise<void>((resolve) => (killed = resolve));
+      first.on("module-status", (s) => {
+        if (
+          s.module === "power" &&
+          s.state === "writing" &&
+          (s.progress?.percent ?? 0) > 40 &&
+          !gate.halted
+        ) {
+          gate.halt();
+          killed();
+        }
+      });
+      await Promise.race([
+        first.submitBundle(rig.bundle({ sequence: 1, modules: ALL })).then(() => first.idle()),
+        dead,
+      ]);
+      // The slot is half written: the module has no complete image right now.
+      const image = rig.image("power", "2.0.0");
+      expect(rig.versionAt("power", MODULES.power.layout.slot.address)).toBe("2.0.0");
+      expect(rig.flash("power", MODULES.power.layout.slot.address, image.length)).not.toEqual(image);
+      const second = await rig.engine();
+      await second.idle();
+      const expected = recovery === "resume" ? "2.0.0" : "1.0.0";
+      const power = rig.statuses(second).power!;
+      expect(power.version).toBe(expected);
+      expect(power.note).toContain(
+        recovery === "resume" ? "resumed after restart" : "rolled back after restart",
+      );
+      rig.powerCycle("power");
+      expect(rig.running("power").version).toBe(expected);
+      for (const id of ["motor", "radio"] as const) expect(rig.running(id).version).toBe(expected);
+    },
+    30_000,
+  );
 
   it("fails a phase that overruns its watchdog with phase-timeout, and leaves the module running", async () => {
     rig = new Rig({
@@ -128,7 +143,10 @@ describe("faults during an update", () => {
     await engine.idle();
     const radio = rig.statuses(engine).radio!;
     expect(radio.state).toBe("failed");
-    expect(radio.lastError).toMatchObject({ code: "phase-timeout", context: { module: "radio", phase: "preparing", timeoutMs: 1 } });
+    expect(radio.lastError).toMatchObject({
+      code: "phase-timeout",
+      context: { module: "radio", phase: "preparing", timeoutMs: 1 },
+    });
     expect(rig.running("radio")).toEqual({ version: "1.0.0", slot: "a" });
     expect(rig.statuses(engine).motor).toMatchObject({ state: "committed" });
   });
@@ -147,6 +165,9 @@ describe("faults during an update", () => {
     expect(rig.flash("radio", 0x08000000, 0x60000)).toEqual(before);
     // It was put back into its application (a reset: Go is refused under RDP level 1).
     expect(rig.running("radio")).toEqual({ version: "1.0.0", slot: "a" });
-    expect(engine.gatewayStatus().bundle).toMatchObject({ state: "failed", error: { code: "readout-protected" } });
+    expect(engine.gatewayStatus().bundle).toMatchObject({
+      state: "failed",
+      error: { code: "readout-protected" },
+    });
   });
 });

@@ -22,17 +22,24 @@ beforeAll(async () => {
   rig = new Rig();
   engine = await rig.engine();
   // A committed bundle with security version 2 on the motor board, for the downgrade case.
-  await engine.submitBundle(rig.bundle({ sequence: 10, modules: { motor: { version: "2.0.0", securityVersion: 2 } } }));
+  await engine.submitBundle(
+    rig.bundle({ sequence: 10, modules: { motor: { version: "2.0.0", securityVersion: 2 } } }),
+  );
   await engine.idle();
 });
 afterAll(async () => {
   await rig?.close();
 });
 
-const motorOnly = (extra: Partial<{ version: string; securityVersion: number; size: number }> = {}) => ({ motor: { version: "3.0.0", securityVersion: 2, ...extra } });
+const motorOnly = (extra: Partial<{ version: string; securityVersion: number; size: number }> = {}) => ({
+  motor: { version: "3.0.0", securityVersion: 2, ...extra },
+});
 
 function seal(manifest: Manifest, images: Uint8Array[]): Uint8Array {
-  return encodeBundle({ signedManifest: sealEnvelope(encodeManifestPayload(manifest), ContentType.manifest, [rig.key]), images });
+  return encodeBundle({
+    signedManifest: sealEnvelope(encodeManifestPayload(manifest), ContentType.manifest, [rig.key]),
+    images,
+  });
 }
 
 type Case = [code: string, build: () => Uint8Array];
@@ -72,13 +79,14 @@ const cases: Case[] = [
       return encodeBundle({ signedManifest: signed, images });
     },
   ],
-  [
-    "wrong-content-type",
-    () => encodeBundle({ signedManifest: rig.command("cancel"), images: [] }),
-  ],
+  ["wrong-content-type", () => encodeBundle({ signedManifest: rig.command("cancel"), images: [] })],
   [
     "bad-payload",
-    () => encodeBundle({ signedManifest: sealEnvelope(Uint8Array.of(0xff, 0xff, 0xff), ContentType.manifest, [rig.key]), images: [] }),
+    () =>
+      encodeBundle({
+        signedManifest: sealEnvelope(Uint8Array.of(0xff, 0xff, 0xff), ContentType.manifest, [rig.key]),
+        images: [],
+      }),
   ],
   [
     "schema-violation",
@@ -90,7 +98,12 @@ const cases: Case[] = [
   ],
   [
     "not-for-this-gateway",
-    () => rig.bundle({ sequence: ++sequence, modules: motorOnly(), tweak: (m) => (m.targets = { gateways: ["gw-other"], groups: ["line-9"] }) }),
+    () =>
+      rig.bundle({
+        sequence: ++sequence,
+        modules: motorOnly(),
+        tweak: (m) => (m.targets = { gateways: ["gw-other"], groups: ["line-9"] }),
+      }),
   ],
   [
     "expired",
@@ -104,10 +117,26 @@ const cases: Case[] = [
         },
       }),
   ],
-  ["not-yet-valid", () => rig.bundle({ sequence: ++sequence, modules: motorOnly(), tweak: (m) => ((m.issuedAt += 100_000), (m.expires += 200_000)) })],
+  [
+    "not-yet-valid",
+    () =>
+      rig.bundle({
+        sequence: ++sequence,
+        modules: motorOnly(),
+        tweak: (m) => ((m.issuedAt += 100_000), (m.expires += 200_000)),
+      }),
+  ],
   ["replayed", () => rig.bundle({ sequence: 10, modules: motorOnly() })],
   ["downgrade", () => rig.bundle({ sequence: ++sequence, modules: motorOnly({ securityVersion: 1 }) })],
-  ["wrong-device", () => rig.bundle({ sequence: ++sequence, modules: motorOnly(), tweak: (m) => (m.modules["motor-board"]!.device.pid = 0x413) })],
+  [
+    "wrong-device",
+    () =>
+      rig.bundle({
+        sequence: ++sequence,
+        modules: motorOnly(),
+        tweak: (m) => (m.modules["motor-board"]!.device.pid = 0x413),
+      }),
+  ],
   [
     "slot-mismatch",
     () =>
@@ -121,7 +150,14 @@ const cases: Case[] = [
       }),
   ],
   // The power board is single-slot (A/B slots would overlap first, which the schema refuses).
-  ["image-too-large", () => rig.bundle({ sequence: ++sequence, modules: { power: { version: "3.0.0", size: MODULES.power.layout.slot.size + 512 } } })],
+  [
+    "image-too-large",
+    () =>
+      rig.bundle({
+        sequence: ++sequence,
+        modules: { power: { version: "3.0.0", size: MODULES.power.layout.slot.size + 512 } },
+      }),
+  ],
   [
     "outside-slot",
     () =>
@@ -130,19 +166,28 @@ const cases: Case[] = [
         modules: { power: { version: "3.0.0" } },
         tweak: (m) => {
           const slots = m.modules["power-board"]!.slots;
-          if ("single" in slots) slots.single.address = MODULES.power.layout.slot.address + MODULES.power.layout.slot.size - 256;
+          if ("single" in slots)
+            slots.single.address = MODULES.power.layout.slot.address + MODULES.power.layout.slot.size - 256;
         },
       }),
   ],
   [
     "dependency-unsatisfied",
     () =>
-      rig.bundle({ sequence: ++sequence, modules: motorOnly(), tweak: (m) => m.modules["motor-board"]!.dependsOn.push({ moduleType: "power-board", minVersion: "9.0.0" }) }),
+      rig.bundle({
+        sequence: ++sequence,
+        modules: motorOnly(),
+        tweak: (m) =>
+          m.modules["motor-board"]!.dependsOn.push({ moduleType: "power-board", minVersion: "9.0.0" }),
+      }),
   ],
   [
     "dependency-cycle",
     () => {
-      const { manifest, images } = rig.manifest({ sequence: ++sequence, modules: { motor: { version: "3.0.0", securityVersion: 2 }, radio: { version: "3.0.0" } } });
+      const { manifest, images } = rig.manifest({
+        sequence: ++sequence,
+        modules: { motor: { version: "3.0.0", securityVersion: 2 }, radio: { version: "3.0.0" } },
+      });
       manifest.modules["motor-board"]!.dependsOn.push({ moduleType: "radio-board", minVersion: "1.0.0" });
       manifest.modules["radio-board"]!.dependsOn.push({ moduleType: "motor-board", minVersion: "1.0.0" });
       return seal(manifest, images);
@@ -151,7 +196,10 @@ const cases: Case[] = [
   [
     "dependency-order",
     () => {
-      const { manifest, images } = rig.manifest({ sequence: ++sequence, modules: { motor: { version: "3.0.0", securityVersion: 2 }, radio: { version: "3.0.0" } } });
+      const { manifest, images } = rig.manifest({
+        sequence: ++sequence,
+        modules: { motor: { version: "3.0.0", securityVersion: 2 }, radio: { version: "3.0.0" } },
+      });
       manifest.modules["motor-board"]!.dependsOn.push({ moduleType: "radio-board", minVersion: "1.0.0" });
       return seal(manifest, images);
     },
@@ -167,7 +215,10 @@ const cases: Case[] = [
     "size-mismatch",
     () => {
       const { manifest, images } = rig.manifest({ sequence: ++sequence, modules: motorOnly() });
-      return encodeBundle({ signedManifest: signManifest(manifest, [rig.key]), images: [images[0]!.subarray(0, 1000)] });
+      return encodeBundle({
+        signedManifest: signManifest(manifest, [rig.key]),
+        images: [images[0]!.subarray(0, 1000)],
+      });
     },
   ],
   [
@@ -184,7 +235,11 @@ const cases: Case[] = [
     () => {
       const { manifest, images } = rig.manifest({ sequence: ++sequence, modules: motorOnly() });
       const slots = manifest.modules["motor-board"]!.slots;
-      if ("a" in slots) slots.a = { ...describeImage(images[0]!, { address: slots.a.address, source: { inline: 0 } }), crc32: 0x12345678 };
+      if ("a" in slots)
+        slots.a = {
+          ...describeImage(images[0]!, { address: slots.a.address, source: { inline: 0 } }),
+          crc32: 0x12345678,
+        };
       return encodeBundle({ signedManifest: signManifest(manifest, [rig.key]), images });
     },
   ],
@@ -207,7 +262,9 @@ function fingerprint(): Record<string, { flash: string; commands: string }> {
   return Object.fromEntries(
     MODULE_IDS.map((id) => {
       const sim = rig.sims.get(id)!;
-      const flash = createHash("sha256").update(sim.memory.read(sim.device.flash.start, sim.device.flash.end - sim.device.flash.start)).digest("hex");
+      const flash = createHash("sha256")
+        .update(sim.memory.read(sim.device.flash.start, sim.device.flash.end - sim.device.flash.start))
+        .digest("hex");
       return [id, { flash, commands: JSON.stringify(sim.stats.commands) }];
     }),
   );
@@ -226,27 +283,57 @@ describe("bundle refusals", () => {
     const rejected = rig.events.slice(events).filter((e) => e.type === "rejected");
     expect(rejected).toHaveLength(1);
     expect(rejected[0]!.error?.code).toBe(code);
-    expect(engine.gatewayStatus().lastRejected).toMatchObject({ error: { code }, topic: `subflash/${GATEWAY}/update` });
+    expect(engine.gatewayStatus().lastRejected).toMatchObject({
+      error: { code },
+      topic: `subflash/${GATEWAY}/update`,
+    });
     // The gateway status keeps showing the last bundle that ran; the refusal is beside it.
-    expect(engine.gatewayStatus().bundle).toMatchObject({ release: "release-10", sequence: 10, state: "committed", error: null });
+    expect(engine.gatewayStatus().bundle).toMatchObject({
+      release: "release-10",
+      sequence: 10,
+      state: "committed",
+      error: null,
+    });
   });
 
   it("names the release of a bundle refused after its signature was verified, and not of one refused before", async () => {
     const replay = await engine.submitBundle(rig.bundle({ sequence: 10, modules: motorOnly() }));
     expect(replay).toMatchObject({ ok: false, code: "replayed", release: "release-10", sequence: 10 });
-    expect(engine.gatewayStatus().lastRejected).toMatchObject({ release: "release-10", sequence: 10, error: { code: "replayed" } });
+    expect(engine.gatewayStatus().lastRejected).toMatchObject({
+      release: "release-10",
+      sequence: 10,
+      error: { code: "replayed" },
+    });
     expect(rig.events.at(-1)).toMatchObject({ type: "rejected", release: "release-10", sequence: 10 });
 
     const forged = cases.find(([code]) => code === "bad-signature")![1]();
-    expect(await engine.submitBundle(forged)).toMatchObject({ ok: false, code: "bad-signature", release: null, sequence: null });
-    expect(engine.gatewayStatus().lastRejected).toMatchObject({ release: null, sequence: null, error: { code: "bad-signature" } });
+    expect(await engine.submitBundle(forged)).toMatchObject({
+      ok: false,
+      code: "bad-signature",
+      release: null,
+      sequence: null,
+    });
+    expect(engine.gatewayStatus().lastRejected).toMatchObject({
+      release: null,
+      sequence: null,
+      error: { code: "bad-signature" },
+    });
     expect(engine.gatewayStatus().bundle).toMatchObject({ release: "release-10", state: "committed" });
   });
 
   it("refuses key-not-valid and below-threshold against the trust store", async () => {
     const other = createSigningKey();
-    const expired: TrustStore = { threshold: 1, keys: [{ id: rig.key.id, publicKey: rig.key.publicKey, notAfter: new Date(Date.now() - 60_000) }] };
-    const twoOfTwo: TrustStore = { threshold: 2, keys: [{ id: rig.key.id, publicKey: rig.key.publicKey }, { id: other.id, publicKey: other.publicKey }] };
+    const expired: TrustStore = {
+      threshold: 1,
+      keys: [{ id: rig.key.id, publicKey: rig.key.publicKey, notAfter: new Date(Date.now() - 60_000) }],
+    };
+    const twoOfTwo: TrustStore = {
+      threshold: 2,
+      keys: [
+        { id: rig.key.id, publicKey: rig.key.publicKey },
+        { id: other.id, publicKey: other.publicKey },
+      ],
+    };
     for (const [trust, code] of [
       [expired, "key-not-valid"],
       [twoOfTwo, "below-threshold"],

@@ -20,7 +20,9 @@ describe("all-or-nothing rollback", () => {
   it("rolls the failed module and the committed ones back, in reverse order, and fails the bundle with the first cause", async () => {
     rig = new Rig();
     const engine = await rig.engine();
-    await engine.submitBundle(rig.bundle({ sequence: 1, modules: staged({ version: "2.0.0", behaviour: "crash-on-boot" }) }));
+    await engine.submitBundle(
+      rig.bundle({ sequence: 1, modules: staged({ version: "2.0.0", behaviour: "crash-on-boot" }) }),
+    );
     await engine.idle();
 
     const status = rig.statuses(engine);
@@ -36,7 +38,9 @@ describe("all-or-nothing rollback", () => {
     expect(bundle.error?.message).toContain("radio");
 
     // Reverse commit order: motor (committed second) is rolled back before power (committed first).
-    const rollbacks = rig.events.filter((e) => e.type === "transition" && e.to === "rolling-back").map((e) => e.module);
+    const rollbacks = rig.events
+      .filter((e) => e.type === "transition" && e.to === "rolling-back")
+      .map((e) => e.module);
     const unique = rollbacks.filter((m, i) => rollbacks.indexOf(m) === i);
     expect(unique).toEqual(["radio", "motor", "power"]);
 
@@ -50,22 +54,33 @@ describe("all-or-nothing rollback", () => {
     expect(rig.flash("power", MODULES.power.layout.slot.address, factory.length)).toEqual(factory);
   });
 
-  it.each(["wrong-version", "silent"] as const)("treats %s firmware as a failed health check", async (behaviour) => {
-    rig = new Rig();
-    const engine = await rig.engine();
-    await engine.submitBundle(rig.bundle({ sequence: 1, modules: staged({ version: "2.0.0", behaviour }) }));
-    await engine.idle();
-    const status = rig.statuses(engine);
-    expect(status.radio).toMatchObject({ state: "rolled-back", version: "1.0.0" });
-    expect(status.radio!.lastError?.code).toBe("health-check-failed");
-    expect(rig.running("radio")).toEqual({ version: "1.0.0", slot: "a" });
-    expect(rig.running("motor").version).toBe("1.0.0");
-  });
+  it.each(["wrong-version", "silent"] as const)(
+    "treats %s firmware as a failed health check",
+    async (behaviour) => {
+      rig = new Rig();
+      const engine = await rig.engine();
+      await engine.submitBundle(
+        rig.bundle({ sequence: 1, modules: staged({ version: "2.0.0", behaviour }) }),
+      );
+      await engine.idle();
+      const status = rig.statuses(engine);
+      expect(status.radio).toMatchObject({ state: "rolled-back", version: "1.0.0" });
+      expect(status.radio!.lastError?.code).toBe("health-check-failed");
+      expect(rig.running("radio")).toEqual({ version: "1.0.0", slot: "a" });
+      expect(rig.running("motor").version).toBe("1.0.0");
+    },
+  );
 
   it("with an independent bundle rolls back only the module that failed", async () => {
     rig = new Rig();
     const engine = await rig.engine();
-    await engine.submitBundle(rig.bundle({ sequence: 1, atomicity: "independent", modules: staged({ version: "2.0.0", behaviour: "crash-on-boot" }) }));
+    await engine.submitBundle(
+      rig.bundle({
+        sequence: 1,
+        atomicity: "independent",
+        modules: staged({ version: "2.0.0", behaviour: "crash-on-boot" }),
+      }),
+    );
     await engine.idle();
     const status = rig.statuses(engine);
     expect(status.power).toMatchObject({ state: "committed", version: "2.0.0" });

@@ -67,7 +67,12 @@ describe("GPIO entry lines through gpioset", () => {
     await lines.set({ boot0: false });
     await lines.close();
     await until(() => logOf().filter((l) => l === "stop").length === 2);
-    expect(logOf()).toEqual(["start --mode=wait gpiochip0 17=1 27=0", "stop", "start --mode=wait gpiochip0 17=0 27=0", "stop"]);
+    expect(logOf()).toEqual([
+      "start --mode=wait gpiochip0 17=1 27=0",
+      "stop",
+      "start --mode=wait gpiochip0 17=0 27=0",
+      "stop",
+    ]);
   });
 
   it("names the chip and the tool when gpioset cannot run", async () => {

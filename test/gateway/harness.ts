@@ -12,11 +12,26 @@ import { UpdateEngine, type EngineOptions } from "../../src/gateway/engine.js";
 import type { GatewayEvent, ModuleStatus } from "../../src/gateway/status-types.js";
 import { createSimTargetFactory } from "../../src/gateway/sim-targets.js";
 import { encodeBootRecord } from "../../src/targets/ab/boot-record.js";
-import { createBundle, describeImage, signCommand, type Manifest, type ModuleEntry, type SignedCommand } from "../../src/manifest/index.js";
+import {
+  createBundle,
+  describeImage,
+  signCommand,
+  type Manifest,
+  type ModuleEntry,
+  type SignedCommand,
+} from "../../src/manifest/index.js";
 import { createSigningKey, stm32Crc, trustStoreDocument, type SigningKey } from "../../src/signing/index.js";
 import { createSimulatedModule, type SimulatedModule } from "../../src/targets/sim/index.js";
-import { buildSimFirmware, parseSimFirmware, type SimBehaviour } from "../../src/targets/sim/firmware/image-format.js";
-import { createModuleFirmware, type ModuleFirmware, type SimFirmwareLayout } from "../../src/targets/sim/firmware/module-firmware.js";
+import {
+  buildSimFirmware,
+  parseSimFirmware,
+  type SimBehaviour,
+} from "../../src/targets/sim/firmware/image-format.js";
+import {
+  createModuleFirmware,
+  type ModuleFirmware,
+  type SimFirmwareLayout,
+} from "../../src/targets/sim/firmware/module-firmware.js";
 
 export const GATEWAY = "gw-test";
 
@@ -62,7 +77,12 @@ export interface ReleaseSpec {
   sequence: number;
   release?: string;
   /** Per module type id (power/motor/radio): the version and how its firmware behaves. */
-  modules: Partial<Record<ModuleId, { version: string; behaviour?: SimBehaviour; securityVersion?: number; order?: number; size?: number }>>;
+  modules: Partial<
+    Record<
+      ModuleId,
+      { version: string; behaviour?: SimBehaviour; securityVersion?: number; order?: number; size?: number }
+    >
+  >;
   atomicity?: "all-or-nothing" | "independent";
   parallelism?: number;
   /** Override manifest fields (targets, expiry, device…) to provoke refusals. */
@@ -84,7 +104,12 @@ export class Rig {
     this.dir = mkdtempSync(join(tmpdir(), "subflash-engine-"));
     this.stateDir = join(this.dir, "state");
     this.key = createSigningKey({ label: "test" });
-    writeFileSync(join(this.dir, "trust.json"), JSON.stringify(trustStoreDocument({ threshold: 1, keys: [{ id: this.key.id, publicKey: this.key.publicKey }] })));
+    writeFileSync(
+      join(this.dir, "trust.json"),
+      JSON.stringify(
+        trustStoreDocument({ threshold: 1, keys: [{ id: this.key.id, publicKey: this.key.publicKey }] }),
+      ),
+    );
     const raw: GatewayConfigInput = {
       gateway: { id: GATEWAY, groups: ["line-3"] },
       trustStore: "trust.json",
@@ -110,7 +135,12 @@ export class Rig {
     const layout: SimFirmwareLayout =
       spec.layout.kind === "single"
         ? { kind: "single", slot: spec.layout.slot }
-        : { kind: "ab", slotA: spec.layout.slotA, slotB: spec.layout.slotB, bootRecord: spec.layout.bootRecord.copies };
+        : {
+            kind: "ab",
+            slotA: spec.layout.slotA,
+            slotB: spec.layout.slotB,
+            bootRecord: spec.layout.bootRecord.copies,
+          };
     const firmware = createModuleFirmware({ layout });
     const initial = buildSimFirmware({ version: "1.0.0", size: 3000 });
     const start = spec.layout.kind === "single" ? spec.layout.slot.address : spec.layout.slotA.address;
@@ -130,7 +160,13 @@ export class Rig {
       pieces.push({ address: MODULES.motor.layout.bootRecord.copies[0], data: record });
     }
     // Powered up in the bootloader, so the selector first runs (below) once it can program flash.
-    const sim = createSimulatedModule({ device: spec.device, timing: false, boot0: true, initialFlash: pieces, app: firmware.app });
+    const sim = createSimulatedModule({
+      device: spec.device,
+      timing: false,
+      boot0: true,
+      initialFlash: pieces,
+      app: firmware.app,
+    });
     firmware.attach((address, bytes) => sim.memory.load(address, bytes));
     // The module is powered and running its application, like a deployed board.
     sim.reset("application");
@@ -165,7 +201,9 @@ export class Rig {
     const now = Math.floor(Date.now() / 1000);
     const images: Uint8Array[] = [];
     const modules: Record<string, ModuleEntry> = {};
-    for (const [id, m] of Object.entries(spec.modules) as Array<[ModuleId, NonNullable<ReleaseSpec["modules"][ModuleId]>]>) {
+    for (const [id, m] of Object.entries(spec.modules) as Array<
+      [ModuleId, NonNullable<ReleaseSpec["modules"][ModuleId]>]
+    >) {
       const def = MODULES[id];
       const bytes = this.image(id, m.version, m.behaviour, m.size);
       images.push(bytes);
@@ -173,8 +211,18 @@ export class Rig {
       const slots =
         def.layout.kind === "single"
           ? { single: describeImage(bytes, { address: def.layout.slot.address, source }) }
-          : { a: describeImage(bytes, { address: def.layout.slotA.address, source }), b: describeImage(bytes, { address: def.layout.slotB.address, source }) };
-      modules[def.type] = { version: m.version, securityVersion: m.securityVersion ?? 0, slots, order: m.order ?? 0, dependsOn: [], device: { pid: def.pid } };
+          : {
+              a: describeImage(bytes, { address: def.layout.slotA.address, source }),
+              b: describeImage(bytes, { address: def.layout.slotB.address, source }),
+            };
+      modules[def.type] = {
+        version: m.version,
+        securityVersion: m.securityVersion ?? 0,
+        slots,
+        order: m.order ?? 0,
+        dependsOn: [],
+        device: { pid: def.pid },
+      };
     }
     const manifest: Manifest = {
       formatVersion: 1,
@@ -193,14 +241,26 @@ export class Rig {
   command(kind: SignedCommand["kind"], extra: Partial<SignedCommand> = {}): Uint8Array {
     const now = Math.floor(Date.now() / 1000);
     this.#commandSequence++;
-    return signCommand({ formatVersion: 1, kind, gateway: GATEWAY, sequence: this.#commandSequence, issuedAt: now - 10, expires: now + 600, ...extra }, [this.key]);
+    return signCommand(
+      {
+        formatVersion: 1,
+        kind,
+        gateway: GATEWAY,
+        sequence: this.#commandSequence,
+        issuedAt: now - 10,
+        expires: now + 600,
+        ...extra,
+      },
+      [this.key],
+    );
   }
 
   /** The version the module's application reports right now (null: not running). */
   running(id: ModuleId): { version: string | null; slot: string | null } {
     const sim = this.sims.get(id)!;
     const last = this.firmware.get(id)!.boots.at(-1);
-    if (sim.state !== "application" || !last || last.outcome !== "running") return { version: null, slot: null };
+    if (sim.state !== "application" || !last || last.outcome !== "running")
+      return { version: null, slot: null };
     return { version: last.version, slot: last.slot };
   }
 

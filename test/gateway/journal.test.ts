@@ -67,7 +67,10 @@ describe("journal and state store", () => {
 
   it("refuses a journal or state file that is not its own, naming the file", async () => {
     writeFileSync(join(dir, "journal.json"), JSON.stringify({ hello: 1 }));
-    await expect(new Journal(dir, new HaltGate()).load()).rejects.toMatchObject({ code: "state-corrupt", message: expect.stringContaining("journal.json") });
+    await expect(new Journal(dir, new HaltGate()).load()).rejects.toMatchObject({
+      code: "state-corrupt",
+      message: expect.stringContaining("journal.json"),
+    });
     writeFileSync(join(dir, "state.json"), "not json");
     await expect(StateStore.open(dir, new HaltGate())).rejects.toMatchObject({ code: "state-corrupt" });
   });
@@ -78,14 +81,20 @@ describe("journal and state store", () => {
       draft.lastSequence = 5;
       draft.securityFloors.radio = 2;
     });
-    expect(JSON.parse(readFileSync(join(dir, "state.json"), "utf8"))).toMatchObject({ lastSequence: 5, securityFloors: { radio: 2 } });
+    expect(JSON.parse(readFileSync(join(dir, "state.json"), "utf8"))).toMatchObject({
+      lastSequence: 5,
+      securityFloors: { radio: 2 },
+    });
     await expect(
       store.update(() => {
         throw new Error("boom");
       }),
     ).rejects.toThrow("boom");
     expect(store.get().lastSequence).toBe(5);
-    expect((await StateStore.open(dir, new HaltGate())).get()).toMatchObject({ lastSequence: 5, lastCommandSequence: 0 });
+    expect((await StateStore.open(dir, new HaltGate())).get()).toMatchObject({
+      lastSequence: 5,
+      lastCommandSequence: 0,
+    });
   });
 
   it("stores images by SHA-256, checks them when read, and prunes what is not kept", async () => {
@@ -96,7 +105,10 @@ describe("journal and state store", () => {
     expect(a).toMatch(/^[0-9a-f]{64}$/);
     expect(await images.get(a)).toEqual(Uint8Array.of(1, 2, 3));
     writeFileSync(images.pathOf(b), Uint8Array.of(9, 9, 9));
-    await expect(images.get(b, { module: "radio" })).rejects.toMatchObject({ code: "image-unavailable", context: { module: "radio" } });
+    await expect(images.get(b, { module: "radio" })).rejects.toMatchObject({
+      code: "image-unavailable",
+      context: { module: "radio" },
+    });
     expect(await images.prune(new Set([a]))).toBe(0);
     expect(await images.has(a)).toBe(true);
     await images.put(Uint8Array.of(7));

@@ -27,7 +27,12 @@ const config = parseConfig(
     gateway: { id: "gw" },
     trustStore: "t",
     stateDir: "s",
-    modules: [g071("m1", "/dev/ttyS1"), g071("m2", "/dev/ttyS1"), g071("m3", "/dev/ttyS2"), g071("s1", "/dev/ttyS3", "sensor")],
+    modules: [
+      g071("m1", "/dev/ttyS1"),
+      g071("m2", "/dev/ttyS1"),
+      g071("m3", "/dev/ttyS2"),
+      g071("s1", "/dev/ttyS3", "sensor"),
+    ],
   },
   { checkFiles: false },
 );
@@ -64,7 +69,11 @@ const nothing = (): ModuleRecord => ({ confirmed: null, previous: null });
 
 describe("planner", () => {
   it("plans one job per configured module of each type, by stage, on its bus", () => {
-    const plan = planBundle(manifest({ motor: entry({ order: 1 }), sensor: entry({ order: 0 }) }), config.modules, nothing);
+    const plan = planBundle(
+      manifest({ motor: entry({ order: 1 }), sensor: entry({ order: 0 }) }),
+      config.modules,
+      nothing,
+    );
     expect(plan.ok).toBe(true);
     if (!plan.ok) return;
     expect(plan.jobs.map((j) => [j.module, j.bus, j.dependsOn])).toEqual([
@@ -73,14 +82,29 @@ describe("planner", () => {
       ["m2", "usart:/dev/ttyS1", ["s1"]],
       ["m3", "usart:/dev/ttyS2", ["s1"]],
     ]);
-    expect(plan.jobs[1]!.target.images.a).toEqual({ digest: toHex(sha256(image)), length: 1024, crc: plan.jobs[1]!.target.images.a!.crc, address: 0x08004000 });
+    expect(plan.jobs[1]!.target.images.a).toEqual({
+      digest: toHex(sha256(image)),
+      length: 1024,
+      crc: plan.jobs[1]!.target.images.a!.crc,
+      address: 0x08004000,
+    });
   });
 
   it("skips modules that already run the release", () => {
     const installed = (id: string): ModuleRecord =>
       id === "m2"
         ? {
-            confirmed: { version: "2.0.0", securityVersion: 0, slot: "b", address: 0x08012000, length: 1024, crc: 1, digest: toHex(sha256(image)), release: "r1", sequence: 1 },
+            confirmed: {
+              version: "2.0.0",
+              securityVersion: 0,
+              slot: "b",
+              address: 0x08012000,
+              length: 1024,
+              crc: 1,
+              digest: toHex(sha256(image)),
+              release: "r1",
+              sequence: 1,
+            },
             previous: null,
           }
         : nothing();
@@ -90,12 +114,21 @@ describe("planner", () => {
   });
 
   it("refuses a release for another part, or for no module of this gateway", () => {
-    expect(planBundle(manifest({ motor: entry({ device: { pid: 0x410 } }) }), config.modules, nothing)).toMatchObject({ ok: false, code: "wrong-device" });
-    expect(planBundle(manifest({ lamp: entry() }), config.modules, nothing)).toMatchObject({ ok: false, code: "not-applicable" });
+    expect(
+      planBundle(manifest({ motor: entry({ device: { pid: 0x410 } }) }), config.modules, nothing),
+    ).toMatchObject({ ok: false, code: "wrong-device" });
+    expect(planBundle(manifest({ lamp: entry() }), config.modules, nothing)).toMatchObject({
+      ok: false,
+      code: "not-applicable",
+    });
   });
 
   it("schedules one module per bus, buses in parallel, within the limit and after dependencies", () => {
-    const plan = planBundle(manifest({ motor: entry({ order: 1 }), sensor: entry({ order: 0 }) }), config.modules, nothing);
+    const plan = planBundle(
+      manifest({ motor: entry({ order: 1 }), sensor: entry({ order: 0 }) }),
+      config.modules,
+      nothing,
+    );
     if (!plan.ok) throw new Error("plan failed");
     const jobs = plan.jobs;
     const ids = (picked: JobRecord[]): string[] => picked.map((j) => j.module);

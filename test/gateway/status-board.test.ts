@@ -30,12 +30,18 @@ function board() {
     groups: ["g"],
     modules: config.modules,
     now: () => now,
-    sink: { moduleStatus: (status, change) => emitted.push({ status, progressOnly: change.progressOnly }), gatewayStatus: () => {} },
+    sink: {
+      moduleStatus: (status, change) => emitted.push({ status, progressOnly: change.progressOnly }),
+      gatewayStatus: () => {},
+    },
   });
   return { b, emitted, tick: (ms: number) => (now += ms) };
 }
 
-const progress = (phase: string, percent: number) => ({ progress: { phase, done: percent, total: 100, percent }, remainingSeconds: (100 - percent) / 10 });
+const progress = (phase: string, percent: number) => ({
+  progress: { phase, done: percent, total: 100, percent },
+  remainingSeconds: (100 - percent) / 10,
+});
 
 describe("module status board", () => {
   it("emits at most one progress update per module per 500 ms, plus phase changes and 100 %", () => {
@@ -45,7 +51,9 @@ describe("module status board", () => {
       tick(20);
       b.update("power", progress(p < 60 ? "write" : "verify", p));
     }
-    const updates = emitted.filter((e) => e.progressOnly).map((e) => [e.status.progress!.phase, e.status.progress!.percent]);
+    const updates = emitted
+      .filter((e) => e.progressOnly)
+      .map((e) => [e.status.progress!.phase, e.status.progress!.percent]);
     // 2 s of writing at 20 ms steps: a handful of updates, not 100.
     expect(updates.length).toBeLessThanOrEqual(8);
     expect(updates).toContainEqual(["verify", 60]);

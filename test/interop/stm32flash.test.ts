@@ -26,11 +26,17 @@ interface Run {
 
 function stm32flash(args: string[], port: string, timeoutMs = 60_000): Promise<Run> {
   return new Promise((resolve, reject) => {
-    execFile("stm32flash", ["-m", "8n1", "-b", "115200", ...args, port], { timeout: timeoutMs }, (error, stdout, stderr) => {
-      const output = `${stdout}${stderr}`;
-      if (error && typeof error.code !== "number") reject(new Error(`stm32flash ${args.join(" ")}: ${error.message}\n${output}`));
-      else resolve({ code: typeof error?.code === "number" ? error.code : 0, output });
-    });
+    execFile(
+      "stm32flash",
+      ["-m", "8n1", "-b", "115200", ...args, port],
+      { timeout: timeoutMs },
+      (error, stdout, stderr) => {
+        const output = `${stdout}${stderr}`;
+        if (error && typeof error.code !== "number")
+          reject(new Error(`stm32flash ${args.join(" ")}: ${error.message}\n${output}`));
+        else resolve({ code: typeof error?.code === "number" ? error.code : 0, output });
+      },
+    );
   });
 }
 
@@ -50,7 +56,10 @@ async function finalStats(
   file: string,
 ): Promise<{ commands: Record<string, number>; bytesProgrammed: number }> {
   expect(await sim.stop(), sim.stderr()).toBe(0);
-  return JSON.parse(readFileSync(file, "utf8")) as { commands: Record<string, number>; bytesProgrammed: number };
+  return JSON.parse(readFileSync(file, "utf8")) as {
+    commands: Record<string, number>;
+    bytesProgrammed: number;
+  };
 }
 
 describe.skipIf(!runnable)(`stm32flash against subflash sim${why ? ` (${why})` : ""}`, () => {
@@ -97,7 +106,16 @@ describe.skipIf(!runnable)(`stm32flash against subflash sim${why ? ` (${why})` :
     flash.set(image.subarray(0, 5000));
     writeFileSync(flashFile, flash);
     const stats = join(dir, "crc.stats.json");
-    const sim = await startSimProcess(["--device", "g071", "--bootloader-version", "0x33", "--flash-file", flashFile, "--stats-file", stats]);
+    const sim = await startSimProcess([
+      "--device",
+      "g071",
+      "--bootloader-version",
+      "0x33",
+      "--flash-file",
+      flashFile,
+      "--stats-file",
+      stats,
+    ]);
     try {
       const run = await stm32flash(["-C", "-S", "0x08000000:5000"], sim.hostPath);
       expect(run.code, run.output).toBe(0);

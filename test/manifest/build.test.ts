@@ -25,21 +25,63 @@ function expectInvalid(build: () => unknown, message: RegExp): void {
 
 describe("builders refuse to sign what a gateway would refuse", () => {
   it("a manifest that breaks the schema", () => {
-    expectInvalid(() => signManifest(changed((m) => (m.release = "")), [alice]), /manifest\.release/);
-    expectInvalid(() => signManifest(changed((m) => (m.modules.radio!.version = "v1")), [alice]), /modules\.radio\.version/);
+    expectInvalid(
+      () =>
+        signManifest(
+          changed((m) => (m.release = "")),
+          [alice],
+        ),
+      /manifest\.release/,
+    );
+    expectInvalid(
+      () =>
+        signManifest(
+          changed((m) => (m.modules.radio!.version = "v1")),
+          [alice],
+        ),
+      /modules\.radio\.version/,
+    );
   });
 
   it("a manifest with a dependency cycle or order conflict", () => {
-    expectInvalid(() => signManifest(changed((m) => m.modules.power!.dependsOn.push({ moduleType: "radio", minVersion: "1.0.0" })), [alice]), /cycle/);
-    expectInvalid(() => signManifest(changed((m) => (m.modules.power!.order = 5)), [alice]), /strictly first/);
+    expectInvalid(
+      () =>
+        signManifest(
+          changed((m) => m.modules.power!.dependsOn.push({ moduleType: "radio", minVersion: "1.0.0" })),
+          [alice],
+        ),
+      /cycle/,
+    );
+    expectInvalid(
+      () =>
+        signManifest(
+          changed((m) => (m.modules.power!.order = 5)),
+          [alice],
+        ),
+      /strictly first/,
+    );
   });
 
   it("a bundle whose images do not match, are missing, or are not named", () => {
     const images = release.images.map((i) => Uint8Array.from(i));
     images[2]![0]! ^= 1;
-    expectInvalid(() => createBundle({ manifest: release.manifest, images, keys: [alice] }), /module radio slot b: SHA-256/);
-    expectInvalid(() => createBundle({ manifest: release.manifest, images: release.images.slice(0, 1), keys: [alice] }), /inline image #1 not supplied/);
-    expectInvalid(() => createBundle({ manifest: release.manifest, images: [...release.images, Uint8Array.of(0)], keys: [alice] }), /not named by any slot/);
+    expectInvalid(
+      () => createBundle({ manifest: release.manifest, images, keys: [alice] }),
+      /module radio slot b: SHA-256/,
+    );
+    expectInvalid(
+      () => createBundle({ manifest: release.manifest, images: release.images.slice(0, 1), keys: [alice] }),
+      /inline image #1 not supplied/,
+    );
+    expectInvalid(
+      () =>
+        createBundle({
+          manifest: release.manifest,
+          images: [...release.images, Uint8Array.of(0)],
+          keys: [alice],
+        }),
+      /not named by any slot/,
+    );
   });
 
   it("produce the same bundle bytes for the same inputs (Ed25519 is deterministic)", () => {

@@ -5,10 +5,26 @@ import { compareVersions, isVersion } from "../../src/manifest/version.js";
 import { sampleRelease } from "./fixtures.js";
 
 describe("compareVersions", () => {
-  const ascending = ["0.9.9", "1.0.0-alpha", "1.0.0-alpha.1", "1.0.0-alpha.beta", "1.0.0-beta.2", "1.0.0-beta.11", "1.0.0-rc.1", "1.0.0", "1.0.1", "1.2", "1.10.0", "2"];
+  const ascending = [
+    "0.9.9",
+    "1.0.0-alpha",
+    "1.0.0-alpha.1",
+    "1.0.0-alpha.beta",
+    "1.0.0-beta.2",
+    "1.0.0-beta.11",
+    "1.0.0-rc.1",
+    "1.0.0",
+    "1.0.1",
+    "1.2",
+    "1.10.0",
+    "2",
+  ];
   it("orders versions as semver does (prerelease before release, numeric identifiers numerically)", () => {
     for (let i = 0; i + 1 < ascending.length; i++) {
-      expect(compareVersions(ascending[i]!, ascending[i + 1]!), `${ascending[i]} < ${ascending[i + 1]}`).toBeLessThan(0);
+      expect(
+        compareVersions(ascending[i]!, ascending[i + 1]!),
+        `${ascending[i]} < ${ascending[i + 1]}`,
+      ).toBeLessThan(0);
       expect(compareVersions(ascending[i + 1]!, ascending[i]!)).toBeGreaterThan(0);
     }
   });
@@ -30,15 +46,25 @@ describe("dependencies", () => {
     order,
     dependsOn: deps.map((moduleType) => ({ moduleType, minVersion: "1.0.0" })),
   });
-  const manifest = (modules: Record<string, ModuleEntry>): Manifest => ({ ...sampleRelease().manifest, modules });
+  const manifest = (modules: Record<string, ModuleEntry>): Manifest => ({
+    ...sampleRelease().manifest,
+    modules,
+  });
 
   it("groups module types into stages by order", () => {
-    expect(updateStages(manifest({ c: entry(2, ["a"]), b: entry(0), a: entry(0), d: entry(5, ["c"]) }))).toEqual([["a", "b"], ["c"], ["d"]]);
+    expect(
+      updateStages(manifest({ c: entry(2, ["a"]), b: entry(0), a: entry(0), d: entry(5, ["c"]) })),
+    ).toEqual([["a", "b"], ["c"], ["d"]]);
   });
 
   it("finds a self-dependency and longer cycles, and names the path", () => {
-    expect(findDependencyProblem(manifest({ a: entry(0, ["a"]) }))).toMatchObject({ code: "dependency-cycle", detail: { cycle: ["a", "a"] } });
-    expect(findDependencyProblem(manifest({ a: entry(0, ["b"]), b: entry(1, ["c"]), c: entry(2, ["a"]) }))).toMatchObject({
+    expect(findDependencyProblem(manifest({ a: entry(0, ["a"]) }))).toMatchObject({
+      code: "dependency-cycle",
+      detail: { cycle: ["a", "a"] },
+    });
+    expect(
+      findDependencyProblem(manifest({ a: entry(0, ["b"]), b: entry(1, ["c"]), c: entry(2, ["a"]) })),
+    ).toMatchObject({
       code: "dependency-cycle",
       detail: { cycle: ["a", "b", "c", "a"] },
     });
@@ -49,6 +75,8 @@ describe("dependencies", () => {
     expect(findDependencyProblem(m)).toBeUndefined();
     expect(findDependencyProblem(m, {})).toMatchObject({ code: "dependency-unsatisfied" });
     expect(findDependencyProblem(m, { elsewhere: "1.0.0" })).toBeUndefined();
-    expect(findDependencyProblem(m, { elsewhere: "garbage" })).toMatchObject({ code: "dependency-unsatisfied" });
+    expect(findDependencyProblem(m, { elsewhere: "garbage" })).toMatchObject({
+      code: "dependency-unsatisfied",
+    });
   });
 });

@@ -12,7 +12,10 @@ export const alice = createSigningKey({ seed: new Uint8Array(32).fill(1), label:
 export const bob = createSigningKey({ seed: new Uint8Array(32).fill(2), label: "bob" });
 export const mallory = createSigningKey({ seed: new Uint8Array(32).fill(9), label: "mallory" });
 
-export const trust: TrustStore = { threshold: 1, keys: [alice, bob].map((k) => ({ id: k.id, publicKey: k.publicKey })) };
+export const trust: TrustStore = {
+  threshold: 1,
+  keys: [alice, bob].map((k) => ({ id: k.id, publicKey: k.publicKey })),
+};
 
 export const NOW = new Date("2026-03-01T12:00:00Z");
 export const NOW_S = Math.floor(NOW.getTime() / 1000);
@@ -22,7 +25,10 @@ export function pattern(length: number, seed: number): Uint8Array {
 }
 
 /** power: single slot (inline #0); radio: A/B (inline #1, #2), depends on power ≥ 2.0.0. */
-export function sampleRelease(sizes = { power: 1000, radio: 777 }): { manifest: Manifest; images: Uint8Array[] } {
+export function sampleRelease(sizes = { power: 1000, radio: 777 }): {
+  manifest: Manifest;
+  images: Uint8Array[];
+} {
   const images = [pattern(sizes.power, 1), pattern(sizes.radio, 2), pattern(sizes.radio, 3)];
   const manifest: Manifest = {
     formatVersion: FORMAT_VERSION,
@@ -58,7 +64,11 @@ export function sampleRelease(sizes = { power: 1000, radio: 777 }): { manifest: 
 }
 
 /** Signs and bundles without any of the builders' checks, so tests can make what a gateway must refuse. */
-export function rawBundle(manifest: Manifest, images: readonly Uint8Array[], signers: readonly SigningKey[] = [alice]): Uint8Array {
+export function rawBundle(
+  manifest: Manifest,
+  images: readonly Uint8Array[],
+  signers: readonly SigningKey[] = [alice],
+): Uint8Array {
   return encodeBundle({ signedManifest: rawSignedManifest(manifest, signers), images: [...images] });
 }
 

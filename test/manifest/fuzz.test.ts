@@ -21,7 +21,15 @@ const small = sampleRelease({ power: 48, radio: 40 });
 const validBundle = createBundle({ ...small, keys: [alice] });
 const commandOptions = { trust, gateway: { id: "gw-001" }, state: { lastCommandSequence: 0 }, now: NOW };
 const validCommand = signCommand(
-  { formatVersion: 1, kind: "rollback", gateway: "gw-001", sequence: 3, issuedAt: NOW_S, expires: NOW_S + 600, module: "radio" },
+  {
+    formatVersion: 1,
+    kind: "rollback",
+    gateway: "gw-001",
+    sequence: 3,
+    issuedAt: NOW_S,
+    expires: NOW_S + 600,
+    module: "radio",
+  },
   [alice],
 );
 
@@ -54,8 +62,14 @@ const cborValue = fc.letrec<{ value: unknown }>((tie) => ({
     fc.uint8Array({ maxLength: 40 }),
     fc.constantFrom(null, undefined, true, false),
     fc.array(tie("value"), { maxLength: 5 }),
-    fc.array(fc.tuple(fc.oneof(fc.integer({ min: 0, max: 9 }), fc.string({ maxLength: 6 })), tie("value")), { maxLength: 6 }).map((entries) => new Map(entries)),
-    fc.tuple(fc.constantFrom(0, 1, 2, 18, 24, 28, 29, 64, 98, 258, 55799), tie("value")).map(([tag, value]) => new Tag(value, tag)),
+    fc
+      .array(fc.tuple(fc.oneof(fc.integer({ min: 0, max: 9 }), fc.string({ maxLength: 6 })), tie("value")), {
+        maxLength: 6,
+      })
+      .map((entries) => new Map(entries)),
+    fc
+      .tuple(fc.constantFrom(0, 1, 2, 18, 24, 28, 29, 64, 98, 258, 55799), tie("value"))
+      .map(([tag, value]) => new Tag(value, tag)),
   ),
 })).value;
 
@@ -63,7 +77,11 @@ const cborValue = fc.letrec<{ value: unknown }>((tie) => ({
 const mutation = fc.oneof(
   fc.record({ kind: fc.constant("flip" as const), at: fc.nat(), bit: fc.integer({ min: 0, max: 7 }) }),
   fc.record({ kind: fc.constant("set" as const), at: fc.nat(), value: fc.integer({ min: 0, max: 255 }) }),
-  fc.record({ kind: fc.constant("insert" as const), at: fc.nat(), bytes: fc.uint8Array({ minLength: 1, maxLength: 4 }) }),
+  fc.record({
+    kind: fc.constant("insert" as const),
+    at: fc.nat(),
+    bytes: fc.uint8Array({ minLength: 1, maxLength: 4 }),
+  }),
   fc.record({ kind: fc.constant("delete" as const), at: fc.nat(), length: fc.integer({ min: 1, max: 4 }) }),
   fc.record({ kind: fc.constant("truncate" as const), at: fc.nat() }),
   fc.record({ kind: fc.constant("append" as const), bytes: fc.uint8Array({ minLength: 1, maxLength: 4 }) }),
@@ -107,9 +125,17 @@ describe("decoder fuzzing", () => {
   });
 
   it("never throws on, hangs on, or accepts arbitrary bytes that start like a bundle or a COSE message", () => {
-    const prefixes = [validBundle.subarray(0, 20), validBundle.subarray(0, 60), validCommand.subarray(0, 12), Uint8Array.of(0xd2, 0x84), Uint8Array.of(0xd8, 0x62, 0x84)];
+    const prefixes = [
+      validBundle.subarray(0, 20),
+      validBundle.subarray(0, 60),
+      validCommand.subarray(0, 12),
+      Uint8Array.of(0xd2, 0x84),
+      Uint8Array.of(0xd8, 0x62, 0x84),
+    ];
     fc.assert(
-      fc.property(fc.constantFrom(...prefixes), fc.uint8Array({ maxLength: 200 }), (prefix, tail) => expectAllRefuse(Uint8Array.from([...prefix, ...tail]))),
+      fc.property(fc.constantFrom(...prefixes), fc.uint8Array({ maxLength: 200 }), (prefix, tail) =>
+        expectAllRefuse(Uint8Array.from([...prefix, ...tail])),
+      ),
       { numRuns: 400 },
     );
   });
@@ -132,7 +158,8 @@ describe("decoder fuzzing", () => {
         const bundle = timed(() => createSignedBundle(payload));
         const outcome = timed(() => verifyBundle(bundle, gatewayOptions()));
         expect(outcome.ok).toBe(false);
-        if (!outcome.ok) expect(["bad-payload", "unsupported-version", "schema-violation"]).toContain(outcome.code);
+        if (!outcome.ok)
+          expect(["bad-payload", "unsupported-version", "schema-violation"]).toContain(outcome.code);
       }),
       { numRuns: 80 },
     );

@@ -28,7 +28,12 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "subflash-release-"));
   await writeFile(join(dir, "power.bin"), powerBin);
   await writeFile(join(dir, "power-copy.bin"), powerBin);
-  const hex = [record(4, 0, [0x08, 0x02]), record(0, 0x0000, [...radioA.first]), record(0, 0x0020, [...radioA.second]), record(1, 0, [])].join("\n");
+  const hex = [
+    record(4, 0, [0x08, 0x02]),
+    record(0, 0x0000, [...radioA.first]),
+    record(0, 0x0020, [...radioA.second]),
+    record(1, 0, []),
+  ].join("\n");
   await writeFile(join(dir, "radio-a.hex"), `${hex}\n`);
   await writeFile(join(dir, "radio-b.elf"), writeElf([{ paddr: 0x08080000, data: radioB }]));
 });
@@ -40,7 +45,12 @@ const baseSpec = () => ({
   release: "lab-2026.2",
   targets: { gateways: ["gw-001"] },
   modules: {
-    power: { version: "2.1.0", securityVersion: 1, device: "g071", slots: { single: { file: "power.bin", address: 0x08000000 } } },
+    power: {
+      version: "2.1.0",
+      securityVersion: 1,
+      device: "g071",
+      slots: { single: { file: "power.bin", address: 0x08000000 } },
+    },
     radio: {
       version: "1.5.0",
       device: 0x413,
@@ -75,12 +85,18 @@ describe("buildRelease", () => {
     expect(radio.b).toMatchObject({ address: 0x08080000, size: 300 });
     const flatA = Uint8Array.from([...radioA.first, ...new Uint8Array(16).fill(0xff), ...radioA.second]);
     expect(Buffer.from(radio.a.sha256).equals(Buffer.from(sha256(flatA)))).toBe(true);
-    const outcome = verifyBundle(built.bundle, gatewayOptions({ state: { lastSequence: 0, securityFloors: {}, installedVersions: {} } }));
+    const outcome = verifyBundle(
+      built.bundle,
+      gatewayOptions({ state: { lastSequence: 0, securityFloors: {}, installedVersions: {} } }),
+    );
     expect(outcome.ok).toBe(true);
   });
 
   it("orders a module after the modules it depends on when the spec gives no order", async () => {
-    const built = await buildRelease(await readReleaseSpec(await specFile(baseSpec())), { keys: [alice], now: NOW });
+    const built = await buildRelease(await readReleaseSpec(await specFile(baseSpec())), {
+      keys: [alice],
+      now: NOW,
+    });
     expect(built.manifest.modules.power!.order).toBe(0);
     expect(built.manifest.modules.radio!.order).toBe(1);
   });
@@ -88,18 +104,41 @@ describe("buildRelease", () => {
   it("defaults sequence to the time in milliseconds, issue to now and expiry to 30 days, and lets options override them", async () => {
     const spec = await readReleaseSpec(await specFile(baseSpec()));
     const defaults = await buildRelease(spec, { keys: [alice], now: NOW });
-    expect(defaults.manifest).toMatchObject({ sequence: NOW.getTime(), issuedAt: NOW_S, expires: NOW_S + 30 * 86400 });
-    const chosen = await buildRelease(spec, { keys: [alice], now: NOW, sequence: 7, expires: "12h", issuedAt: new Date("2026-01-01T00:00:00Z") });
-    expect(chosen.manifest).toMatchObject({ sequence: 7, issuedAt: 1767225600, expires: 1767225600 + 12 * 3600 });
+    expect(defaults.manifest).toMatchObject({
+      sequence: NOW.getTime(),
+      issuedAt: NOW_S,
+      expires: NOW_S + 30 * 86400,
+    });
+    const chosen = await buildRelease(spec, {
+      keys: [alice],
+      now: NOW,
+      sequence: 7,
+      expires: "12h",
+      issuedAt: new Date("2026-01-01T00:00:00Z"),
+    });
+    expect(chosen.manifest).toMatchObject({
+      sequence: 7,
+      issuedAt: 1767225600,
+      expires: 1767225600 + 12 * 3600,
+    });
   });
 
   it("carries identical images once, and URL images not at all", async () => {
     const spec = baseSpec();
-    spec.modules.radio.slots = { a: { file: "power.bin", address: 0x08020000 }, b: { file: "power-copy.bin", address: 0x08080000 } } as never;
-    (spec.modules.power.slots.single as Record<string, unknown>).url = "https://cdn.example.com/power-2.1.0.bin";
-    const built = await buildRelease(await readReleaseSpec(await specFile(spec, "dedupe.yaml")), { keys: [alice], now: NOW });
+    spec.modules.radio.slots = {
+      a: { file: "power.bin", address: 0x08020000 },
+      b: { file: "power-copy.bin", address: 0x08080000 },
+    } as never;
+    (spec.modules.power.slots.single as Record<string, unknown>).url =
+      "https://cdn.example.com/power-2.1.0.bin";
+    const built = await buildRelease(await readReleaseSpec(await specFile(spec, "dedupe.yaml")), {
+      keys: [alice],
+      now: NOW,
+    });
     expect(built.images).toHaveLength(1);
-    expect((built.manifest.modules.power!.slots as SingleSlot).single.source).toEqual({ url: "https://cdn.example.com/power-2.1.0.bin" });
+    expect((built.manifest.modules.power!.slots as SingleSlot).single.source).toEqual({
+      url: "https://cdn.example.com/power-2.1.0.bin",
+    });
     expect((built.manifest.modules.radio!.slots as AbSlots).b.source).toEqual({ inline: 0 });
   });
 });
@@ -108,19 +147,31 @@ describe("release spec problems are named", () => {
   it("a raw binary without its load address", async () => {
     const spec = baseSpec();
     delete (spec.modules.power.slots.single as { address?: number }).address;
-    await expectSpecError(spec, "bad-spec", /module power slot single: .*power\.bin is a raw binary; give its load address/);
+    await expectSpecError(
+      spec,
+      "bad-spec",
+      /module power slot single: .*power\.bin is a raw binary; give its load address/,
+    );
   });
 
   it("a HEX file whose address differs from the spec", async () => {
     const spec = baseSpec();
     (spec.modules.radio.slots.a as Record<string, unknown>).address = 0x08030000;
-    await expectSpecError(spec, "bad-spec", /module radio slot a: .*starts at 0x08020000, not at the address 0x08030000/);
+    await expectSpecError(
+      spec,
+      "bad-spec",
+      /module radio slot a: .*starts at 0x08020000, not at the address 0x08030000/,
+    );
   });
 
   it("an image file that does not exist", async () => {
     const spec = baseSpec();
     spec.modules.radio.slots.b.file = "missing.elf";
-    await expectSpecError(spec, "image-unreadable", /module radio slot b: cannot read firmware file .*missing\.elf: no such file/);
+    await expectSpecError(
+      spec,
+      "image-unreadable",
+      /module radio slot b: cannot read firmware file .*missing\.elf: no such file/,
+    );
   });
 
   it("fields of the wrong form, by path, all at once", async () => {
@@ -129,7 +180,8 @@ describe("release spec problems are named", () => {
     const path = await specFile(spec, "wrong-fields.yaml");
     const error = await readReleaseSpec(path).catch((e: unknown) => e);
     expect(error).toMatchObject({ code: "bad-spec" });
-    for (const field of ["targets.gateways.0", "policy.atomicity", "modules.radio.version"]) expect((error as Error).message).toContain(field);
+    for (const field of ["targets.gateways.0", "policy.atomicity", "modules.radio.version"])
+      expect((error as Error).message).toContain(field);
   });
 
   it("an unknown part name", async () => {

@@ -49,11 +49,16 @@ describe("COSE_Sign1 (eddsa-sig-01)", () => {
 
   it("decodes the published message and verifies its signature", () => {
     const decoded = decodeCose(bytes);
-    if (!decoded.ok || decoded.message.kind !== "sign1") throw new Error(`not decoded: ${JSON.stringify(decoded)}`);
+    if (!decoded.ok || decoded.message.kind !== "sign1")
+      throw new Error(`not decoded: ${JSON.stringify(decoded)}`);
     expect(decoded.message.protectedHeader.get(HeaderLabel.alg)).toBe(ALG_EDDSA);
-    expect(Buffer.from(decoded.message.unprotectedHeader.get(HeaderLabel.kid) as Uint8Array).toString()).toBe(key.kid);
+    expect(Buffer.from(decoded.message.unprotectedHeader.get(HeaderLabel.kid) as Uint8Array).toString()).toBe(
+      key.kid,
+    );
     expect(new TextDecoder().decode(decoded.message.payload)).toBe(sign1Vector.input.plaintext);
-    expect(toHex(sign1ToBeSigned(decoded.message.protectedBytes, decoded.message.payload))).toBe(sign1Vector.intermediates.ToBeSign_hex);
+    expect(toHex(sign1ToBeSigned(decoded.message.protectedBytes, decoded.message.payload))).toBe(
+      sign1Vector.intermediates.ToBeSign_hex,
+    );
     expect(verifySign1(decoded.message, hex(key.x_hex))).toEqual({ valid: true });
   });
 
@@ -74,8 +79,13 @@ describe("COSE_Sign1 (eddsa-sig-01)", () => {
     const decoded = decodeCose(bytes);
     if (!decoded.ok || decoded.message.kind !== "sign1") throw new Error("not decoded");
     const other = keyPairFromSeed(new Uint8Array(32).fill(7));
-    expect(verifySign1(decoded.message, other.publicKey)).toMatchObject({ valid: false, reason: "bad-signature" });
-    expect(verifySign1({ ...decoded.message, payload: text("This is the content!") }, hex(key.x_hex))).toMatchObject({ valid: false });
+    expect(verifySign1(decoded.message, other.publicKey)).toMatchObject({
+      valid: false,
+      reason: "bad-signature",
+    });
+    expect(
+      verifySign1({ ...decoded.message, payload: text("This is the content!") }, hex(key.x_hex)),
+    ).toMatchObject({ valid: false });
   });
 });
 
@@ -85,10 +95,15 @@ describe("COSE_Sign (eddsa-01)", () => {
 
   it("decodes the published message and verifies its signature", () => {
     const decoded = decodeCose(hex(signVector.output.cbor));
-    if (!decoded.ok || decoded.message.kind !== "sign") throw new Error(`not decoded: ${JSON.stringify(decoded)}`);
+    if (!decoded.ok || decoded.message.kind !== "sign")
+      throw new Error(`not decoded: ${JSON.stringify(decoded)}`);
     expect(decoded.message.signatures).toHaveLength(1);
     const signer = decoded.message.signatures[0]!;
-    const tbs = signToBeSigned(decoded.message.protectedBytes, signer.protectedBytes, decoded.message.payload);
+    const tbs = signToBeSigned(
+      decoded.message.protectedBytes,
+      signer.protectedBytes,
+      decoded.message.payload,
+    );
     expect(toHex(tbs)).toBe(signVector.intermediates.signers[0]!.ToBeSign_hex);
     expect(verifySignSignature(decoded.message, 0, hex(key.x_hex))).toEqual({ valid: true });
   });
@@ -113,7 +128,10 @@ describe("COSE_Sign (eddsa-01)", () => {
     const bytes = createSign({
       protectedHeader: new Map([[HeaderLabel.contentType, "text/plain"]]),
       payload: text("hello"),
-      signers: keys.map((k) => ({ protectedHeader: new Map([[HeaderLabel.alg, ALG_EDDSA]]), secretKey: k.secretKey })),
+      signers: keys.map((k) => ({
+        protectedHeader: new Map([[HeaderLabel.alg, ALG_EDDSA]]),
+        secretKey: k.secretKey,
+      })),
     });
     const decoded = decodeCose(bytes);
     if (!decoded.ok || decoded.message.kind !== "sign") throw new Error("not decoded");
@@ -132,15 +150,31 @@ describe("decodeCose refuses what is not a well-formed, tagged, deterministic CO
     ["an untagged array", encodeCbor(body()), /not a tagged/],
     ["another tag (COSE_Mac0, 17)", encodeCbor(new Tag(body(), 17)), /not a tagged/],
     ["an array of the wrong length", encodeCbor(new Tag(body().slice(0, 3), 18)), /array of 4/],
-    ["a detached payload", encodeCbor(new Tag([hex("a10127"), new Map(), null, new Uint8Array(64)], 18)), /detached/],
-    ["a protected header that is not a map", encodeCbor(new Tag([encodeCbor([1]), new Map(), text("x"), new Uint8Array(64)], 18)), /must be a map/],
-    ["an empty map spelled out as protected header", encodeCbor(new Tag([Uint8Array.of(0xa0), new Map(), text("x"), new Uint8Array(64)], 18)), /empty byte string/],
+    [
+      "a detached payload",
+      encodeCbor(new Tag([hex("a10127"), new Map(), null, new Uint8Array(64)], 18)),
+      /detached/,
+    ],
+    [
+      "a protected header that is not a map",
+      encodeCbor(new Tag([encodeCbor([1]), new Map(), text("x"), new Uint8Array(64)], 18)),
+      /must be a map/,
+    ],
+    [
+      "an empty map spelled out as protected header",
+      encodeCbor(new Tag([Uint8Array.of(0xa0), new Map(), text("x"), new Uint8Array(64)], 18)),
+      /empty byte string/,
+    ],
     [
       "a label both protected and unprotected",
       encodeCbor(new Tag([hex("a10127"), new Map([[1, -8]]), text("x"), new Uint8Array(64)], 18)),
       /both protected and unprotected/,
     ],
-    ["a COSE_Sign without signatures", encodeCbor(new Tag([hex("a10300"), new Map(), text("x"), []], 98)), /non-empty array/],
+    [
+      "a COSE_Sign without signatures",
+      encodeCbor(new Tag([hex("a10300"), new Map(), text("x"), []], 98)),
+      /non-empty array/,
+    ],
     ["trailing bytes", Uint8Array.from([...good, 0x00]), /not CBOR/],
     ["a truncated message", good.subarray(0, good.length - 1), /not CBOR/],
   ];

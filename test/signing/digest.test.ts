@@ -22,7 +22,8 @@ function stm32Reference(bytes: Uint8Array): number {
   const padded = new Uint8Array(Math.ceil(bytes.length / 4) * 4).fill(0xff);
   padded.set(bytes);
   const swapped = new Uint8Array(padded.length);
-  for (let i = 0; i < padded.length; i += 4) swapped.set([padded[i + 3]!, padded[i + 2]!, padded[i + 1]!, padded[i]!], i);
+  for (let i = 0; i < padded.length; i += 4)
+    swapped.set([padded[i + 3]!, padded[i + 2]!, padded[i + 1]!, padded[i]!], i);
   return crcMpeg2(swapped);
 }
 
@@ -30,7 +31,9 @@ const ascii = (text: string): Uint8Array => new TextEncoder().encode(text);
 
 describe("sha256", () => {
   it("matches the FIPS 180-2 example for 'abc'", () => {
-    expect(Buffer.from(sha256(ascii("abc"))).toString("hex")).toBe("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    expect(Buffer.from(sha256(ascii("abc"))).toString("hex")).toBe(
+      "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
+    );
   });
 });
 

@@ -48,7 +48,9 @@ describe("key files", () => {
     const prefix = join(dir, "k3");
     const first = createSigningKey();
     await writeKeyFiles(prefix, first);
-    await expect(writeKeyFiles(prefix, createSigningKey())).rejects.toMatchObject({ code: "key-file-exists" });
+    await expect(writeKeyFiles(prefix, createSigningKey())).rejects.toMatchObject({
+      code: "key-file-exists",
+    });
     expect((await readSigningKey(`${prefix}.key`)).id).toBe(first.id);
     await chmod(`${prefix}.key`, 0o644);
     const second = createSigningKey();
@@ -60,13 +62,19 @@ describe("key files", () => {
   it("refuses a secret key file that group or others can read", async () => {
     const { secretPath } = await writeKeyFiles(join(dir, "k4"), createSigningKey());
     await chmod(secretPath, 0o640);
-    await expect(readSigningKey(secretPath)).rejects.toMatchObject({ code: "insecure-key-file", message: expect.stringContaining("chmod 600") as unknown });
+    await expect(readSigningKey(secretPath)).rejects.toMatchObject({
+      code: "insecure-key-file",
+      message: expect.stringContaining("chmod 600") as unknown,
+    });
   });
 
   it("says so when given the public key file instead of the secret one", async () => {
     const { publicPath } = await writeKeyFiles(join(dir, "k5"), createSigningKey());
     await chmod(publicPath, 0o600);
-    await expect(readSigningKey(publicPath)).rejects.toMatchObject({ code: "bad-key-file", message: expect.stringContaining("public key file") as unknown });
+    await expect(readSigningKey(publicPath)).rejects.toMatchObject({
+      code: "bad-key-file",
+      message: expect.stringContaining("public key file") as unknown,
+    });
   });
 
   it("refuses a secret key file whose public key does not belong to its seed", async () => {
@@ -74,10 +82,16 @@ describe("key files", () => {
     const doc = JSON.parse(await readFile(secretPath, "utf8")) as Record<string, string>;
     doc.publicKey = Buffer.from(createSigningKey().publicKey).toString("hex");
     await writeFile(secretPath, JSON.stringify(doc), { mode: 0o600 });
-    await expect(readSigningKey(secretPath)).rejects.toMatchObject({ code: "bad-key-file", message: expect.stringContaining("do not belong") as unknown });
+    await expect(readSigningKey(secretPath)).rejects.toMatchObject({
+      code: "bad-key-file",
+      message: expect.stringContaining("do not belong") as unknown,
+    });
   });
 
   it("reports a missing key file as file-unreadable with its path", async () => {
-    await expect(readSigningKey(join(dir, "none.key"))).rejects.toMatchObject({ code: "file-unreadable", message: expect.stringContaining("none.key") as unknown });
+    await expect(readSigningKey(join(dir, "none.key"))).rejects.toMatchObject({
+      code: "file-unreadable",
+      message: expect.stringContaining("none.key") as unknown,
+    });
   });
 });

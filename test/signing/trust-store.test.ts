@@ -4,7 +4,13 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SigningError } from "../../src/signing/errors.js";
 import { createSigningKey } from "../../src/signing/keys.js";
-import { isKeyValidAt, loadTrustStore, parseTrustStore, saveTrustStore, trustStoreDocument } from "../../src/signing/trust-store.js";
+import {
+  isKeyValidAt,
+  loadTrustStore,
+  parseTrustStore,
+  saveTrustStore,
+  trustStoreDocument,
+} from "../../src/signing/trust-store.js";
 
 const a = createSigningKey({ seed: new Uint8Array(32).fill(1) });
 const b = createSigningKey({ seed: new Uint8Array(32).fill(2) });
@@ -42,7 +48,10 @@ describe("parseTrustStore", () => {
   });
 
   it("refuses an entry whose id is not derived from its public key", () => {
-    expectRefusal(document({}, [{ id: b.id, publicKey: hex(a.publicKey) }]), /keys\.0\.id: .* is not the id of this public key/);
+    expectRefusal(
+      document({}, [{ id: b.id, publicKey: hex(a.publicKey) }]),
+      /keys\.0\.id: .* is not the id of this public key/,
+    );
   });
 
   it("refuses a threshold above the number of keys, and zero", () => {
@@ -51,7 +60,13 @@ describe("parseTrustStore", () => {
   });
 
   it("refuses a key listed twice", () => {
-    expectRefusal(document({}, [{ id: a.id, publicKey: hex(a.publicKey) }, { id: a.id, publicKey: hex(a.publicKey).toUpperCase() }]), /listed twice/);
+    expectRefusal(
+      document({}, [
+        { id: a.id, publicKey: hex(a.publicKey) },
+        { id: a.id, publicKey: hex(a.publicKey).toUpperCase() },
+      ]),
+      /listed twice/,
+    );
   });
 
   it("refuses a weak public key", () => {
@@ -61,19 +76,39 @@ describe("parseTrustStore", () => {
   });
 
   it("names every problem by path at once", () => {
-    const value = { format: "subflash-trust-store", version: 1, threshold: "1", keys: [{ id: "xyz", publicKey: "00" }], extra: true };
+    const value = {
+      format: "subflash-trust-store",
+      version: 1,
+      threshold: "1",
+      keys: [{ id: "xyz", publicKey: "00" }],
+      extra: true,
+    };
     expect(() => parseTrustStore(value, "trust.json")).toThrow(SigningError);
     try {
       parseTrustStore(value, "trust.json");
     } catch (error) {
       const message = (error as SigningError).message;
-      for (const part of ["trust.json", "threshold", "keys.0.id", "keys.0.publicKey", '"extra"']) expect(message).toContain(part);
+      for (const part of ["trust.json", "threshold", "keys.0.id", "keys.0.publicKey", '"extra"'])
+        expect(message).toContain(part);
     }
   });
 
   it("refuses a window that ends before it starts, and dates that are not ISO-8601", () => {
-    expectRefusal(document({}, [{ id: a.id, publicKey: hex(a.publicKey), notBefore: "2026-02-01T00:00:00Z", notAfter: "2026-01-01T00:00:00Z" }]), /notBefore must be before notAfter/);
-    expectRefusal(document({}, [{ id: a.id, publicKey: hex(a.publicKey), notAfter: "next tuesday" }]), /keys\.0\.notAfter/);
+    expectRefusal(
+      document({}, [
+        {
+          id: a.id,
+          publicKey: hex(a.publicKey),
+          notBefore: "2026-02-01T00:00:00Z",
+          notAfter: "2026-01-01T00:00:00Z",
+        },
+      ]),
+      /notBefore must be before notAfter/,
+    );
+    expectRefusal(
+      document({}, [{ id: a.id, publicKey: hex(a.publicKey), notAfter: "next tuesday" }]),
+      /keys\.0\.notAfter/,
+    );
   });
 });
 
@@ -105,9 +140,15 @@ describe("trust store files", () => {
   });
 
   it("reports a missing file as file-unreadable and bad JSON as bad-trust-store, naming the path", async () => {
-    await expect(loadTrustStore(join(dir, "missing.json"))).rejects.toMatchObject({ code: "file-unreadable", message: expect.stringContaining("missing.json") as unknown });
+    await expect(loadTrustStore(join(dir, "missing.json"))).rejects.toMatchObject({
+      code: "file-unreadable",
+      message: expect.stringContaining("missing.json") as unknown,
+    });
     const broken = join(dir, "broken.json");
     await writeFile(broken, "{ nope");
-    await expect(loadTrustStore(broken)).rejects.toMatchObject({ code: "bad-trust-store", message: expect.stringContaining("not valid JSON") as unknown });
+    await expect(loadTrustStore(broken)).rejects.toMatchObject({
+      code: "bad-trust-store",
+      message: expect.stringContaining("not valid JSON") as unknown,
+    });
   });
 });

@@ -57,13 +57,19 @@ export function register(program: Command): void {
   const manifest = program.command("manifest").description("Verify or inspect bundles and signed manifests");
   manifest
     .command("verify <file>")
-    .description("Verify a bundle (or bare signed manifest) as a gateway would; exit 0 when accepted, 1 with the reason when refused")
+    .description(
+      "Verify a bundle (or bare signed manifest) as a gateway would; exit 0 when accepted, 1 with the reason when refused",
+    )
     .requiredOption("--trust <trust.json>", "trust store: trusted public keys and signature threshold")
     .option("--gateway <id>", "check targeting for this gateway id")
     .option("--groups <a,b>", "the gateway's groups (with --gateway)")
     .option("--last-sequence <n>", "refuse unless the sequence is greater than this")
     .option("--floor <type=n>", "security floor of a module type (repeatable)", collect)
-    .option("--installed <type=version>", "installed version of a module type, for dependencies (repeatable)", collect)
+    .option(
+      "--installed <type=version>",
+      "installed version of a module type, for dependencies (repeatable)",
+      collect,
+    )
     .option("--now <iso>", "check times against this instant instead of the clock")
     .option("--skew <seconds>", `tolerated clock skew (default ${DEFAULT_SKEW_SECONDS})`)
     .option("--json", "print the outcome as JSON")
@@ -86,10 +92,20 @@ async function verify(file: string, flags: VerifyFlags): Promise<number> {
   const { failure, skipped } = checkPolicy(opened.manifest, { ...input, images });
   if (failure) return refuse(failure, flags);
 
-  const checked = ["signatures", "schema", ...POLICY_CHECKS.map(([name]) => name).filter((name) => !skipped.includes(name))];
+  const checked = [
+    "signatures",
+    "schema",
+    ...POLICY_CHECKS.map(([name]) => name).filter((name) => !skipped.includes(name)),
+  ];
   const notChecked = skipped.map((name) => `${name} (${SKIP_REASONS[name]})`);
   if (flags.json) {
-    const result = { ok: true, signedBy: opened.signedBy, checked, skipped, manifest: manifestToJson(opened.manifest) };
+    const result = {
+      ok: true,
+      signedBy: opened.signedBy,
+      checked,
+      skipped,
+      manifest: manifestToJson(opened.manifest),
+    };
     process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
   } else {
     const m = opened.manifest;
@@ -128,7 +144,12 @@ async function inspect(file: string, flags: { json?: boolean }): Promise<number>
     return kid instanceof Uint8Array ? toHex(kid) : "(no kid)";
   });
   const contentType = message.protectedHeader.get(HeaderLabel.contentType);
-  const envelopeInfo = { structure: message.kind === "sign1" ? "COSE_Sign1" : "COSE_Sign", contentType, signers, signaturesVerified: false };
+  const envelopeInfo = {
+    structure: message.kind === "sign1" ? "COSE_Sign1" : "COSE_Sign",
+    contentType,
+    signers,
+    signaturesVerified: false,
+  };
 
   let body: { json: unknown; text: string };
   if (contentType === ContentType.command) {
@@ -142,7 +163,9 @@ async function inspect(file: string, flags: { json?: boolean }): Promise<number>
   }
   const bundleInfo = images && { images: images.map((image, index) => ({ index, bytes: image.length })) };
   if (flags.json) {
-    process.stdout.write(`${JSON.stringify({ envelope: envelopeInfo, ...(bundleInfo && { bundle: bundleInfo }), payload: body.json }, null, 2)}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ envelope: envelopeInfo, ...(bundleInfo && { bundle: bundleInfo }), payload: body.json }, null, 2)}\n`,
+    );
     return ExitCode.ok;
   }
   const lines = [
@@ -157,14 +180,27 @@ async function inspect(file: string, flags: { json?: boolean }): Promise<number>
 function policyInput(flags: VerifyFlags): PolicyInput {
   const now = flags.now !== undefined ? parseInstant(flags.now) : new Date();
   if (!now) throw new UsageError(`--now must be an ISO-8601 instant, got "${flags.now}"`);
-  if (flags.groups !== undefined && flags.gateway === undefined) throw new UsageError("--groups needs --gateway");
-  const input: PolicyInput = { now, skewSeconds: flags.skew !== undefined ? parseNumber(flags.skew, "--skew") : DEFAULT_SKEW_SECONDS };
+  if (flags.groups !== undefined && flags.gateway === undefined)
+    throw new UsageError("--groups needs --gateway");
+  const input: PolicyInput = {
+    now,
+    skewSeconds: flags.skew !== undefined ? parseNumber(flags.skew, "--skew") : DEFAULT_SKEW_SECONDS,
+  };
   if (flags.gateway !== undefined) {
-    input.gateway = { id: flags.gateway, groups: (flags.groups ?? "").split(",").map((g) => g.trim()).filter(Boolean) };
+    input.gateway = {
+      id: flags.gateway,
+      groups: (flags.groups ?? "")
+        .split(",")
+        .map((g) => g.trim())
+        .filter(Boolean),
+    };
   }
-  if (flags.lastSequence !== undefined) input.lastSequence = parseNumber(flags.lastSequence, "--last-sequence");
+  if (flags.lastSequence !== undefined)
+    input.lastSequence = parseNumber(flags.lastSequence, "--last-sequence");
   if (flags.floor) {
-    input.securityFloors = Object.fromEntries(pairs(flags.floor, "--floor").map(([type, n]) => [type, parseNumber(n, `--floor ${type}`)]));
+    input.securityFloors = Object.fromEntries(
+      pairs(flags.floor, "--floor").map(([type, n]) => [type, parseNumber(n, `--floor ${type}`)]),
+    );
   }
   if (flags.installed) input.installedVersions = Object.fromEntries(pairs(flags.installed, "--installed"));
   return input;
@@ -173,7 +209,8 @@ function policyInput(flags: VerifyFlags): PolicyInput {
 function pairs(values: readonly string[], option: string): Array<[string, string]> {
   return values.map((value) => {
     const at = value.indexOf("=");
-    if (at <= 0 || at === value.length - 1) throw new UsageError(`${option} expects type=value, got "${value}"`);
+    if (at <= 0 || at === value.length - 1)
+      throw new UsageError(`${option} expects type=value, got "${value}"`);
     return [value.slice(0, at), value.slice(at + 1)];
   });
 }

@@ -4,7 +4,13 @@
  */
 import { writeFile } from "node:fs/promises";
 import type { Command } from "commander";
-import { buildRelease, formatManifest, manifestToJson, parseInstant, readReleaseSpec } from "../../manifest/index.js";
+import {
+  buildRelease,
+  formatManifest,
+  manifestToJson,
+  parseInstant,
+  readReleaseSpec,
+} from "../../manifest/index.js";
 import { readSigningKey } from "../../signing/index.js";
 import { describeFsError } from "../../signing/json-file.js";
 import { action, ExitCode, parseNumber, UsageError } from "../run.js";
@@ -24,14 +30,23 @@ export function register(program: Command): void {
   const release = program.command("release").description("Build signed update bundles");
   release
     .command("create <spec>")
-    .description("Build and sign a bundle from a release spec (YAML): module types, versions, image files, targets, policy")
-    .requiredOption("--key <file>", "secret key file (.key) to sign with; repeat for several signatures (k of n)", collect)
+    .description(
+      "Build and sign a bundle from a release spec (YAML): module types, versions, image files, targets, policy",
+    )
+    .requiredOption(
+      "--key <file>",
+      "secret key file (.key) to sign with; repeat for several signatures (k of n)",
+      collect,
+    )
     .requiredOption("--out <bundle>", "where to write the bundle")
     .option("--sequence <n>", "manifest sequence number (default: the spec's, else the current time in ms)")
-    .option("--expires <when>", "expiry: a duration after issue (30d, 12h) or an ISO-8601 instant (default: the spec's, else 30d)")
+    .option(
+      "--expires <when>",
+      "expiry: a duration after issue (30d, 12h) or an ISO-8601 instant (default: the spec's, else 30d)",
+    )
     .option("--issued-at <iso>", "issue time (default: the spec's, else now)")
     .option("--json", "print the manifest as JSON")
-    .addHelpText("after", "\nThe spec format is documented in docs/manifest.md (\"Release spec\").")
+    .addHelpText("after", '\nThe spec format is documented in docs/manifest.md ("Release spec").')
     .action(action("release create", (spec: string, flags: CreateFlags) => create(spec, flags)));
 }
 
@@ -54,10 +69,17 @@ async function create(specPath: string, flags: CreateFlags): Promise<number> {
   }
   const signedBy = keys.map((k) => k.id);
   if (flags.json) {
-    const summary = { bundle: flags.out, bytes: built.bundle.length, signedBy, manifest: manifestToJson(built.manifest) };
+    const summary = {
+      bundle: flags.out,
+      bytes: built.bundle.length,
+      signedBy,
+      manifest: manifestToJson(built.manifest),
+    };
     process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
   } else {
-    process.stdout.write(`${formatManifest(built.manifest)}\nsigned by    ${signedBy.join(", ")}\nwrote        ${flags.out} (${built.bundle.length} bytes, ${built.images.length} inline image(s))\n`);
+    process.stdout.write(
+      `${formatManifest(built.manifest)}\nsigned by    ${signedBy.join(", ")}\nwrote        ${flags.out} (${built.bundle.length} bytes, ${built.images.length} inline image(s))\n`,
+    );
   }
   return ExitCode.ok;
 }

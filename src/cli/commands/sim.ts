@@ -26,30 +26,42 @@ interface SimCliOptions {
 export function register(program: Command): void {
   program
     .command("sim")
-    .description("simulate an STM32 module's ROM bootloader (AN3155) on a terminal device, e.g. one end of a socat pty pair")
+    .description(
+      "simulate an STM32 module's ROM bootloader (AN3155) on a terminal device, e.g. one end of a socat pty pair",
+    )
     .requiredOption("--tty <path>", "terminal device to serve")
     .requiredOption("--device <name|pid>", "part name or product ID: f103, f407, g071, 0x460…")
     .option("--baud <rate>", "line speed of the wire-time model", "115200")
     .option("--flash-file <file>", "keep the flash content (and RDP/WRP) in this file across restarts")
     .option("--no-timing", "answer at once instead of at modelled wire and flash speed")
     .option("--stats-file <file>", "write statistics as JSON after every command and at exit")
-    .option("--bootloader-version <byte>", "USART protocol version reported by Get, e.g. 0x33 (adds Get Checksum 0xA1)")
+    .option(
+      "--bootloader-version <byte>",
+      "USART protocol version reported by Get, e.g. 0x33 (adds Get Checksum 0xA1)",
+    )
     .option("--rdp", "start with read-out protection level 1")
     .option("--verbose", "debug logs (JSON) on stderr")
-    .addHelpText("after", "\nSignals: SIGUSR2 resets the module into its bootloader (flash kept); SIGINT/SIGTERM stop it.")
+    .addHelpText(
+      "after",
+      "\nSignals: SIGUSR2 resets the module into its bootloader (flash kept); SIGINT/SIGTERM stop it.",
+    )
     .action(action("sim", runSim));
 }
 
 async function runSim(opts: SimCliOptions): Promise<number> {
   const baud = parseNumber(opts.baud, "--baud");
   if (baud <= 0) throw new UsageError(`--baud must be positive, got ${opts.baud}`);
-  const logger: Logger = opts.verbose ? pino({ level: "debug", base: undefined }, pino.destination(2)) : silentLogger;
+  const logger: Logger = opts.verbose
+    ? pino({ level: "debug", base: undefined }, pino.destination(2))
+    : silentLogger;
   const sim = createSimulatedModule({
     device: opts.device,
     baud,
     timing: opts.timing,
     ...(opts.flashFile ? { flashFile: opts.flashFile } : {}),
-    ...(opts.bootloaderVersion ? { bootloaderVersion: parseNumber(opts.bootloaderVersion, "--bootloader-version") } : {}),
+    ...(opts.bootloaderVersion
+      ? { bootloaderVersion: parseNumber(opts.bootloaderVersion, "--bootloader-version") }
+      : {}),
     ...(opts.rdp ? { rdp: 1 as const } : {}),
     logger,
   });
@@ -60,7 +72,8 @@ async function runSim(opts: SimCliOptions): Promise<number> {
 
   const port = await openPort(opts.tty, baud, sim);
   // A pty whose other side comes and goes may report I/O errors; they must not kill the module.
-  const report = (error: Error): void => void process.stderr.write(`subflash sim: ${opts.tty}: ${error.message}\n`);
+  const report = (error: Error): void =>
+    void process.stderr.write(`subflash sim: ${opts.tty}: ${error.message}\n`);
   port.on("error", report);
   // Bytes move through the port's fd directly (serial-fd.ts: no thread-pool hop per chunk, so the
   // replies leave at their modelled times); a lost port is closed, which ends the simulator.
@@ -71,7 +84,9 @@ async function runSim(opts: SimCliOptions): Promise<number> {
   sim.attach(fast ?? port);
   const version = `v${sim.version >> 4}.${sim.version & 0xf}`;
   const pid = `0x${sim.device.pid.toString(16).padStart(3, "0")}`;
-  process.stdout.write(`simulating ${sim.device.name} (PID ${pid}, bootloader ${version}) on ${opts.tty} at ${baud} baud\n`);
+  process.stdout.write(
+    `simulating ${sim.device.name} (PID ${pid}, bootloader ${version}) on ${opts.tty} at ${baud} baud\n`,
+  );
 
   // SIGUSR2 pulses NRST with BOOT0 high: a fresh bootloader waiting for 0x7F, flash kept. A pty has
   // no modem lines to reset through; scripts and the flash benchmark use this between runs. (Not
@@ -99,7 +114,14 @@ async function runSim(opts: SimCliOptions): Promise<number> {
 
 function openPort(path: string, baudRate: number, sim: SimulatedModule): Promise<SerialPort> {
   return new Promise((resolve, reject) => {
-    const port = new SerialPort({ path, baudRate, dataBits: 8, parity: "none", stopBits: 1, autoOpen: false });
+    const port = new SerialPort({
+      path,
+      baudRate,
+      dataBits: 8,
+      parity: "none",
+      stopBits: 1,
+      autoOpen: false,
+    });
     port.open((error) => {
       if (error) {
         void sim.close();

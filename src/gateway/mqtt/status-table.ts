@@ -32,7 +32,10 @@ function renderGateway(view: GatewayView): string {
   const modules = [...view.modules.values()].sort((a, b) => a.module.localeCompare(b.module));
   if (modules.length === 0) return `${header}  (no module status)\n`;
   const rows = modules.map(moduleRow);
-  return header + table(["MODULE", "TYPE", "STATE", "VERSION", "SLOT", "VERIFIED", "PROGRESS", "ETA", "ERROR"], rows);
+  return (
+    header +
+    table(["MODULE", "TYPE", "STATE", "VERSION", "SLOT", "VERIFIED", "PROGRESS", "ETA", "ERROR"], rows)
+  );
 }
 
 /**

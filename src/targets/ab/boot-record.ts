@@ -74,7 +74,8 @@ export function encodeBootRecord(record: BootRecord): Uint8Array {
 }
 
 export function decodeBootRecord(bytes: Uint8Array): BootRecordCopy {
-  if (bytes.length < BOOT_RECORD_SIZE) throw new RangeError(`a boot record copy is ${BOOT_RECORD_SIZE} bytes, got ${bytes.length}`);
+  if (bytes.length < BOOT_RECORD_SIZE)
+    throw new RangeError(`a boot record copy is ${BOOT_RECORD_SIZE} bytes, got ${bytes.length}`);
   const erased = bytes.subarray(0, BOOT_RECORD_SIZE).every((b) => b === 0xff);
   const trialUsed = !bytes.subarray(32, 64).every((b) => b === 0xff);
   const view = new DataView(bytes.buffer, bytes.byteOffset, BOOT_RECORD_SIZE);

@@ -14,10 +14,17 @@ export const DEFAULT_BINARY_ADDRESS = 0x08000000;
  * `bytes` (no copy). Throws ImageError "empty" for zero bytes and "out-of-range" when the bytes would
  * run past the 32-bit address space.
  */
-export function parseBinary(bytes: Uint8Array, address: number = DEFAULT_BINARY_ADDRESS, source = "<binary>"): FirmwareImage {
+export function parseBinary(
+  bytes: Uint8Array,
+  address: number = DEFAULT_BINARY_ADDRESS,
+  source = "<binary>",
+): FirmwareImage {
   if (bytes.length === 0) throw new ImageError("empty", `${source}: the file is empty`, { source });
   if (!Number.isInteger(address) || address < 0) {
-    throw new ImageError("invalid-option", `${source}: load address ${address} is not a 32-bit address`, { source, address });
+    throw new ImageError("invalid-option", `${source}: load address ${address} is not a 32-bit address`, {
+      source,
+      address,
+    });
   }
   return buildImage("bin", source, [{ address, data: bytes }], () => "the file");
 }

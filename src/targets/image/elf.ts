@@ -45,11 +45,15 @@ export function parseElf(bytes: Uint8Array, source = "<elf>"): FirmwareImage {
   if (elfClass === 2) throw fail("ELF64 file (EI_CLASS = 2): STM32 firmware is ELF32", { field: "EI_CLASS" });
   if (elfClass !== ELFCLASS32) throw fail(`EI_CLASS ${elfClass} is not ELF32 (1)`, { field: "EI_CLASS" });
   const data = bytes[5];
-  if (data === 2) throw fail("big-endian ELF (EI_DATA = 2): Cortex-M firmware is little-endian", { field: "EI_DATA" });
+  if (data === 2)
+    throw fail("big-endian ELF (EI_DATA = 2): Cortex-M firmware is little-endian", { field: "EI_DATA" });
   if (data !== ELFDATA2LSB) throw fail(`EI_DATA ${data} is not little-endian (1)`, { field: "EI_DATA" });
   if (bytes[6] !== EV_CURRENT) throw fail(`EI_VERSION ${bytes[6]} is not 1`, { field: "EI_VERSION" });
   if (bytes.length < ELF32_HEADER_SIZE) {
-    throw fail(`truncated ELF header: ${bytes.length} bytes, the ELF32 header needs ${ELF32_HEADER_SIZE}`, { field: "e_ehsize", offset: bytes.length });
+    throw fail(`truncated ELF header: ${bytes.length} bytes, the ELF32 header needs ${ELF32_HEADER_SIZE}`, {
+      field: "e_ehsize",
+      offset: bytes.length,
+    });
   }
 
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -58,26 +62,39 @@ export function parseElf(bytes: Uint8Array, source = "<elf>"): FirmwareImage {
 
   const type = u16(16);
   const machine = u16(18);
-  if (machine !== EM_ARM) throw fail(`e_machine ${machine} is not ARM (${EM_ARM})`, { field: "e_machine", value: machine });
+  if (machine !== EM_ARM)
+    throw fail(`e_machine ${machine} is not ARM (${EM_ARM})`, { field: "e_machine", value: machine });
   if (type !== ET_EXEC) {
-    const what = type === 1 ? "a relocatable object (link it first)" : type === 3 ? "a shared object" : `type ${type}`;
+    const what =
+      type === 1 ? "a relocatable object (link it first)" : type === 3 ? "a shared object" : `type ${type}`;
     throw fail(`e_type ${type}: ${what}, not an executable (2)`, { field: "e_type", value: type });
   }
   const phoff = u32(28);
   const phentsize = u16(42);
   const phnum = u16(44);
   if (phnum === 0) throw fail("no program headers (e_phnum = 0): nothing to load", { field: "e_phnum" });
-  if (phnum === 0xffff) throw fail("e_phnum 0xFFFF (extended numbering) is not supported", { field: "e_phnum" });
+  if (phnum === 0xffff)
+    throw fail("e_phnum 0xFFFF (extended numbering) is not supported", { field: "e_phnum" });
   if (phentsize < ELF32_PHDR_SIZE) {
-    throw fail(`e_phentsize ${phentsize} is smaller than an ELF32 program header (${ELF32_PHDR_SIZE})`, { field: "e_phentsize", value: phentsize });
+    throw fail(`e_phentsize ${phentsize} is smaller than an ELF32 program header (${ELF32_PHDR_SIZE})`, {
+      field: "e_phentsize",
+      value: phentsize,
+    });
   }
   const tableEnd = phoff + phnum * phentsize;
-  if (phoff < ELF32_HEADER_SIZE) throw fail(`e_phoff 0x${phoff.toString(16)} points into the ELF header`, { field: "e_phoff", offset: phoff });
-  if (tableEnd > bytes.length) {
-    throw fail(`truncated program header table: ${phnum} entries at e_phoff 0x${phoff.toString(16)} end at 0x${tableEnd.toString(16)}, past the end of the file (0x${bytes.length.toString(16)})`, {
+  if (phoff < ELF32_HEADER_SIZE)
+    throw fail(`e_phoff 0x${phoff.toString(16)} points into the ELF header`, {
       field: "e_phoff",
       offset: phoff,
     });
+  if (tableEnd > bytes.length) {
+    throw fail(
+      `truncated program header table: ${phnum} entries at e_phoff 0x${phoff.toString(16)} end at 0x${tableEnd.toString(16)}, past the end of the file (0x${bytes.length.toString(16)})`,
+      {
+        field: "e_phoff",
+        offset: phoff,
+      },
+    );
   }
 
   const segments: { address: number; data: Uint8Array }[] = [];
@@ -96,16 +113,26 @@ export function parseElf(bytes: Uint8Array, source = "<elf>"): FirmwareImage {
       );
     }
     if (paddr + filesz > 0x1_0000_0000) {
-      throw fail(`program header ${i}: p_paddr ${addr(paddr)} + p_filesz 0x${filesz.toString(16)} wraps past the 32-bit address space`, {
-        field: "p_paddr",
-        header: i,
-      });
+      throw fail(
+        `program header ${i}: p_paddr ${addr(paddr)} + p_filesz 0x${filesz.toString(16)} wraps past the 32-bit address space`,
+        {
+          field: "p_paddr",
+          header: i,
+        },
+      );
     }
     segments.push({ address: paddr, data: bytes.subarray(offset, offset + filesz) });
     indexOf.push(i);
   }
   if (segments.length === 0) {
-    throw new ImageError("empty", `${source}: no PT_LOAD program header carries bytes (p_filesz > 0)`, { source });
+    throw new ImageError("empty", `${source}: no PT_LOAD program header carries bytes (p_filesz > 0)`, {
+      source,
+    });
   }
-  return buildImage("elf", source, segments, (k) => `program header ${indexOf[k]} (p_paddr ${addr(segments[k]!.address)})`);
+  return buildImage(
+    "elf",
+    source,
+    segments,
+    (k) => `program header ${indexOf[k]} (p_paddr ${addr(segments[k]!.address)})`,
+  );
 }

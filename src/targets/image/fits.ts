@@ -13,7 +13,9 @@ import { formatRange } from "./segments.js";
  */
 export function checkImageFits(image: FirmwareImage, device: DeviceInfo): void {
   const { flash } = device;
-  const outside = image.segments.find((s) => s.address < flash.start || s.address + s.data.length > flash.end);
+  const outside = image.segments.find(
+    (s) => s.address < flash.start || s.address + s.data.length > flash.end,
+  );
   if (!outside) return;
   const single = image.segments.length === 1;
   const start = single ? imageStart(image) : outside.address;

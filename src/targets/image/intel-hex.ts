@@ -40,7 +40,8 @@ interface CheckedRecord {
 export function parseIntelHex(text: string, source = "<hex>"): FirmwareImage {
   const records = checkRecords(text, source);
   const data = records.filter((r) => r.type === 0 && r.data.length > 0);
-  if (data.length === 0) throw new ImageError("empty", `${source}: the HEX file has no data records`, { source });
+  if (data.length === 0)
+    throw new ImageError("empty", `${source}: the HEX file has no data records`, { source });
   checkAddresses(records, source);
 
   // Only records with data (plus the addressing ones) go to nrf-intel-hex: it would take two empty data
@@ -56,7 +57,12 @@ export function parseIntelHex(text: string, source = "<hex>"): FirmwareImage {
   return buildImage("hex", source, segments, (i) => `block ${i}`);
 }
 
-function malformed(source: string, line: number, problem: string, extra: Record<string, unknown> = {}): ImageError {
+function malformed(
+  source: string,
+  line: number,
+  problem: string,
+  extra: Record<string, unknown> = {},
+): ImageError {
   return new ImageError("malformed-hex", `${source} line ${line}: ${problem}`, { source, line, ...extra });
 }
 
@@ -69,29 +75,47 @@ function checkRecords(text: string, source: string): CheckedRecord[] {
     const line = i + 1;
     const trimmed = raw.trim();
     if (trimmed === "") return;
-    if (eofLine !== undefined) throw malformed(source, line, `data after the end-of-file record of line ${eofLine}`);
-    if (!trimmed.startsWith(":")) throw malformed(source, line, `a record must start with ':' (found "${trimmed.slice(0, 12)}")`);
+    if (eofLine !== undefined)
+      throw malformed(source, line, `data after the end-of-file record of line ${eofLine}`);
+    if (!trimmed.startsWith(":"))
+      throw malformed(source, line, `a record must start with ':' (found "${trimmed.slice(0, 12)}")`);
     const digits = trimmed.slice(1);
     const bad = /[^0-9A-Fa-f]/.exec(digits);
     if (bad) throw malformed(source, line, `"${bad[0]}" at column ${bad.index + 2} is not a hex digit`);
     if (digits.length % 2 !== 0) throw malformed(source, line, `odd number of hex digits (${digits.length})`);
     const bytes = Uint8Array.from(digits.match(/../g) ?? [], (pair) => Number.parseInt(pair, 16));
-    if (bytes.length < 5) throw malformed(source, line, `record too short (${bytes.length} bytes, at least 5)`);
+    if (bytes.length < 5)
+      throw malformed(source, line, `record too short (${bytes.length} bytes, at least 5)`);
     const count = bytes[0]!;
     if (bytes.length !== count + 5) {
-      throw malformed(source, line, `byte count says ${count} data bytes but the record carries ${bytes.length - 5}`);
+      throw malformed(
+        source,
+        line,
+        `byte count says ${count} data bytes but the record carries ${bytes.length - 5}`,
+      );
     }
     const sum = bytes.reduce((a, b) => a + b, 0) & 0xff;
     if (sum !== 0) {
       const expected = (bytes[bytes.length - 1]! - sum) & 0xff;
-      throw malformed(source, line, `checksum 0x${hex2(bytes[bytes.length - 1]!)} is wrong, expected 0x${hex2(expected)}`);
+      throw malformed(
+        source,
+        line,
+        `checksum 0x${hex2(bytes[bytes.length - 1]!)} is wrong, expected 0x${hex2(expected)}`,
+      );
     }
     const type = bytes[3]!;
     const offset = (bytes[1]! << 8) | bytes[2]!;
-    if (type >= RECORD_LENGTHS.length) throw malformed(source, line, `unknown record type 0x${hex2(type)} (00–05 are defined)`);
+    if (type >= RECORD_LENGTHS.length)
+      throw malformed(source, line, `unknown record type 0x${hex2(type)} (00–05 are defined)`);
     const wanted = RECORD_LENGTHS[type];
-    if (wanted !== undefined && count !== wanted) throw malformed(source, line, `record type 0x${hex2(type)} must carry ${wanted} data bytes, not ${count}`);
-    if (type !== 0 && offset !== 0) throw malformed(source, line, `record type 0x${hex2(type)} must have address field 0000`);
+    if (wanted !== undefined && count !== wanted)
+      throw malformed(
+        source,
+        line,
+        `record type 0x${hex2(type)} must carry ${wanted} data bytes, not ${count}`,
+      );
+    if (type !== 0 && offset !== 0)
+      throw malformed(source, line, `record type 0x${hex2(type)} must have address field 0000`);
     if (type === 1) eofLine = line;
     records.push({ line, text: trimmed, type, offset, data: bytes.subarray(4, 4 + count) });
   });
@@ -116,12 +140,20 @@ function checkAddresses(records: readonly CheckedRecord[], source: string): void
       base = value * 0x10000;
       // nrf-intel-hex computes this base with a signed 32-bit shift; no STM32 memory lives up there.
       if (base >= 0x80000000) {
-        throw malformed(source, r.line, `extended linear address ${addr(base)}: addresses at or above 0x80000000 are not supported`);
+        throw malformed(
+          source,
+          r.line,
+          `extended linear address ${addr(base)}: addresses at or above 0x80000000 are not supported`,
+        );
       }
     }
     if (r.type !== 0 || r.data.length === 0) continue;
     if (r.offset + r.data.length > 0x10000) {
-      throw malformed(source, r.line, `data at offset 0x${r.offset.toString(16)} runs past the 64 KiB window of its base address`);
+      throw malformed(
+        source,
+        r.line,
+        `data at offset 0x${r.offset.toString(16)} runs past the 64 KiB window of its base address`,
+      );
     }
     spans.push({ start: base + r.offset, end: base + r.offset + r.data.length, line: r.line });
   }
@@ -146,7 +178,12 @@ function translateLibraryError(cause: unknown, kept: readonly CheckedRecord[], s
   const line = recordNumber ? kept[Number(recordNumber) - 1]?.line : undefined;
   const where = line !== undefined ? `${source} line ${line}` : source;
   if (/Duplicated|Overlapping/i.test(message)) {
-    return new ImageError("overlap", `${where}: data records overlap (${message})`, { source, line }, { cause });
+    return new ImageError(
+      "overlap",
+      `${where}: data records overlap (${message})`,
+      { source, line },
+      { cause },
+    );
   }
   return new ImageError("malformed-hex", `${where}: ${message}`, { source, line }, { cause });
 }

@@ -45,7 +45,11 @@ const FORMATS: readonly ImageFormat[] = ["bin", "hex", "elf"];
 export function detectFormat(path: string, bytes: Uint8Array, format?: ImageFormat): ImageFormat {
   if (format !== undefined) {
     if (!FORMATS.includes(format)) {
-      throw new ImageError("unsupported-format", `${path}: format "${String(format)}" is not one of ${FORMATS.join(", ")}`, { source: path, format });
+      throw new ImageError(
+        "unsupported-format",
+        `${path}: format "${String(format)}" is not one of ${FORMATS.join(", ")}`,
+        { source: path, format },
+      );
     }
     return format;
   }
@@ -67,7 +71,11 @@ export function detectFormat(path: string, bytes: Uint8Array, format?: ImageForm
 
 function looksLikeIntelHex(bytes: Uint8Array): boolean {
   const head = new TextDecoder("latin1").decode(bytes.subarray(0, 600));
-  const firstLine = head.replace(/^\uFEFF/, "").trimStart().split(/\r\n|\r|\n/)[0] ?? "";
+  const firstLine =
+    head
+      .replace(/^\uFEFF/, "")
+      .trimStart()
+      .split(/\r\n|\r|\n/)[0] ?? "";
   return /^:[0-9A-Fa-f]{10,}\s*$/.test(firstLine);
 }
 
@@ -83,17 +91,32 @@ export async function loadImage(path: string, opts: LoadImageOptions = {}): Prom
   } catch (cause) {
     const code = (cause as NodeJS.ErrnoException).code;
     const reason =
-      code === "ENOENT" ? "no such file" : code === "EACCES" || code === "EPERM" ? "permission denied" : code === "EISDIR" ? "is a directory" : String((cause as Error).message);
-    throw new ImageError("unreadable", `cannot read firmware file ${path}: ${reason}`, { source: path, errno: code }, { cause });
+      code === "ENOENT"
+        ? "no such file"
+        : code === "EACCES" || code === "EPERM"
+          ? "permission denied"
+          : code === "EISDIR"
+            ? "is a directory"
+            : String((cause as Error).message);
+    throw new ImageError(
+      "unreadable",
+      `cannot read firmware file ${path}: ${reason}`,
+      { source: path, errno: code },
+      { cause },
+    );
   }
   if (bytes.length === 0) throw new ImageError("empty", `${path}: the file is empty`, { source: path });
   const format = detectFormat(path, bytes, opts.format);
   if (opts.address !== undefined && format !== "bin") {
-    throw new ImageError("invalid-option", `${path}: a load address applies to raw binaries only; this ${format === "hex" ? "Intel HEX" : "ELF"} file carries its own addresses`, {
-      source: path,
-      format,
-      address: opts.address,
-    });
+    throw new ImageError(
+      "invalid-option",
+      `${path}: a load address applies to raw binaries only; this ${format === "hex" ? "Intel HEX" : "ELF"} file carries its own addresses`,
+      {
+        source: path,
+        format,
+        address: opts.address,
+      },
+    );
   }
   switch (format) {
     case "bin":

@@ -30,16 +30,21 @@ export function buildImage(
     .map((segment, index) => ({ segment, index }))
     .filter(({ segment }) => segment.data.length > 0)
     .sort((a, b) => a.segment.address - b.segment.address);
-  if (indexed.length === 0) throw new ImageError("empty", `${source}: the image holds no bytes to flash`, { source, format });
+  if (indexed.length === 0)
+    throw new ImageError("empty", `${source}: the image holds no bytes to flash`, { source, format });
 
   for (const { segment, index } of indexed) {
     const end = segment.address + segment.data.length;
     if (!Number.isInteger(segment.address) || segment.address < 0 || end > ADDRESS_SPACE_END) {
-      throw new ImageError("out-of-range", `${source}: ${describe(index)} at ${addr(segment.address)} (${segment.data.length} bytes) leaves the 32-bit address space`, {
-        source,
-        address: segment.address,
-        length: segment.data.length,
-      });
+      throw new ImageError(
+        "out-of-range",
+        `${source}: ${describe(index)} at ${addr(segment.address)} (${segment.data.length} bytes) leaves the 32-bit address space`,
+        {
+          source,
+          address: segment.address,
+          length: segment.data.length,
+        },
+      );
     }
   }
 
@@ -64,7 +69,10 @@ export function buildImage(
     previous = { index, end };
   }
 
-  const segments = merged.map(({ address, parts }) => ({ address, data: parts.length === 1 ? parts[0]! : concat(parts) }));
+  const segments = merged.map(({ address, parts }) => ({
+    address,
+    data: parts.length === 1 ? parts[0]! : concat(parts),
+  }));
   return { format, source, segments };
 }
 
@@ -94,7 +102,8 @@ export function flattenImage(
 ): { address: number; data: Uint8Array } {
   const start = imageStart(image);
   const end = imageEnd(image);
-  if (image.segments.length === 0) throw new ImageError("empty", `${image.source}: the image holds no bytes`, { source: image.source });
+  if (image.segments.length === 0)
+    throw new ImageError("empty", `${image.source}: the image holds no bytes`, { source: image.source });
   const maxBytes = options.maxBytes ?? DEFAULT_FLATTEN_LIMIT;
   if (end - start > maxBytes) {
     throw new ImageError(

@@ -50,7 +50,10 @@ export class AppRunner {
     });
     starting = false;
     this.#app = app;
-    logger.debug({ bootReason, goAddress: goAddress === undefined ? undefined : addr(goAddress) }, "application runs");
+    logger.debug(
+      { bootReason, goAddress: goAddress === undefined ? undefined : addr(goAddress) },
+      "application runs",
+    );
     if (jumpWhileStarting) this.#jump();
   }
 

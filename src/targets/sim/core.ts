@@ -116,9 +116,9 @@ export class BootloaderCore {
       case Op.erase:
         return yield* this.#legacyErase();
       case Op.extendedErase:
-        return yield* (this.#i2c ? this.#extendedEraseI2c() : this.#extendedErase());
+        return yield* this.#i2c ? this.#extendedEraseI2c() : this.#extendedErase();
       case Op.writeProtect:
-        return yield* (this.#i2c ? this.#writeProtectI2c() : this.#writeProtect());
+        return yield* this.#i2c ? this.#writeProtectI2c() : this.#writeProtect();
       case Op.writeUnprotect:
         return this.#optionCommand({ ...this.#cfg.memory.optionState(), wrp: new Set() });
       case Op.readoutProtect:
@@ -191,7 +191,10 @@ export class BootloaderCore {
       const image = area.bytes.slice();
       area.bytes.set(data, address - area.start);
       memory.applyOptionBytesImage();
-      hooks.work(optionBytesMs(device), optionUndo(memory, before, () => area.bytes.set(image)));
+      hooks.work(
+        optionBytesMs(device),
+        optionUndo(memory, before, () => area.bytes.set(image)),
+      );
       this.#ack();
       return { kind: "reset" };
     }
@@ -304,7 +307,10 @@ export class BootloaderCore {
     const sectors = rest.subarray(0, n! + 1);
     if ((xor(sectors) ^ n!) !== rest[n! + 1]) return this.#nack();
     const count = this.#cfg.memory.flash.wrpSectorCount;
-    return this.#optionCommand({ ...this.#cfg.memory.optionState(), wrp: new Set(Array.from(sectors).filter((s) => s < count)) });
+    return this.#optionCommand({
+      ...this.#cfg.memory.optionState(),
+      wrp: new Set(Array.from(sectors).filter((s) => s < count)),
+    });
   }
 
   /**

@@ -22,7 +22,8 @@ const TABLE = (() => {
  * b3<<24 and enters MSB first, i.e. the bytes go in the order b3, b2, b1, b0.
  */
 export function stm32Crc(data: Uint8Array, initial = 0xffffffff): number {
-  if (data.length % 4 !== 0) throw new RangeError(`stm32Crc: length must be a multiple of 4, got ${data.length}`);
+  if (data.length % 4 !== 0)
+    throw new RangeError(`stm32Crc: length must be a multiple of 4, got ${data.length}`);
   let crc = initial >>> 0;
   for (let i = 0; i < data.length; i += 4) {
     for (let j = 3; j >= 0; j--) {

@@ -32,7 +32,8 @@ export interface ActiveFault {
   fired: boolean;
 }
 
-export type ByteVerdict = { action: "keep" } | { action: "drop" } | { action: "corrupt"; mask: number } | { action: "power-cut" };
+export type ByteVerdict =
+  { action: "keep" } | { action: "drop" } | { action: "corrupt"; mask: number } | { action: "power-cut" };
 
 const KEEP: ByteVerdict = { action: "keep" };
 
@@ -46,7 +47,8 @@ export class FaultList {
 
   add(fault: SimFault): ActiveFault {
     const count = "atByte" in fault ? fault.atByte : fault.nth;
-    if (!Number.isInteger(count) || count < 1) throw new RangeError(`sim fault ${fault.kind}: count must be an integer ≥ 1, got ${count}`);
+    if (!Number.isInteger(count) || count < 1)
+      throw new RangeError(`sim fault ${fault.kind}: count must be an integer ≥ 1, got ${count}`);
     const entry: ActiveFault = { fault, remaining: count, fired: false };
     this.#active.push(entry);
     return entry;
@@ -71,7 +73,8 @@ export class FaultList {
       const f = a.fault;
       if (f.kind === "power-cut") return { action: "power-cut" };
       if (f.kind === "drop") verdict = { action: "drop" };
-      else if (f.kind === "corrupt" && verdict.action === "keep") verdict = { action: "corrupt", mask: f.mask ?? 0x01 };
+      else if (f.kind === "corrupt" && verdict.action === "keep")
+        verdict = { action: "corrupt", mask: f.mask ?? 0x01 };
     }
     return verdict;
   }

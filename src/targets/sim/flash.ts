@@ -64,7 +64,9 @@ export class SimFlash {
   /** True when [address, address+length) touches a write-protected unit. */
   isRangeProtected(address: number, length: number): boolean {
     if (this.wrp.size === 0) return false;
-    return this.units.some((u) => u.start < address + length && u.start + u.size > address && this.isUnitProtected(u.index));
+    return this.units.some(
+      (u) => u.start < address + length && u.start + u.size > address && this.isUnitProtected(u.index),
+    );
   }
 
   /** Programs `bytes` at `address` (inside the flash) by the rules above. */
@@ -87,7 +89,13 @@ export class SimFlash {
         const erased = current.every((b) => b === 0xff);
         const zero = this.#zeroOverwrite && next.every((b) => b === 0);
         if (!erased && !zero) {
-          return { ok: false, reason: "not-erased", failedAt: this.start + w, bytesProgrammed: programmed, undo: undo() };
+          return {
+            ok: false,
+            reason: "not-erased",
+            failedAt: this.start + w,
+            bytesProgrammed: programmed,
+            undo: undo(),
+          };
         }
         current.set(next);
         this.#markDirty(w, w + word);
@@ -101,7 +109,10 @@ export class SimFlash {
   eraseUnits(indexes: readonly number[]): Undo {
     const ranges = indexes.map((i) => {
       const unit = this.units[i]!;
-      return { first: unit.start - this.start, saved: this.data.slice(unit.start - this.start, unit.start - this.start + unit.size) };
+      return {
+        first: unit.start - this.start,
+        saved: this.data.slice(unit.start - this.start, unit.start - this.start + unit.size),
+      };
     });
     for (const { first, saved } of ranges) {
       this.data.fill(0xff, first, first + saved.length);

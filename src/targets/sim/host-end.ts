@@ -62,12 +62,16 @@ export class SimHostEnd implements StreamTransport {
         timer: setTimeout(() => {
           this.#waiters.splice(this.#waiters.indexOf(waiter), 1);
           reject(
-            new TransportError("timeout", `${this.description}: ${this.#buffered} of ${length} bytes arrived within ${timeoutMs} ms`, {
-              port: this.description,
-              expected: length,
-              received: this.#buffered,
-              timeoutMs,
-            }),
+            new TransportError(
+              "timeout",
+              `${this.description}: ${this.#buffered} of ${length} bytes arrived within ${timeoutMs} ms`,
+              {
+                port: this.description,
+                expected: length,
+                received: this.#buffered,
+                timeoutMs,
+              },
+            ),
           );
         }, timeoutMs),
       };
@@ -131,6 +135,8 @@ export class SimHostEnd implements StreamTransport {
   }
 
   #closedError(what: string): TransportError {
-    return new TransportError("closed", `${this.description}: ${what} after close`, { port: this.description });
+    return new TransportError("closed", `${this.description}: ${what} after close`, {
+      port: this.description,
+    });
   }
 }

@@ -7,7 +7,15 @@
 import { addr } from "../../util/logger.js";
 import type { DeviceInfo } from "../stm32/device.js";
 import { SimFlash } from "./flash.js";
-import { defaultOptionBytes, optionLayout, parseOptionBytes, renderOptionBytes, systemAreas, type OptionLayout, type OptionState } from "./system-info.js";
+import {
+  defaultOptionBytes,
+  optionLayout,
+  parseOptionBytes,
+  renderOptionBytes,
+  systemAreas,
+  type OptionLayout,
+  type OptionState,
+} from "./system-info.js";
 
 export type AreaKind = "flash" | "ram" | "reserved-ram" | "option-bytes" | "system";
 
@@ -39,7 +47,15 @@ export class SimMemory {
     this.ram = new Uint8Array(device.ram.end - RAM_BASE);
     this.optionLayout = optionLayout(device);
     const areas: MemoryArea[] = [
-      { kind: "flash", start: device.flash.start, end: device.flash.end, readable: true, writable: true, executable: true, bytes: this.flash.data },
+      {
+        kind: "flash",
+        start: device.flash.start,
+        end: device.flash.end,
+        readable: true,
+        writable: true,
+        executable: true,
+        bytes: this.flash.data,
+      },
       {
         kind: "reserved-ram",
         start: RAM_BASE,
@@ -61,13 +77,29 @@ export class SimMemory {
     ];
     if (device.optionBytes) {
       const { start, end } = device.optionBytes;
-      this.#options = { kind: "option-bytes", start, end, readable: true, writable: true, executable: false, bytes: defaultOptionBytes(this.optionLayout, end - start) };
+      this.#options = {
+        kind: "option-bytes",
+        start,
+        end,
+        readable: true,
+        writable: true,
+        executable: false,
+        bytes: defaultOptionBytes(this.optionLayout, end - start),
+      };
       areas.push(this.#options);
     }
     for (const extra of systemAreas(device)) {
       const end = extra.start + extra.content.length;
       if (areas.some((a) => a.start < end && a.end > extra.start)) continue;
-      areas.push({ kind: "system", start: extra.start, end, readable: true, writable: false, executable: false, bytes: extra.content });
+      areas.push({
+        kind: "system",
+        start: extra.start,
+        end,
+        readable: true,
+        writable: false,
+        executable: false,
+        bytes: extra.content,
+      });
     }
     this.areas = areas.sort((a, b) => a.start - b.start);
     this.renderOptions();

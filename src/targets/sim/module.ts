@@ -94,7 +94,10 @@ export class SimulatedModule extends TypedEmitter<SimEvents> {
     this.baud = options.baud ?? 115200;
     this.timing = options.timing ?? true;
     this.#wiring = options.wiring ?? DEFAULT_WIRING;
-    this.#log = (options.logger ?? silentLogger).child({ module: "sim", device: this.device.aliases[0] ?? this.device.name });
+    this.#log = (options.logger ?? silentLogger).child({
+      module: "sim",
+      device: this.device.aliases[0] ?? this.device.name,
+    });
     this.#pins = { boot0: options.boot0 ?? true, nrst: true };
     validate(this);
 
@@ -223,7 +226,10 @@ export class SimulatedModule extends TypedEmitter<SimEvents> {
   /** Sets protection without the bootloader (test backdoor); persisted like a command would. */
   setProtection(state: { rdp?: 0 | 1; wrp?: readonly number[] }): void {
     const current = this.memory.optionState();
-    this.memory.setOptionState({ rdp: state.rdp ?? current.rdp, wrp: state.wrp ? new Set(state.wrp) : current.wrp });
+    this.memory.setOptionState({
+      rdp: state.rdp ?? current.rdp,
+      wrp: state.wrp ? new Set(state.wrp) : current.wrp,
+    });
     this.#persistence?.flush();
   }
 
@@ -305,7 +311,8 @@ export class SimulatedModule extends TypedEmitter<SimEvents> {
   attach(stream: SimStream): () => void {
     this.#assertOpen();
     this.#detachStream();
-    const listener = (chunk: Uint8Array): void => this.receive(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length).slice());
+    const listener = (chunk: Uint8Array): void =>
+      this.receive(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length).slice());
     stream.on("data", listener);
     this.#stream = { stream, listener };
     return () => {
@@ -404,7 +411,8 @@ export class SimulatedModule extends TypedEmitter<SimEvents> {
   #commandStarted(op: number): void {
     const key = opcodeKey(op);
     this.stats.commands[key] = (this.stats.commands[key] ?? 0) + 1;
-    this.#writeFails = (op === Op.writeMemory || NO_STRETCH_OF.get(op) === Op.writeMemory) && this.#faults.onWrite();
+    this.#writeFails =
+      (op === Op.writeMemory || NO_STRETCH_OF.get(op) === Op.writeMemory) && this.#faults.onWrite();
   }
 
   #commandEnded(op: number): void {
@@ -424,20 +432,26 @@ export class SimulatedModule extends TypedEmitter<SimEvents> {
   }
 
   #loadInitialFlash(initial: NonNullable<SimOptions["initialFlash"]>): void {
-    const pieces = initial instanceof Uint8Array ? [{ address: this.device.flash.start, data: initial }] : initial;
+    const pieces =
+      initial instanceof Uint8Array ? [{ address: this.device.flash.start, data: initial }] : initial;
     for (const { address, data } of pieces) {
       if (address < this.device.flash.start || address + data.length > this.device.flash.end) {
-        throw new SimError("bad-option", `initialFlash: ${addr(address)}+${data.length} is outside the flash of ${this.device.name}`, {
-          address,
-          length: data.length,
-        });
+        throw new SimError(
+          "bad-option",
+          `initialFlash: ${addr(address)}+${data.length} is outside the flash of ${this.device.name}`,
+          {
+            address,
+            length: data.length,
+          },
+        );
       }
       this.memory.load(address, data);
     }
   }
 
   #assertOpen(): void {
-    if (this.#closed) throw new SimError("closed", `simulated ${this.device.name} is closed`, { device: this.device.name });
+    if (this.#closed)
+      throw new SimError("closed", `simulated ${this.device.name} is closed`, { device: this.device.name });
   }
 }
 
@@ -446,13 +460,19 @@ function validate(sim: SimulatedModule): void {
     throw new SimError("bad-option", `baud must be a positive number, got ${sim.baud}`, { baud: sim.baud });
   }
   if (!Number.isInteger(sim.i2cVersion) || sim.i2cVersion < 0 || sim.i2cVersion > 0xff) {
-    throw new SimError("bad-option", `I2C bootloader version must be a byte, got ${sim.i2cVersion}`, { i2cVersion: sim.i2cVersion });
+    throw new SimError("bad-option", `I2C bootloader version must be a byte, got ${sim.i2cVersion}`, {
+      i2cVersion: sim.i2cVersion,
+    });
   }
   if (!Number.isInteger(sim.version) || sim.version < 0 || sim.version > 0xff) {
-    throw new SimError("bad-option", `bootloader version must be a byte, got ${sim.version}`, { version: sim.version });
+    throw new SimError("bad-option", `bootloader version must be a byte, got ${sim.version}`, {
+      version: sim.version,
+    });
   }
   const bad = sim.commands.find((c) => !Number.isInteger(c) || c < 0 || c > 0xff);
   if (bad !== undefined || sim.commands.length > 255) {
-    throw new SimError("bad-option", `commands must be at most 255 opcodes 0x00–0xFF`, { commands: sim.commands });
+    throw new SimError("bad-option", `commands must be at most 255 opcodes 0x00–0xFF`, {
+      commands: sim.commands,
+    });
   }
 }

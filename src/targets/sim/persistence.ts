@@ -54,9 +54,17 @@ export class FlashPersistence {
       try {
         parsed = JSON.parse(readFileSync(optionsPath, "utf8")) as OptionFile;
       } catch (error) {
-        throw new SimError("flash-file-invalid", `option file ${optionsPath} is not valid JSON`, { path: optionsPath }, { cause: error });
+        throw new SimError(
+          "flash-file-invalid",
+          `option file ${optionsPath} is not valid JSON`,
+          { path: optionsPath },
+          { cause: error },
+        );
       }
-      memory.setOptionState({ rdp: parsed.rdp === 1 ? 1 : 0, wrp: new Set(Array.isArray(parsed.wrp) ? parsed.wrp : []) });
+      memory.setOptionState({
+        rdp: parsed.rdp === 1 ? 1 : 0,
+        wrp: new Set(Array.isArray(parsed.wrp) ? parsed.wrp : []),
+      });
     }
     return new FlashPersistence(path, memory, { flash: hasFlash, options: hasOptions });
   }

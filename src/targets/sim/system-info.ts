@@ -79,10 +79,16 @@ export function systemAreas(device: DeviceInfo): InfoArea[] {
   if (!info) return areas;
   const sizeKiB = (device.flash.end - device.flash.start) / 1024;
   const put = (address: number, bytes: Uint8Array): void => {
-    const area = areas.find((a) => address >= a.start && address + bytes.length <= a.start + a.content.length);
+    const area = areas.find(
+      (a) => address >= a.start && address + bytes.length <= a.start + a.content.length,
+    );
     area?.content.set(bytes, address - area.start);
   };
-  if (info.window) areas.push({ start: info.window.start, content: new Uint8Array(info.window.end - info.window.start).fill(0xff) });
+  if (info.window)
+    areas.push({
+      start: info.window.start,
+      content: new Uint8Array(info.window.end - info.window.start).fill(0xff),
+    });
   put(info.uid, uniqueId(device));
   put(info.flashSize, new Uint8Array([sizeKiB & 0xff, sizeKiB >> 8]));
   return areas;
@@ -105,7 +111,12 @@ export interface OptionState {
 /** A factory-fresh option-byte image: 0xFF, with the layout's fixed USER/DATA fields. */
 export function defaultOptionBytes(layout: OptionLayout, size: number): Uint8Array {
   const bytes = new Uint8Array(size).fill(0xff);
-  const fixed = layout === "f1" ? [0xa5, 0x5a, 0xff, 0x00, 0xff, 0x00, 0xff, 0x00] : layout === "f4" ? [0xec, 0xaa, 0x13, 0x55] : [0xaa];
+  const fixed =
+    layout === "f1"
+      ? [0xa5, 0x5a, 0xff, 0x00, 0xff, 0x00, 0xff, 0x00]
+      : layout === "f4"
+        ? [0xec, 0xaa, 0x13, 0x55]
+        : [0xaa];
   fixed.forEach((v, i) => i < size && (bytes[i] = v));
   return bytes;
 }

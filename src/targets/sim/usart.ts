@@ -149,7 +149,8 @@ export class UsartFrontEnd {
    */
   halt(t: number): void {
     for (const entry of this.#journal.reverse()) {
-      if (entry.end > t) entry.undo.restore(entry.end > entry.start ? (t - entry.start) / (entry.end - entry.start) : 1);
+      if (entry.end > t)
+        entry.undo.restore(entry.end > entry.start ? (t - entry.start) / (entry.end - entry.start) : 1);
     }
     this.#journal = [];
     const lost = this.#tx.cut(t);

@@ -123,7 +123,8 @@ export class TxLine {
     for (const { item } of removed) {
       const keep = this.byteMs > 0 ? Math.max(0, Math.floor((t - item.start) / this.byteMs + 1e-9)) : 0;
       lost += item.bytes.length - Math.min(keep, item.bytes.length);
-      if (keep > 0 && keep < item.bytes.length) partial.push({ bytes: item.bytes.subarray(0, keep), start: item.start });
+      if (keep > 0 && keep < item.bytes.length)
+        partial.push({ bytes: item.bytes.subarray(0, keep), start: item.start });
     }
     for (const chunk of partial) this.#queue.push(chunk.start + chunk.bytes.length * this.byteMs, chunk);
     this.#free = Math.min(this.#free, Math.max(t, clockNow()));

@@ -61,13 +61,22 @@ export function devicesOfFamily(family: Family): DeviceInfo[] {
  */
 export function resolveDevice(nameOrPid: string): DeviceInfo {
   const key = nameOrPid.trim().toLowerCase();
-  const pid = /^0x[0-9a-f]+$/.test(key) ? Number.parseInt(key, 16) : /^\d+$/.test(key) ? Number(key) : undefined;
-  const found = pid !== undefined ? byPid.get(pid) : (byAlias.get(key) ?? byAlias.get(key.replace(/^stm32/, "")));
+  const pid = /^0x[0-9a-f]+$/.test(key)
+    ? Number.parseInt(key, 16)
+    : /^\d+$/.test(key)
+      ? Number(key)
+      : undefined;
+  const found =
+    pid !== undefined ? byPid.get(pid) : (byAlias.get(key) ?? byAlias.get(key.replace(/^stm32/, "")));
   if (!found) {
     const names = DEVICES.map((d) => d.aliases[0]).join(", ");
-    throw new BootloaderError("unknown-device", `unknown device "${nameOrPid}": give a product ID such as 0x410 or a part name (${names})`, {
-      device: nameOrPid,
-    });
+    throw new BootloaderError(
+      "unknown-device",
+      `unknown device "${nameOrPid}": give a product ID such as 0x410 or a part name (${names})`,
+      {
+        device: nameOrPid,
+      },
+    );
   }
   return found;
 }

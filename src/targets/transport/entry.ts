@@ -60,8 +60,10 @@ export function parseLineSequence(sequence: string): LineStep[] {
       const m = /^\s*([a-z]+)\s*=\s*([a-z0-9]+)\s*$/i.exec(part);
       const name = m?.[1]?.toLowerCase();
       const value = m?.[2]?.toLowerCase();
-      if (!m || !name || !value) throw sequenceError(sequence, `"${token}" is not "dtr=<0|1>", "rts=<0|1>" or "wait=<ms>"`, token);
-      if (name !== "dtr" && name !== "rts") throw sequenceError(sequence, `unknown line "${name}" (dtr or rts)`, token);
+      if (!m || !name || !value)
+        throw sequenceError(sequence, `"${token}" is not "dtr=<0|1>", "rts=<0|1>" or "wait=<ms>"`, token);
+      if (name !== "dtr" && name !== "rts")
+        throw sequenceError(sequence, `unknown line "${name}" (dtr or rts)`, token);
       if (lines[name] !== undefined) throw sequenceError(sequence, `"${token}" sets ${name} twice`, token);
       if (TRUE_WORDS.has(value)) lines[name] = true;
       else if (FALSE_WORDS.has(value)) lines[name] = false;
@@ -114,7 +116,12 @@ export interface LineWiring {
   resetActiveLow: boolean;
 }
 
-export const DEFAULT_WIRING: Readonly<LineWiring> = { boot0: "rts", reset: "dtr", boot0ActiveHigh: true, resetActiveLow: true };
+export const DEFAULT_WIRING: Readonly<LineWiring> = {
+  boot0: "rts",
+  reset: "dtr",
+  boot0ActiveHigh: true,
+  resetActiveLow: true,
+};
 
 export interface EntryTiming {
   /** How long reset is held, in ms. Default 100 (stm32loader's 0.1 s). */
@@ -130,7 +137,11 @@ export type EntryOptions = Partial<LineWiring> & Partial<EntryTiming>;
 function resolveWiring(opts: EntryOptions): LineWiring & EntryTiming {
   const wiring = { ...DEFAULT_WIRING, ...DEFAULT_ENTRY_TIMING, ...stripUndefined(opts) };
   if (wiring.boot0 === wiring.reset) {
-    throw new TransportError("bad-settings", `BOOT0 and NRST cannot both be wired to ${wiring.boot0.toUpperCase()}`, { boot0: wiring.boot0, reset: wiring.reset });
+    throw new TransportError(
+      "bad-settings",
+      `BOOT0 and NRST cannot both be wired to ${wiring.boot0.toUpperCase()}`,
+      { boot0: wiring.boot0, reset: wiring.reset },
+    );
   }
   return wiring;
 }
@@ -178,7 +189,10 @@ export function applicationExit(opts: EntryOptions = {}): LineStep[] {
  * The simulator's in-process transport uses this to react to setLines() exactly as a board wired per
  * `wiring` would.
  */
-export function interpretLines(lines: Required<SerialLines>, wiring: Partial<LineWiring> = {}): { boot0High: boolean; resetHeld: boolean } {
+export function interpretLines(
+  lines: Required<SerialLines>,
+  wiring: Partial<LineWiring> = {},
+): { boot0High: boolean; resetHeld: boolean } {
   const w = { ...DEFAULT_WIRING, ...stripUndefined(wiring) };
   const boot0Asserted = lines[w.boot0];
   const resetAsserted = lines[w.reset];

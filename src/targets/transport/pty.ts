@@ -51,7 +51,9 @@ export function socatAvailable(): Promise<boolean> {
 export async function ptySupport(): Promise<{ available: boolean; required: boolean; reason: string }> {
   const available = await socatAvailable();
   const required = process.env[REQUIRE_PTY_ENV] === "1";
-  const reason = available ? "socat is available" : `socat is not installed (needed for pseudo-terminal tests; ${REQUIRE_PTY_ENV}=${required ? "1" : "unset"})`;
+  const reason = available
+    ? "socat is available"
+    : `socat is not installed (needed for pseudo-terminal tests; ${REQUIRE_PTY_ENV}=${required ? "1" : "unset"})`;
   return { available, required, reason };
 }
 
@@ -61,7 +63,9 @@ export async function createPtyPair(opts: PtyPairOptions = {}): Promise<PtyPair>
   const dir = await mkdtemp(join(tmpdir(), "subflash-pty-"));
   const a = join(dir, "a");
   const b = join(dir, "b");
-  const child = spawn("socat", ["-d", "-d", `pty,raw,echo=0,link=${a}`, `pty,raw,echo=0,link=${b}`], { stdio: ["ignore", "ignore", "pipe"] });
+  const child = spawn("socat", ["-d", "-d", `pty,raw,echo=0,link=${a}`, `pty,raw,echo=0,link=${b}`], {
+    stdio: ["ignore", "ignore", "pipe"],
+  });
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
 
   let devices: [string, string];
@@ -93,20 +97,37 @@ function waitUntilReady(child: ChildProcess, timeoutMs: number): Promise<[string
     let log = "";
     const fail = (message: string, cause?: unknown): void => {
       cleanup();
-      reject(new TransportError("open-failed", message, { tool: "socat", stderr: log.trim() }, cause ? { cause } : undefined));
+      reject(
+        new TransportError(
+          "open-failed",
+          message,
+          { tool: "socat", stderr: log.trim() },
+          cause ? { cause } : undefined,
+        ),
+      );
     };
     const onData = (chunk: Buffer): void => {
       log += chunk.toString();
-      for (const match of log.matchAll(/PTY is (\S+)/g)) if (!names.includes(match[1]!)) names.push(match[1]!);
+      for (const match of log.matchAll(/PTY is (\S+)/g))
+        if (!names.includes(match[1]!)) names.push(match[1]!);
       if (/starting data transfer loop/.test(log) && names.length >= 2) {
         cleanup();
         resolve([names[0]!, names[1]!]);
       }
     };
     const onError = (err: NodeJS.ErrnoException): void =>
-      fail(err.code === "ENOENT" ? "socat is not installed (needed for pseudo-terminal pairs)" : `cannot start socat: ${err.message}`, err);
-    const onExit = (code: number | null): void => fail(`socat exited (code ${code}) before the pty pair was ready: ${log.trim()}`);
-    const timer = setTimeout(() => fail(`socat did not set up the pty pair within ${timeoutMs} ms: ${log.trim()}`), timeoutMs);
+      fail(
+        err.code === "ENOENT"
+          ? "socat is not installed (needed for pseudo-terminal pairs)"
+          : `cannot start socat: ${err.message}`,
+        err,
+      );
+    const onExit = (code: number | null): void =>
+      fail(`socat exited (code ${code}) before the pty pair was ready: ${log.trim()}`);
+    const timer = setTimeout(
+      () => fail(`socat did not set up the pty pair within ${timeoutMs} ms: ${log.trim()}`),
+      timeoutMs,
+    );
     const cleanup = (): void => {
       clearTimeout(timer);
       child.stderr?.off("data", onData);

@@ -49,17 +49,21 @@ export class ReceiveQueue {
    */
   read(length: number, timeoutMs: number, onTimeout: (buffered: number) => Error): Promise<Uint8Array> {
     if (this.#failure) return Promise.reject(this.#failure);
-    if (!Number.isInteger(length) || length < 0) return Promise.reject(new RangeError(`read length ${length} is not a non-negative integer`));
+    if (!Number.isInteger(length) || length < 0)
+      return Promise.reject(new RangeError(`read length ${length} is not a non-negative integer`));
     if (this.#waiting.length === 0 && this.#size >= length) return Promise.resolve(this.#take(length));
     return new Promise<Uint8Array>((resolve, reject) => {
       const pending: PendingRead = { length, resolve, reject };
       if (Number.isFinite(timeoutMs) && timeoutMs <= MAX_TIMER_MS) {
-        pending.timer = setTimeout(() => {
-          this.#remove(pending);
-          reject(onTimeout(this.#size));
-          // A later read may now be at the head and satisfiable.
-          this.#serve();
-        }, Math.max(0, timeoutMs));
+        pending.timer = setTimeout(
+          () => {
+            this.#remove(pending);
+            reject(onTimeout(this.#size));
+            // A later read may now be at the head and satisfiable.
+            this.#serve();
+          },
+          Math.max(0, timeoutMs),
+        );
       }
       this.#waiting.push(pending);
     });

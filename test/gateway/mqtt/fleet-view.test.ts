@@ -116,12 +116,26 @@ describe("status table", () => {
           lastRejected,
         }),
       );
-    status({ release: "r1", sequence: 1, error: { code: "replayed", message: "x" }, topic: null, at: "2030-01-01T00:00:00Z" });
+    status({
+      release: "r1",
+      sequence: 1,
+      error: { code: "replayed", message: "x" },
+      topic: null,
+      at: "2030-01-01T00:00:00Z",
+    });
     const replay = renderStatusTable(view.gateways()).split("\n");
     expect(replay[0]).toBe("gateway gw-1  online ?  bundle r3 #3 committed");
     expect(replay[1]).toBe("    refused  bundle r1 #1 rejected: replayed");
-    status({ release: null, sequence: null, error: { code: "bad-signature", message: "x" }, topic: null, at: "2030-01-01T00:00:01Z" });
-    expect(renderStatusTable(view.gateways()).split("\n")[1]).toBe("    refused  bundle (unverified) rejected: bad-signature");
+    status({
+      release: null,
+      sequence: null,
+      error: { code: "bad-signature", message: "x" },
+      topic: null,
+      at: "2030-01-01T00:00:01Z",
+    });
+    expect(renderStatusTable(view.gateways()).split("\n")[1]).toBe(
+      "    refused  bundle (unverified) rejected: bad-signature",
+    );
     status(null);
     expect(renderStatusTable(view.gateways())).not.toContain("refused");
   });

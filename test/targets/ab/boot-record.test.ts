@@ -59,20 +59,44 @@ describe("boot record format", () => {
   it("boots the CRC-valid copy with the highest sequence", () => {
     const older = encodeBootRecord(record({ sequence: 3, active: "a", fallback: "b" }));
     const newer = encodeBootRecord(record({ sequence: 4, active: "b" }));
-    expect(decideBoot([copy(older), copy(newer)])).toMatchObject({ winner: 1, boots: "b", highestSequence: 4 });
+    expect(decideBoot([copy(older), copy(newer)])).toMatchObject({
+      winner: 1,
+      boots: "b",
+      highestSequence: 4,
+    });
     const torn = newer.slice();
     torn[13]! ^= 0xff;
-    expect(decideBoot([copy(older), copy(torn)])).toMatchObject({ winner: 0, boots: "a", highestSequence: 3 });
-    expect(decideBoot([copy(ERASED), copy(ERASED)])).toMatchObject({ winner: null, boots: "a", record: null });
+    expect(decideBoot([copy(older), copy(torn)])).toMatchObject({
+      winner: 0,
+      boots: "a",
+      highestSequence: 3,
+    });
+    expect(decideBoot([copy(ERASED), copy(ERASED)])).toMatchObject({
+      winner: null,
+      boots: "a",
+      record: null,
+    });
   });
 
   it("boots a trial once, then its fallback until a confirmed record replaces it", () => {
     const confirmed = encodeBootRecord(record({ sequence: 1, active: "a", fallback: "b" }));
     const trial = encodeBootRecord(record({ sequence: 2, trial: true, active: "b", fallback: "a" }));
-    expect(decideBoot([copy(confirmed), copy(trial)])).toMatchObject({ boots: "b", pendingTrial: true, trialExpired: false });
-    expect(decideBoot([copy(confirmed), copy(used(trial))])).toMatchObject({ boots: "a", pendingTrial: false, trialExpired: true });
+    expect(decideBoot([copy(confirmed), copy(trial)])).toMatchObject({
+      boots: "b",
+      pendingTrial: true,
+      trialExpired: false,
+    });
+    expect(decideBoot([copy(confirmed), copy(used(trial))])).toMatchObject({
+      boots: "a",
+      pendingTrial: false,
+      trialExpired: true,
+    });
     const confirm = encodeBootRecord(record({ sequence: 3, active: "b", fallback: "a" }));
-    expect(decideBoot([copy(confirm), copy(used(trial))])).toMatchObject({ boots: "b", winner: 0, trialExpired: false });
+    expect(decideBoot([copy(confirm), copy(used(trial))])).toMatchObject({
+      boots: "b",
+      winner: 0,
+      trialExpired: false,
+    });
   });
 
   it("writes a new record into the copy that is not the winner", () => {
@@ -87,18 +111,28 @@ describe("boot record format", () => {
     const slot = fc.constantFrom("a" as const, "b" as const);
     fc.assert(
       fc.property(
-        fc.record({ seq: fc.integer({ min: 1, max: 1000 }), oldActive: slot, newActive: slot, trial: fc.boolean() }),
+        fc.record({
+          seq: fc.integer({ min: 1, max: 1000 }),
+          oldActive: slot,
+          newActive: slot,
+          trial: fc.boolean(),
+        }),
         // Where the cut happens: after k bytes of the new copy were programmed (its unit erased first)…
         fc.integer({ min: 0, max: BOOT_RECORD_SIZE }),
         // …or in the middle of the erase, which leaves random bits.
         fc.option(fc.uint8Array({ minLength: BOOT_RECORD_SIZE, maxLength: BOOT_RECORD_SIZE })),
         ({ seq, oldActive, newActive, trial }, k, garbage) => {
-          const current = encodeBootRecord(record({ sequence: seq, active: oldActive, fallback: oldActive === "a" ? "b" : "a" }));
-          const next = encodeBootRecord(record({ sequence: seq + 1, trial, active: newActive, fallback: oldActive }));
+          const current = encodeBootRecord(
+            record({ sequence: seq, active: oldActive, fallback: oldActive === "a" ? "b" : "a" }),
+          );
+          const next = encodeBootRecord(
+            record({ sequence: seq + 1, trial, active: newActive, fallback: oldActive }),
+          );
           const before = decideBoot([copy(current), copy(ERASED)]);
           const target = copyToWrite(before);
           const torn = garbage ?? Uint8Array.from(next, (b, i) => (i < k ? b : 0xff));
-          const copies: [BootRecordCopy, BootRecordCopy] = target === 1 ? [copy(current), copy(torn)] : [copy(torn), copy(current)];
+          const copies: [BootRecordCopy, BootRecordCopy] =
+            target === 1 ? [copy(current), copy(torn)] : [copy(torn), copy(current)];
           const after = decideBoot(copies);
           const complete = garbage === null && k >= 32;
           if (complete) expect(after.record).toEqual(decodeBootRecord(next).record);

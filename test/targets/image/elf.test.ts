@@ -77,15 +77,47 @@ describe("parseElf", () => {
   it.each([
     ["ELF64", writeElf([{ paddr: 0x08000000, data: pattern(8) }], { elfClass: 2 }), /ELF64/],
     ["big-endian", writeElf([{ paddr: 0x08000000, data: pattern(8) }], { data: 2 }), /big-endian/],
-    ["non-ARM machine", writeElf([{ paddr: 0x08000000, data: pattern(8) }], { machine: 62 }), /e_machine 62 is not ARM/],
-    ["relocatable object", writeElf([{ paddr: 0x08000000, data: pattern(8) }], { type: 1 }), /relocatable object/],
+    [
+      "non-ARM machine",
+      writeElf([{ paddr: 0x08000000, data: pattern(8) }], { machine: 62 }),
+      /e_machine 62 is not ARM/,
+    ],
+    [
+      "relocatable object",
+      writeElf([{ paddr: 0x08000000, data: pattern(8) }], { type: 1 }),
+      /relocatable object/,
+    ],
     ["no program headers", writeElf([], {}), /e_phnum = 0/],
-    ["truncated header", writeElf([{ paddr: 0x08000000, data: pattern(8) }], { truncate: 40 }), /truncated ELF header/],
-    ["truncated program header table", writeElf([{ paddr: 0x08000000, data: pattern(8) }], { phnum: 5 }), /truncated program header table/],
-    ["segment past the end of the file", writeElf([{ paddr: 0x08000000, data: pattern(8), filesz: 4096 }]), /program header 0: p_offset .* past the end of the file/],
-    ["bad p_offset", writeElf([{ paddr: 0x08000000, data: pattern(8), offset: 0xfffff0 }]), /p_offset 0xfffff0/],
-    ["small e_phentsize", writeElf([{ paddr: 0x08000000, data: pattern(8) }], { phentsize: 16 }), /e_phentsize 16/],
-    ["not ELF at all", new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16]), /not an ELF file/],
+    [
+      "truncated header",
+      writeElf([{ paddr: 0x08000000, data: pattern(8) }], { truncate: 40 }),
+      /truncated ELF header/,
+    ],
+    [
+      "truncated program header table",
+      writeElf([{ paddr: 0x08000000, data: pattern(8) }], { phnum: 5 }),
+      /truncated program header table/,
+    ],
+    [
+      "segment past the end of the file",
+      writeElf([{ paddr: 0x08000000, data: pattern(8), filesz: 4096 }]),
+      /program header 0: p_offset .* past the end of the file/,
+    ],
+    [
+      "bad p_offset",
+      writeElf([{ paddr: 0x08000000, data: pattern(8), offset: 0xfffff0 }]),
+      /p_offset 0xfffff0/,
+    ],
+    [
+      "small e_phentsize",
+      writeElf([{ paddr: 0x08000000, data: pattern(8) }], { phentsize: 16 }),
+      /e_phentsize 16/,
+    ],
+    [
+      "not ELF at all",
+      new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16]),
+      /not an ELF file/,
+    ],
   ])("refuses a %s with malformed-elf", (_, bytes, message) => {
     const e = elfError(bytes);
     expect(e.code).toBe("malformed-elf");

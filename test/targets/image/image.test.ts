@@ -1,5 +1,15 @@
 import { describe, expect, it } from "vitest";
-import { DEFAULT_BINARY_ADDRESS, ImageError, buildImage, checkImageFits, flattenImage, imageEnd, imageSize, imageStart, parseBinary } from "../../../src/targets/image/index.js";
+import {
+  DEFAULT_BINARY_ADDRESS,
+  ImageError,
+  buildImage,
+  checkImageFits,
+  flattenImage,
+  imageEnd,
+  imageSize,
+  imageStart,
+  parseBinary,
+} from "../../../src/targets/image/index.js";
 import { resolveDevice } from "../../../src/targets/stm32/devices.js";
 
 function thrown(fn: () => unknown): ImageError {
@@ -17,7 +27,11 @@ describe("parseBinary", () => {
     const bytes = Uint8Array.of(1, 2, 3);
     const image = parseBinary(bytes);
     expect(DEFAULT_BINARY_ADDRESS).toBe(0x08000000);
-    expect(image).toEqual({ format: "bin", source: "<binary>", segments: [{ address: 0x08000000, data: bytes }] });
+    expect(image).toEqual({
+      format: "bin",
+      source: "<binary>",
+      segments: [{ address: 0x08000000, data: bytes }],
+    });
   });
 
   it("loads the bytes at the given address", () => {
@@ -63,7 +77,9 @@ describe("buildImage", () => {
       ]),
     );
     expect(e.code).toBe("overlap");
-    expect(e.message).toContain("segment 1 (0x0000010F–0x00000110) overlaps segment 0, which ends at 0x00000110");
+    expect(e.message).toContain(
+      "segment 1 (0x0000010F–0x00000110) overlaps segment 0, which ends at 0x00000110",
+    );
   });
 });
 
@@ -74,7 +90,10 @@ describe("flattenImage", () => {
   ]);
 
   it("fills the gaps with 0xFF by default", () => {
-    expect(flattenImage(sparse)).toEqual({ address: 0x08000000, data: Uint8Array.of(1, 2, 0xff, 0xff, 0xff, 3) });
+    expect(flattenImage(sparse)).toEqual({
+      address: 0x08000000,
+      data: Uint8Array.of(1, 2, 0xff, 0xff, 0xff, 3),
+    });
   });
 
   it("fills the gaps with the given byte", () => {
@@ -111,12 +130,16 @@ describe("checkImageFits", () => {
   it("refuses an image larger than flash, naming both ranges and the device", () => {
     const e = thrown(() => checkImageFits(parseBinary(new Uint8Array(0x24000), undefined, "big.bin"), g071));
     expect(e.code).toBe("out-of-range");
-    expect(e.message).toBe("big.bin: image 0x08000000–0x08024000 does not fit flash 0x08000000–0x08020000 of STM32G07x/G08x (PID 0x460) [out-of-range]");
+    expect(e.message).toBe(
+      "big.bin: image 0x08000000–0x08024000 does not fit flash 0x08000000–0x08020000 of STM32G07x/G08x (PID 0x460) [out-of-range]",
+    );
     expect(e.context).toMatchObject({ start: 0x08000000, end: 0x08024000, pid: 0x460 });
   });
 
   it("refuses an image below the flash start", () => {
-    expect(thrown(() => checkImageFits(parseBinary(new Uint8Array(4), 0x07fffffc), g071)).code).toBe("out-of-range");
+    expect(thrown(() => checkImageFits(parseBinary(new Uint8Array(4), 0x07fffffc), g071)).code).toBe(
+      "out-of-range",
+    );
   });
 
   it("names the offending segment of a multi-segment image", () => {
@@ -124,6 +147,8 @@ describe("checkImageFits", () => {
       { address: 0x08000000, data: new Uint8Array(4) },
       { address: 0x1fff7800, data: new Uint8Array(16) },
     ]);
-    expect(thrown(() => checkImageFits(image, g071)).message).toContain("image segment 0x1FFF7800–0x1FFF7810 does not fit flash");
+    expect(thrown(() => checkImageFits(image, g071)).message).toContain(
+      "image segment 0x1FFF7800–0x1FFF7810 does not fit flash",
+    );
   });
 });

@@ -49,13 +49,18 @@ describe("loadImage", () => {
 
   it("reads .elf, .axf and .out files as ELF", async () => {
     const elf = writeElf([{ paddr: 0x08000000, data: pattern(64) }]);
-    for (const name of ["a.elf", "a.axf", "a.out"]) expect((await loadImage(await file(name, elf))).format).toBe("elf");
+    for (const name of ["a.elf", "a.axf", "a.out"])
+      expect((await loadImage(await file(name, elf))).format).toBe("elf");
   });
 
   it("sniffs ELF and Intel HEX content when the extension says nothing", async () => {
-    expect((await loadImage(await file("firmware", writeElf([{ paddr: 0x08000000, data: pattern(8) }])))).format).toBe("elf");
+    expect(
+      (await loadImage(await file("firmware", writeElf([{ paddr: 0x08000000, data: pattern(8) }])))).format,
+    ).toBe("elf");
     expect((await loadImage(await file("firmware.img", HEX))).format).toBe("hex");
-    expect((await loadImage(await file("firmware.dat", Uint8Array.of(0x00, 0x50, 0x00, 0x20)))).format).toBe("bin");
+    expect((await loadImage(await file("firmware.dat", Uint8Array.of(0x00, 0x50, 0x00, 0x20)))).format).toBe(
+      "bin",
+    );
   });
 
   it("lets the format option override the extension", async () => {
@@ -74,7 +79,9 @@ describe("loadImage", () => {
     const e = await loadError(await file("fw.s19", "S00F000068656C6C6F202020202000003C\n"));
     expect(e.code).toBe("unsupported-format");
     expect(e.message).toMatch(/objcopy/);
-    expect(() => detectFormat("x", new Uint8Array(1), "srec" as never)).toThrow(/is not one of bin, hex, elf/);
+    expect(() => detectFormat("x", new Uint8Array(1), "srec" as never)).toThrow(
+      /is not one of bin, hex, elf/,
+    );
   });
 
   it("refuses an empty file", async () => {

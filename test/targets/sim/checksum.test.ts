@@ -11,7 +11,8 @@ function bitwiseCrc(data: Uint8Array): number {
   for (let i = 0; i < data.length; i += 4) {
     const word = (data[i]! | (data[i + 1]! << 8) | (data[i + 2]! << 16) | (data[i + 3]! << 24)) >>> 0;
     crc = (crc ^ word) >>> 0;
-    for (let bit = 0; bit < 32; bit++) crc = crc & 0x80000000 ? ((crc << 1) ^ 0x04c11db7) >>> 0 : (crc << 1) >>> 0;
+    for (let bit = 0; bit < 32; bit++)
+      crc = crc & 0x80000000 ? ((crc << 1) ^ 0x04c11db7) >>> 0 : (crc << 1) >>> 0;
   }
   return crc;
 }
@@ -19,7 +20,12 @@ function bitwiseCrc(data: Uint8Array): number {
 const lengthFrame = (length: number): number[] => addressFrame(length);
 
 async function synced(version = 0x33): Promise<RawHost> {
-  sim = createSimulatedModule({ device: "g071", timing: false, bootloaderVersion: version, initialFlash: pattern(0x4000, 9) });
+  sim = createSimulatedModule({
+    device: "g071",
+    timing: false,
+    bootloaderVersion: version,
+    initialFlash: pattern(0x4000, 9),
+  });
   const h = new RawHost(sim);
   expect(await h.sync()).toBe(ACK);
   return h;

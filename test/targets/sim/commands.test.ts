@@ -1,11 +1,18 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { createSimulatedModule, type SimApplication, type SimOptions, type SimulatedModule } from "../../../src/targets/sim/index.js";
+import {
+  createSimulatedModule,
+  type SimApplication,
+  type SimOptions,
+  type SimulatedModule,
+} from "../../../src/targets/sim/index.js";
 import { ACK, NACK, RawHost, addressFrame, dataFrame, pattern } from "./raw-host.js";
 
 let sim: SimulatedModule;
 afterEach(async () => sim.close());
 
-async function synced(options: Partial<SimOptions> & { device?: SimOptions["device"] } = {}): Promise<RawHost> {
+async function synced(
+  options: Partial<SimOptions> & { device?: SimOptions["device"] } = {},
+): Promise<RawHost> {
   sim = createSimulatedModule({ device: "g071", timing: false, ...options });
   const h = new RawHost(sim);
   expect(await h.sync()).toBe(ACK);

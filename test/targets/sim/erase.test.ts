@@ -1,5 +1,9 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { createSimulatedModule, type SimOptions, type SimulatedModule } from "../../../src/targets/sim/index.js";
+import {
+  createSimulatedModule,
+  type SimOptions,
+  type SimulatedModule,
+} from "../../../src/targets/sim/index.js";
 import { ACK, NACK, RawHost, pattern, withXor } from "./raw-host.js";
 
 let sim: SimulatedModule;
@@ -12,7 +16,8 @@ async function synced(device: string, options: Partial<SimOptions> = {}): Promis
   return h;
 }
 
-const isErased = (address: number, length: number): boolean => sim.memory.read(address, length).every((b) => b === 0xff);
+const isErased = (address: number, length: number): boolean =>
+  sim.memory.read(address, length).every((b) => b === 0xff);
 const fullFlash = (size: number): SimOptions["initialFlash"] => pattern(size, 3).map((b) => b & 0x7f);
 
 describe("Erase 0x43 (protocol v2.x, one-byte page numbers)", () => {

@@ -31,7 +31,9 @@ describe("flash semantics: erase to 0xFF, program only erased words", () => {
   it("keeps the words programmed before the first refused one", async () => {
     const h = await synced("f407");
     expect(await h.writeMemory(0x08000008, [9, 9, 9, 9])).toBe("ack");
-    expect(await h.writeMemory(0x08000000, [1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4])).toBe("nack-data");
+    expect(await h.writeMemory(0x08000000, [1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4])).toBe(
+      "nack-data",
+    );
     expect(at(0x08000000, 16)).toEqual([1, 1, 1, 1, 2, 2, 2, 2, 9, 9, 9, 9, 0xff, 0xff, 0xff, 0xff]);
   });
 

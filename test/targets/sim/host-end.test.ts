@@ -66,7 +66,9 @@ describe("attach (tty mode)", () => {
   it("takes the host's bytes from a stream's data events and writes the replies to it, until detached", async () => {
     const { EventEmitter } = await import("node:events");
     const written: number[] = [];
-    const stream = Object.assign(new EventEmitter(), { write: (chunk: Uint8Array) => written.push(...chunk) });
+    const stream = Object.assign(new EventEmitter(), {
+      write: (chunk: Uint8Array) => written.push(...chunk),
+    });
     sim = createSimulatedModule({ device: "f103", timing: false });
     const detach = sim.attach(stream);
     stream.emit("data", Buffer.from([0x7f, 0x02, 0xfd]));

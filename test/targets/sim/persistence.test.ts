@@ -23,7 +23,12 @@ describe("flash file", () => {
     expect(readFileSync(flashFile).subarray(0x1000, 0x1100)).toEqual(Buffer.from(data));
     await first.close();
 
-    const second = createSimulatedModule({ device: "g071", timing: false, flashFile, initialFlash: new Uint8Array(16) });
+    const second = createSimulatedModule({
+      device: "g071",
+      timing: false,
+      flashFile,
+      initialFlash: new Uint8Array(16),
+    });
     expect(second.memory.read(0x08001000, 256)).toEqual(data);
     expect(second.memory.read(0x08000000, 16).every((b) => b === 0xff)).toBe(true); // the file wins over initialFlash
     await second.close();

@@ -1,5 +1,10 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { createSimulatedModule, type SimAppContext, type SimOptions, type SimulatedModule } from "../../../src/targets/sim/index.js";
+import {
+  createSimulatedModule,
+  type SimAppContext,
+  type SimOptions,
+  type SimulatedModule,
+} from "../../../src/targets/sim/index.js";
 import { ACK, RawHost } from "./raw-host.js";
 
 let sim: SimulatedModule;
@@ -161,7 +166,9 @@ describe("reset through the bootloader", () => {
     const h = make({ app: () => ({ onData: () => {} }) });
     await h.sync();
     // a vector table (SP, PC) and the two literals such a stub loads
-    const stub = [0x00, 0x50, 0x00, 0x20, 0x09, 0x30, 0x00, 0x20, 0x0c, 0xed, 0x00, 0xe0, 0x04, 0x00, 0xfa, 0x05];
+    const stub = [
+      0x00, 0x50, 0x00, 0x20, 0x09, 0x30, 0x00, 0x20, 0x0c, 0xed, 0x00, 0xe0, 0x04, 0x00, 0xfa, 0x05,
+    ];
     expect(await h.writeMemory(0x20003000, stub)).toBe("ack");
     expect(await h.command(0x21)).toBe(ACK);
     expect(await h.frame([0x20, 0x00, 0x30, 0x00, 0x10])).toBe(ACK);

@@ -1,5 +1,9 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { createSimulatedModule, type SimOptions, type SimulatedModule } from "../../../src/targets/sim/index.js";
+import {
+  createSimulatedModule,
+  type SimOptions,
+  type SimulatedModule,
+} from "../../../src/targets/sim/index.js";
 import { ACK, NACK, RawHost, pattern, withXor } from "./raw-host.js";
 
 let sim: SimulatedModule;

@@ -67,7 +67,10 @@ export class RawHost {
   }
 
   /** Read Memory: the data, or the NACK as a number at the phase that refused. */
-  async readMemory(address: number, length: number): Promise<number[] | { nackAt: "command" | "address" | "count" }> {
+  async readMemory(
+    address: number,
+    length: number,
+  ): Promise<number[] | { nackAt: "command" | "address" | "count" }> {
     if ((await this.command(0x11)) !== ACK) return { nackAt: "command" };
     if ((await this.frame(addressFrame(address))) !== ACK) return { nackAt: "address" };
     if ((await this.frame([length - 1, (length - 1) ^ 0xff])) !== ACK) return { nackAt: "count" };
@@ -75,7 +78,11 @@ export class RawHost {
   }
 
   /** Write Memory: "ack" or the phase that NACKed. */
-  async writeMemory(address: number, data: ArrayLike<number>, timeoutMs = 500): Promise<"ack" | "nack-command" | "nack-address" | "nack-data"> {
+  async writeMemory(
+    address: number,
+    data: ArrayLike<number>,
+    timeoutMs = 500,
+  ): Promise<"ack" | "nack-command" | "nack-address" | "nack-data"> {
     if ((await this.command(0x31)) !== ACK) return "nack-command";
     if ((await this.frame(addressFrame(address))) !== ACK) return "nack-address";
     return (await this.frame(dataFrame(data), timeoutMs)) === ACK ? "ack" : "nack-data";

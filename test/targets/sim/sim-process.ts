@@ -22,14 +22,19 @@ export interface SimProcess {
 
 export async function startSimProcess(args: string[], timeoutMs = 15_000): Promise<SimProcess> {
   const pty = await createPtyPair();
-  const child = spawn(process.execPath, [BIN, "sim", "--tty", pty.a, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [BIN, "sim", "--tty", pty.a, ...args], {
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   let stdout = "";
   let stderr = "";
   child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
   try {
     const banner = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`subflash sim did not start within ${timeoutMs} ms: ${stderr}`)), timeoutMs);
+      const timer = setTimeout(
+        () => reject(new Error(`subflash sim did not start within ${timeoutMs} ms: ${stderr}`)),
+        timeoutMs,
+      );
       child.stdout.on("data", (c: Buffer) => {
         stdout += c.toString();
         const line = stdout.split("\n").find((l) => l.startsWith("simulating"));

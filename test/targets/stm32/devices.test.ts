@@ -1,11 +1,18 @@
 import { describe, expect, it } from "vitest";
 import { eraseUnits, flashSize, type DeviceInfo, type Family } from "../../../src/targets/stm32/device.js";
-import { DEVICES, TIMING_PRESETS, devicesOfFamily, findDevice, resolveDevice } from "../../../src/targets/stm32/devices.js";
+import {
+  DEVICES,
+  TIMING_PRESETS,
+  devicesOfFamily,
+  findDevice,
+  resolveDevice,
+} from "../../../src/targets/stm32/devices.js";
 import { BootloaderError } from "../../../src/targets/stm32/errors.js";
 
 const hex = (n: number): string => `0x${n.toString(16)}`;
 const label = (d: DeviceInfo): string => `${d.name} (PID ${hex(d.pid)})`;
-const overlaps = (a: { start: number; end: number }, b: { start: number; end: number }): boolean => a.start < b.end && b.start < a.end;
+const overlaps = (a: { start: number; end: number }, b: { start: number; end: number }): boolean =>
+  a.start < b.end && b.start < a.end;
 
 describe("device table", () => {
   it("holds at least 40 distinct product IDs", () => {
@@ -15,14 +22,33 @@ describe("device table", () => {
   });
 
   it("covers every family the bootloader reference describes", () => {
-    const families: Family[] = ["C0", "F0", "F1", "F2", "F3", "F4", "F7", "G0", "G4", "H5", "H7", "L0", "L1", "L4", "L5", "U5", "WB", "WL"];
+    const families: Family[] = [
+      "C0",
+      "F0",
+      "F1",
+      "F2",
+      "F3",
+      "F4",
+      "F7",
+      "G0",
+      "G4",
+      "H5",
+      "H7",
+      "L0",
+      "L1",
+      "L4",
+      "L5",
+      "U5",
+      "WB",
+      "WL",
+    ];
     for (const family of families) expect(devicesOfFamily(family).length, family).toBeGreaterThan(0);
   });
 
   it("includes the product IDs the task names", () => {
     const wanted = [
-      0x412, 0x410, 0x414, 0x420, 0x428, 0x430, 0x418, 0x432, 0x422, 0x438, 0x446, 0x419, 0x434, 0x452, 0x449, 0x451, 0x450, 0x483,
-      0x480, 0x411, 0x413, 0x460, 0x447, 0x468, 0x415, 0x495, 0x497, 0x482, 0x453,
+      0x412, 0x410, 0x414, 0x420, 0x428, 0x430, 0x418, 0x432, 0x422, 0x438, 0x446, 0x419, 0x434, 0x452, 0x449,
+      0x451, 0x450, 0x483, 0x480, 0x411, 0x413, 0x460, 0x447, 0x468, 0x415, 0x495, 0x497, 0x482, 0x453,
     ];
     for (const pid of wanted) expect(findDevice(pid), hex(pid)).toBeDefined();
   });
@@ -85,7 +111,25 @@ describe("device table", () => {
   });
 
   it("gives each family its flash word", () => {
-    const word: Partial<Record<Family, number>> = { F0: 2, F1: 2, F3: 2, F2: 4, F4: 4, F7: 4, L0: 4, L1: 4, G0: 8, G4: 8, L4: 8, WB: 8, WL: 8, C0: 8, L5: 16, U5: 16, H5: 16 };
+    const word: Partial<Record<Family, number>> = {
+      F0: 2,
+      F1: 2,
+      F3: 2,
+      F2: 4,
+      F4: 4,
+      F7: 4,
+      L0: 4,
+      L1: 4,
+      G0: 8,
+      G4: 8,
+      L4: 8,
+      WB: 8,
+      WL: 8,
+      C0: 8,
+      L5: 16,
+      U5: 16,
+      H5: 16,
+    };
     for (const d of DEVICES) {
       const expected = d.family === "H7" ? (d.pid === 0x480 ? 16 : 32) : word[d.family];
       expect(d.flashWord, label(d)).toBe(expected);
@@ -100,7 +144,8 @@ describe("device table", () => {
 
   it("gives F1 medium-density protocol v2.2 and G0B/C0/H5/U5 protocol v3.3", () => {
     expect(findDevice(0x410)?.bootloader.usartVersion).toBe(0x22);
-    for (const pid of [0x467, 0x443, 0x453, 0x474, 0x484, 0x482]) expect(findDevice(pid)?.bootloader.usartVersion, hex(pid)).toBe(0x33);
+    for (const pid of [0x467, 0x443, 0x453, 0x474, 0x484, 0x482])
+      expect(findDevice(pid)?.bootloader.usartVersion, hex(pid)).toBe(0x33);
   });
 
   it("lays out the dual-bank F429 as 24 sectors, the second bank repeating the first", () => {

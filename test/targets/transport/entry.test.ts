@@ -22,7 +22,9 @@ function recorder() {
       setLines: (next: SerialLines): Promise<void> => {
         Object.assign(lines, Object.fromEntries(Object.entries(next).filter(([, v]) => v !== undefined)));
         const pins = interpretLines(lines);
-        log.push(`dtr=${+lines.dtr} rts=${+lines.rts} boot0=${pins.boot0High ? "H" : "L"} ${pins.resetHeld ? "RESET" : "run"}`);
+        log.push(
+          `dtr=${+lines.dtr} rts=${+lines.rts} boot0=${pins.boot0High ? "H" : "L"} ${pins.resetHeld ? "RESET" : "run"}`,
+        );
         return Promise.resolve();
       },
     },
@@ -93,8 +95,17 @@ describe("bootloader entry and exit presets", () => {
 
   it("exit to the application: BOOT0 low with reset held, pulse, release", async () => {
     const r = recorder();
-    await runLineSequence(r.transport, [...bootloaderEntry(), ...applicationExit({ pulseMs: 5, settleMs: 0 })], { sleep: r.sleep });
-    expect(r.log.slice(-4)).toEqual(["dtr=1 rts=0 boot0=L RESET", "wait 5", "dtr=0 rts=0 boot0=L run", "wait 0"]);
+    await runLineSequence(
+      r.transport,
+      [...bootloaderEntry(), ...applicationExit({ pulseMs: 5, settleMs: 0 })],
+      { sleep: r.sleep },
+    );
+    expect(r.log.slice(-4)).toEqual([
+      "dtr=1 rts=0 boot0=L RESET",
+      "wait 5",
+      "dtr=0 rts=0 boot0=L run",
+      "wait 0",
+    ]);
   });
 
   it("follow swapped lines and inverted polarities", () => {

@@ -35,7 +35,10 @@ export interface BuildSimFirmwareOptions {
 /** A firmware image for the simulated application model. */
 export function buildSimFirmware(options: BuildSimFirmwareOptions): Uint8Array {
   const size = options.size ?? 4096;
-  if (size < SIM_FIRMWARE_HEADER_SIZE) throw new RangeError(`a simulated firmware image needs at least ${SIM_FIRMWARE_HEADER_SIZE} bytes, got ${size}`);
+  if (size < SIM_FIRMWARE_HEADER_SIZE)
+    throw new RangeError(
+      `a simulated firmware image needs at least ${SIM_FIRMWARE_HEADER_SIZE} bytes, got ${size}`,
+    );
   const version = new TextEncoder().encode(options.version);
   if (version.length === 0 || version.length > VERSION_BYTES) {
     throw new RangeError(`version "${options.version}" must be 1..${VERSION_BYTES} ASCII bytes`);

@@ -86,8 +86,10 @@ export class ModuleFirmware {
     if (layout.kind === "single") return this.#bootImage(ctx, "single", layout.slot.address, false);
     // Go straight to a slot's start bypasses the selector, as a jump to that vector table would.
     if (ctx.bootReason === "go" && ctx.goAddress !== undefined) {
-      if (ctx.goAddress === layout.slotA.address) return this.#bootImage(ctx, "a", layout.slotA.address, false);
-      if (ctx.goAddress === layout.slotB.address) return this.#bootImage(ctx, "b", layout.slotB.address, false);
+      if (ctx.goAddress === layout.slotA.address)
+        return this.#bootImage(ctx, "a", layout.slotA.address, false);
+      if (ctx.goAddress === layout.slotB.address)
+        return this.#bootImage(ctx, "b", layout.slotB.address, false);
     }
     // A crashing application is reset by its watchdog and the selector runs again; model a few rounds.
     for (let round = 0; round < MAX_WATCHDOG_RESETS; round++) {
@@ -99,21 +101,32 @@ export class ModuleFirmware {
         return undefined;
       }
       const header = parseSimFirmware(ctx.flash.read(choice.address, 64));
-      if (header?.behaviour !== "crash-on-boot") return this.#bootImage(ctx, choice.slot, choice.address, choice.trial);
-      this.#log({ slot: choice.slot, version: header.version, behaviour: header.behaviour, trial: choice.trial, outcome: "crashed" });
+      if (header?.behaviour !== "crash-on-boot")
+        return this.#bootImage(ctx, choice.slot, choice.address, choice.trial);
+      this.#log({
+        slot: choice.slot,
+        version: header.version,
+        behaviour: header.behaviour,
+        trial: choice.trial,
+        outcome: "crashed",
+      });
     }
     return undefined;
   }
 
   /** The slot selector of docs/module-firmware.md §Selector. */
-  #select(ctx: SimAppContext, layout: Extract<SimFirmwareLayout, { kind: "ab" }>): { slot: AbSlot; address: number; trial: boolean } | null {
-    const copies = [0, 1].map((i) => decodeBootRecord(ctx.flash.read(layout.bootRecord[i]!, BOOT_RECORD_SIZE))) as [
-      ReturnType<typeof decodeBootRecord>,
-      ReturnType<typeof decodeBootRecord>,
-    ];
-    for (const [i, copy] of copies.entries()) if (this.#pendingMarks.has(layout.bootRecord[i]! + TRIAL_MARKER_OFFSET)) copy.trialUsed = true;
+  #select(
+    ctx: SimAppContext,
+    layout: Extract<SimFirmwareLayout, { kind: "ab" }>,
+  ): { slot: AbSlot; address: number; trial: boolean } | null {
+    const copies = [0, 1].map((i) =>
+      decodeBootRecord(ctx.flash.read(layout.bootRecord[i]!, BOOT_RECORD_SIZE)),
+    ) as [ReturnType<typeof decodeBootRecord>, ReturnType<typeof decodeBootRecord>];
+    for (const [i, copy] of copies.entries())
+      if (this.#pendingMarks.has(layout.bootRecord[i]! + TRIAL_MARKER_OFFSET)) copy.trialUsed = true;
     const decision = decideBoot(copies);
-    const slotAddress = (slot: AbSlot): number => (slot === "a" ? layout.slotA.address : layout.slotB.address);
+    const slotAddress = (slot: AbSlot): number =>
+      slot === "a" ? layout.slotA.address : layout.slotB.address;
     if (decision.pendingTrial && decision.winner !== null) {
       // Mark the trial as used BEFORE jumping: a crash or reset from here on falls back. Started
       // before `attach`, the model remembers the mark and programs it on attach.
@@ -126,7 +139,12 @@ export class ModuleFirmware {
     for (const slot of order) {
       const address = slotAddress(slot);
       // The record carries the active image's length and CRC: check it before trusting the slot.
-      if (record && slot === record.active && !this.#imageMatches(ctx, address, record.imageLength, record.imageCrc)) continue;
+      if (
+        record &&
+        slot === record.active &&
+        !this.#imageMatches(ctx, address, record.imageLength, record.imageCrc)
+      )
+        continue;
       if (!parseSimFirmware(ctx.flash.read(address, 64))) continue;
       return { slot, address, trial: decision.pendingTrial && slot === record?.active };
     }
@@ -140,7 +158,12 @@ export class ModuleFirmware {
     return stm32Crc(ctx.flash.read(address, length)) === crc;
   }
 
-  #bootImage(ctx: SimAppContext, slot: AbSlot | "single", address: number, trial: boolean): SimApplication | undefined {
+  #bootImage(
+    ctx: SimAppContext,
+    slot: AbSlot | "single",
+    address: number,
+    trial: boolean,
+  ): SimApplication | undefined {
     const header = parseSimFirmware(ctx.flash.read(address, 64));
     if (!header) {
       this.#log({ slot, version: null, behaviour: null, trial, outcome: "no-image" });
@@ -172,7 +195,8 @@ export class ModuleFirmware {
             ctx.enterBootloader();
             return;
           }
-          if (request === PROBE_REQUEST && header.behaviour !== "silent") reply(new TextEncoder().encode(probeReply(reported)));
+          if (request === PROBE_REQUEST && header.behaviour !== "silent")
+            reply(new TextEncoder().encode(probeReply(reported)));
         }
       },
     };

@@ -2,13 +2,27 @@ import { afterEach, describe, expect, it } from "vitest";
 import { encodeBootRecord, type BootRecord } from "../../../../src/targets/ab/boot-record.js";
 import { stm32Crc } from "../../../../src/signing/index.js";
 import { createSimulatedModule, type SimulatedModule } from "../../../../src/targets/sim/index.js";
-import { buildSimFirmware, parseSimFirmware, SIM_BEHAVIOURS, type SimBehaviour } from "../../../../src/targets/sim/firmware/image-format.js";
-import { createModuleFirmware, probeReply, type ModuleFirmware } from "../../../../src/targets/sim/firmware/module-firmware.js";
+import {
+  buildSimFirmware,
+  parseSimFirmware,
+  SIM_BEHAVIOURS,
+  type SimBehaviour,
+} from "../../../../src/targets/sim/firmware/image-format.js";
+import {
+  createModuleFirmware,
+  probeReply,
+  type ModuleFirmware,
+} from "../../../../src/targets/sim/firmware/module-firmware.js";
 
 const A = 0x08004000;
 const B = 0x08012000;
 const COPIES = [0x08002000, 0x08002800] as const;
-const layout = { kind: "ab" as const, slotA: { address: A, size: 0xe000 }, slotB: { address: B, size: 0xe000 }, bootRecord: COPIES };
+const layout = {
+  kind: "ab" as const,
+  slotA: { address: A, size: 0xe000 },
+  slotB: { address: B, size: 0xe000 },
+  bootRecord: COPIES,
+};
 
 let sim: SimulatedModule | undefined;
 afterEach(async () => {
@@ -16,7 +30,10 @@ afterEach(async () => {
   sim = undefined;
 });
 
-function module(images: { a?: Uint8Array; b?: Uint8Array }, records: Array<[0 | 1, BootRecord]> = []): { sim: SimulatedModule; firmware: ModuleFirmware } {
+function module(
+  images: { a?: Uint8Array; b?: Uint8Array },
+  records: Array<[0 | 1, BootRecord]> = [],
+): { sim: SimulatedModule; firmware: ModuleFirmware } {
   const firmware = createModuleFirmware({ layout });
   const pieces = [
     ...(images.a ? [{ address: A, data: images.a }] : []),
@@ -24,12 +41,19 @@ function module(images: { a?: Uint8Array; b?: Uint8Array }, records: Array<[0 | 
     ...records.map(([i, r]) => ({ address: COPIES[i], data: encodeBootRecord(r) })),
   ];
   // Powered up in the bootloader: the selector's first run comes with the test's reset, once it can program flash.
-  sim = createSimulatedModule({ device: "g071", timing: false, boot0: true, initialFlash: pieces, app: firmware.app });
+  sim = createSimulatedModule({
+    device: "g071",
+    timing: false,
+    boot0: true,
+    initialFlash: pieces,
+    app: firmware.app,
+  });
   firmware.attach((address, bytes) => sim!.memory.load(address, bytes));
   return { sim, firmware };
 }
 
-const fw = (version: string, behaviour: SimBehaviour = "healthy"): Uint8Array => buildSimFirmware({ version, behaviour, size: 2048 });
+const fw = (version: string, behaviour: SimBehaviour = "healthy"): Uint8Array =>
+  buildSimFirmware({ version, behaviour, size: 2048 });
 const rec = (over: Partial<BootRecord>, image?: Uint8Array): BootRecord => ({
   sequence: 1,
   trial: false,
@@ -79,7 +103,13 @@ describe("simulated module firmware", () => {
     const two = fw("2.0.0");
     const { sim, firmware } = module({ a: one, b: two }, [
       [0, rec({ sequence: 1 }, one)],
-      [1, rec({ sequence: 2, trial: true, active: "b", activeAddress: B, fallback: "a", fallbackAddress: A }, two)],
+      [
+        1,
+        rec(
+          { sequence: 2, trial: true, active: "b", activeAddress: B, fallback: "a", fallbackAddress: A },
+          two,
+        ),
+      ],
     ]);
     sim.reset("application");
     expect(firmware.boots.at(-1)).toMatchObject({ slot: "b", version: "2.0.0", trial: true });
@@ -92,7 +122,15 @@ describe("simulated module firmware", () => {
   it("falls back at once when the trial image crashes on boot (watchdog reset)", () => {
     const one = fw("1.0.0");
     const bad = fw("2.0.0", "crash-on-boot");
-    const { sim, firmware } = module({ a: one, b: bad }, [[1, rec({ sequence: 2, trial: true, active: "b", activeAddress: B, fallback: "a", fallbackAddress: A }, bad)]]);
+    const { sim, firmware } = module({ a: one, b: bad }, [
+      [
+        1,
+        rec(
+          { sequence: 2, trial: true, active: "b", activeAddress: B, fallback: "a", fallbackAddress: A },
+          bad,
+        ),
+      ],
+    ]);
     sim.reset("application");
     expect(firmware.boots.map((b) => [b.slot, b.outcome])).toEqual([
       ["b", "crashed"],
@@ -103,7 +141,9 @@ describe("simulated module firmware", () => {
   it("does not boot a slot whose image fails the record's CRC", () => {
     const one = fw("1.0.0");
     const two = fw("2.0.0");
-    const { sim, firmware } = module({ a: one, b: two }, [[0, rec({ sequence: 3, active: "b", activeAddress: B, fallback: "a" }, fw("2.0.1"))]]);
+    const { sim, firmware } = module({ a: one, b: two }, [
+      [0, rec({ sequence: 3, active: "b", activeAddress: B, fallback: "a" }, fw("2.0.1"))],
+    ]);
     sim.reset("application");
     expect(firmware.boots.at(-1)).toMatchObject({ slot: "a", version: "1.0.0" });
   });
@@ -140,7 +180,15 @@ describe("simulated firmware started before it can program flash", () => {
       initialFlash: [
         { address: A, data: one },
         { address: B, data: two },
-        { address: COPIES[1], data: encodeBootRecord(rec({ sequence: 2, trial: true, active: "b", activeAddress: B, fallback: "a", fallbackAddress: A }, two)) },
+        {
+          address: COPIES[1],
+          data: encodeBootRecord(
+            rec(
+              { sequence: 2, trial: true, active: "b", activeAddress: B, fallback: "a", fallbackAddress: A },
+              two,
+            ),
+          ),
+        },
       ],
       app: firmware.app,
     });
