@@ -12,7 +12,15 @@ import type { FlashProgress, FlashResult, VerifyMode } from "../targets/stm32/fl
 import { flashImage } from "../targets/stm32/flasher.js";
 import { withRetry } from "../targets/stm32/flasher-retry.js";
 import { addr, silentLogger, type Logger } from "../util/logger.js";
-import { BOOT_RECORD_SIZE, decodeBootRecord, type BootRecordCopy } from "../targets/ab/boot-record.js";
+import {
+  BOOT_RECORD_SIZE,
+  copyToWrite,
+  decodeBootRecord,
+  encodeBootRecord,
+  type BootDecision,
+  type BootRecord,
+  type BootRecordCopy,
+} from "../targets/ab/boot-record.js";
 import { GatewayError } from "./errors.js";
 
 /** Attempts per exchange, first try included (as the flasher's default). */
@@ -38,6 +46,22 @@ export async function readBootRecords(
   const first = decodeBootRecord(await read(bl, copies[0], BOOT_RECORD_SIZE));
   const second = decodeBootRecord(await read(bl, copies[1], BOOT_RECORD_SIZE));
   return [first, second];
+}
+
+/**
+ * Writes the record that follows `decision`: the next sequence number, into the copy that does not
+ * decide the boot now (so a power cut while writing it changes nothing). Returns what was written.
+ */
+export async function writeNextBootRecord(
+  bl: Bootloader,
+  copies: readonly [number, number],
+  decision: BootDecision,
+  fields: Omit<BootRecord, "sequence">,
+  module: string,
+): Promise<BootRecord> {
+  const record: BootRecord = { sequence: decision.highestSequence + 1, ...fields };
+  await writeBootRecordCopy(bl, copies[copyToWrite(decision)], encodeBootRecord(record), module);
+  return record;
 }
 
 /**

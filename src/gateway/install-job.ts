@@ -16,20 +16,14 @@
  * A crash between any two steps leaves the module booting either the old confirmed firmware or the
  * new one on trial (which reverts by itself on the next reset), never nothing; recovery.ts decides.
  */
-import {
-  decideBoot,
-  encodeBootRecord,
-  copyToWrite,
-  type AbSlot,
-  type BootRecord,
-} from "../targets/ab/boot-record.js";
+import { decideBoot, type AbSlot } from "../targets/ab/boot-record.js";
 import type { AbLayoutConfig } from "./config.js";
 import {
   crcMethod,
   readBootRecords,
   readSlotImage,
   slotHolds,
-  writeBootRecordCopy,
+  writeNextBootRecord,
   flashSlot,
 } from "./device-ops.js";
 import { GatewayError } from "./errors.js";
@@ -304,20 +298,19 @@ async function activate(
     if (!alreadyPending) {
       const image = targetImage(job);
       const from = job.from!;
-      const record: BootRecord = {
-        sequence: decision.highestSequence + 1,
-        trial: true,
-        active: slot,
-        activeAddress: image.address,
-        imageLength: image.length,
-        imageCrc: image.crc,
-        fallback: from.slot as AbSlot,
-        fallbackAddress: from.address,
-      };
-      await writeBootRecordCopy(
+      const record = await writeNextBootRecord(
         bootloader,
-        layout.bootRecord.copies[copyToWrite(decision)],
-        encodeBootRecord(record),
+        layout.bootRecord.copies,
+        decision,
+        {
+          trial: true,
+          active: slot,
+          activeAddress: image.address,
+          imageLength: image.length,
+          imageCrc: image.crc,
+          fallback: from.slot as AbSlot,
+          fallbackAddress: from.address,
+        },
         job.module,
       );
       job.bootSequence = record.sequence;
@@ -345,20 +338,19 @@ async function commit(
       decision.record.active === slot &&
       decision.record.imageCrc === image.crc;
     if (!done) {
-      const record: BootRecord = {
-        sequence: decision.highestSequence + 1,
-        trial: false,
-        active: slot,
-        activeAddress: image.address,
-        imageLength: image.length,
-        imageCrc: image.crc,
-        fallback: job.from!.slot as AbSlot,
-        fallbackAddress: job.from!.address,
-      };
-      await writeBootRecordCopy(
+      const record = await writeNextBootRecord(
         bootloader,
-        layout.bootRecord.copies[copyToWrite(decision)],
-        encodeBootRecord(record),
+        layout.bootRecord.copies,
+        decision,
+        {
+          trial: false,
+          active: slot,
+          activeAddress: image.address,
+          imageLength: image.length,
+          imageCrc: image.crc,
+          fallback: job.from!.slot as AbSlot,
+          fallbackAddress: job.from!.address,
+        },
         job.module,
       );
       job.bootSequence = record.sequence;

@@ -12,14 +12,8 @@
  *   health-check verify the old firmware runs (its version, when known)
  *   committing   the state store
  */
-import {
-  copyToWrite,
-  decideBoot,
-  encodeBootRecord,
-  type AbSlot,
-  type BootDecision,
-} from "../targets/ab/boot-record.js";
-import { flashSlot, readBootRecords, slotHolds, writeBootRecordCopy } from "./device-ops.js";
+import { decideBoot, type AbSlot, type BootDecision } from "../targets/ab/boot-record.js";
+import { flashSlot, readBootRecords, slotHolds, writeNextBootRecord } from "./device-ops.js";
 import { GatewayError } from "./errors.js";
 import { slotRange } from "./install-job.js";
 import {
@@ -204,20 +198,19 @@ async function activate(
     const slot = image.slot as AbSlot;
     if (!bootsWithoutTrial(decision, slot)) {
       const other: AbSlot = slot === "a" ? "b" : "a";
-      const next = {
-        sequence: decision.highestSequence + 1,
-        trial: false,
-        active: slot,
-        activeAddress: slotRange(layout, slot).address,
-        imageLength: image.length,
-        imageCrc: image.crc ?? 0,
-        fallback: other,
-        fallbackAddress: slotRange(layout, other).address,
-      };
-      await writeBootRecordCopy(
+      const next = await writeNextBootRecord(
         bootloader,
-        layout.bootRecord.copies[copyToWrite(decision)],
-        encodeBootRecord(next),
+        layout.bootRecord.copies,
+        decision,
+        {
+          trial: false,
+          active: slot,
+          activeAddress: slotRange(layout, slot).address,
+          imageLength: image.length,
+          imageCrc: image.crc ?? 0,
+          fallback: other,
+          fallbackAddress: slotRange(layout, other).address,
+        },
         plan.module,
       );
       env.log.info({ sequence: next.sequence, slot }, "confirmed boot record for the previous slot written");
