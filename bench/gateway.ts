@@ -11,10 +11,10 @@
  */
 import { cpus, loadavg } from "node:os";
 import { parseArgs } from "node:util";
-import { fleetBundle } from "../src/demo/fleet.js";
-import type { FleetModule } from "../src/demo/fleet.js";
-import { createWorld } from "../src/demo/world.js";
-import { publishBundle } from "../src/gateway/mqtt/operator.js";
+import { fleetBundle } from "../src/sim/world/fleet.js";
+import type { FleetModule } from "../src/sim/world/fleet.js";
+import { createWorld } from "../src/sim/world/world.js";
+import { publishBundle } from "../src/mqtt/operator/operator.js";
 
 const { values } = parseArgs({
   options: {

@@ -6,7 +6,7 @@
  * Run with `npm run bench:i2c`. Prints; asserts nothing.
  */
 import os from "node:os";
-import { createSimI2cBus, createSimulatedModule } from "../src/targets/sim/index.js";
+import { createSimI2cBus, createSimulatedModule } from "../src/sim/module/index.js";
 import { Bootloader } from "../src/targets/stm32/bootloader.js";
 import { Flasher } from "../src/targets/stm32/flasher.js";
 import type { VerifyMode } from "../src/targets/stm32/flash-types.js";

@@ -11,28 +11,24 @@ export { SubflashError, isSubflashError, describeError } from "./util/errors.js"
 export { TypedEmitter } from "./util/events.js";
 export { silentLogger, type Logger } from "./util/logger.js";
 
-export type * from "./targets/transport/transport.js";
-export { TransportError, type TransportErrorCode } from "./targets/transport/errors.js";
-export {
-  openSerialTransport,
-  type SerialTransportOptions,
-  type SerialParity,
-} from "./targets/transport/usart.js";
-export { openI2cTransport, openI2cBus } from "./targets/transport/i2c.js";
+export type * from "./targets/index.js";
+export { TransportError, type TransportErrorCode } from "./targets/index.js";
+export { openSerialTransport, type SerialTransportOptions, type SerialParity } from "./targets/index.js";
+export { openI2cTransport, openI2cBus } from "./targets/index.js";
 export {
   parseLineSequence,
   runLineSequence,
   bootloaderEntry,
   applicationExit,
   type LineStep,
-} from "./targets/transport/entry.js";
+} from "./targets/index.js";
 
-export * from "./targets/stm32/index.js";
-export * from "./targets/image/index.js";
+export * from "./targets/index.js";
+export * from "./targets/index.js";
 
 export * from "./signing/index.js";
 export * from "./manifest/index.js";
 
-export { UpdateEngine, type EngineEvents, type EngineOptions, type BundleOutcome } from "./gateway/engine.js";
-export { loadConfig, parseConfig } from "./gateway/config.js";
-export type * from "./gateway/status-types.js";
+export { UpdateEngine, type EngineEvents, type EngineOptions, type BundleOutcome } from "./gateway/index.js";
+export { loadConfig, parseConfig } from "./gateway/index.js";
+export type * from "./gateway/index.js";

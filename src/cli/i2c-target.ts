@@ -7,10 +7,10 @@
  * a part whose address the device table knows (e.g. 0x51 for the G07x/G08x).
  */
 import { Option, type Command } from "commander";
-import { openI2cTransport } from "../targets/transport/i2c.js";
-import { DEFAULT_I2C_CLOCK_HZ } from "../targets/transport/i2c-types.js";
-import { Bootloader } from "../targets/stm32/bootloader.js";
-import type { DeviceInfo } from "../targets/stm32/device.js";
+import { openI2cTransport } from "../targets/index.js";
+import { DEFAULT_I2C_CLOCK_HZ } from "../targets/index.js";
+import { Bootloader } from "../targets/index.js";
+import type { DeviceInfo } from "../targets/index.js";
 import type { Logger } from "../util/logger.js";
 import { parseNumber, UsageError } from "./run.js";
 import type { Target } from "./target.js";

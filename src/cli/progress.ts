@@ -4,7 +4,7 @@
  * retry events, then the result). Human output goes to stderr so stdout stays clean for data.
  */
 import { Presets, SingleBar } from "cli-progress";
-import type { FlashEvents, FlashProgress, FlashStats } from "../targets/stm32/flash-types.js";
+import type { FlashEvents, FlashProgress, FlashStats } from "../targets/index.js";
 import type { SubflashError } from "../util/errors.js";
 
 export type RetryEvent = FlashEvents["retry"][0];

@@ -6,17 +6,17 @@
  */
 import { Option, type Command } from "commander";
 import { pino } from "pino";
-import { openSerialTransport, DEFAULT_BAUD, type SerialParity } from "../targets/transport/usart.js";
+import { openSerialTransport, DEFAULT_BAUD, type SerialParity } from "../targets/index.js";
 import {
   applicationExit,
   bootloaderEntry,
   parseLineSequence,
   runLineSequence,
   type LineStep,
-} from "../targets/transport/entry.js";
-import type { I2cTransport, StreamTransport } from "../targets/transport/transport.js";
-import { Bootloader } from "../targets/stm32/bootloader.js";
-import { resolveDevice } from "../targets/stm32/devices.js";
+} from "../targets/index.js";
+import type { I2cTransport, StreamTransport } from "../targets/index.js";
+import { Bootloader } from "../targets/index.js";
+import { resolveDevice } from "../targets/index.js";
 import { silentLogger, type Logger } from "../util/logger.js";
 import { parseNumber, UsageError } from "./run.js";
 import { failJson } from "./progress.js";

@@ -1,6 +1,6 @@
 /**
  * The gateway's update engine: takes signed bundles and commands, runs them module by module with a
- * crash-safe journal, and reports every module's status. It knows nothing of MQTT (src/gateway/mqtt
+ * crash-safe journal, and reports every module's status. It knows nothing of MQTT (src/mqtt
  * feeds it and publishes what it emits) and nothing of whether its modules are real or simulated (the
  * TargetFactory decides).
  *
@@ -8,31 +8,36 @@
  * cancel). Start-up finds an unfinished run in the journal and resumes it or rolls it back
  * (recovery.ts), saying which in each module's status note.
  */
-import { loadTrustStore, type TrustStore } from "../signing/trust-store.js";
+import { loadTrustStore, type TrustStore } from "../signing/index.js";
 import { TypedEmitter } from "../util/events.js";
 import { describeError } from "../util/errors.js";
 import { silentLogger, type Logger } from "../util/logger.js";
-import { ensureDirectory } from "./atomic-file.js";
-import { intakeBundle, type IntakeContext } from "./bundle-intake.js";
-import { decideCommand, verifySignedCommand, type CommandContext, type CommandOutcome } from "./commands.js";
-import { portOf, type GatewayConfig } from "./config.js";
-import { createDefaultTargetFactory } from "./default-targets.js";
-import { fetchRunImages } from "./run-downloads.js";
-import { HaltGate } from "./halt.js";
-import { ImageStore } from "./image-store.js";
-import { Journal, type JournalHook } from "./journal.js";
-import { ModuleLink } from "./module-link.js";
-import { prepareRecovery } from "./recovery.js";
-import { RunExecutor } from "./run-executor.js";
-import { createRunHost, jobStatus, type RunHostParts } from "./run-host.js";
-import type { RunRecord } from "./run-types.js";
-import { StateStore } from "./state-store.js";
-import { StatusBoard } from "./status-board.js";
-import type { GatewayEvent, GatewayStatus, ModuleStatus, StatusError } from "./status-types.js";
-import type { TargetFactory } from "./targets.js";
+import { ensureDirectory } from "./store/atomic-file.js";
+import { intakeBundle, type IntakeContext } from "./intake/bundle-intake.js";
+import {
+  decideCommand,
+  verifySignedCommand,
+  type CommandContext,
+  type CommandOutcome,
+} from "./intake/commands.js";
+import { portOf, type GatewayConfig } from "./config/config.js";
+import { createDefaultTargetFactory } from "./module/default-targets.js";
+import { fetchRunImages } from "./run/downloads.js";
+import { HaltGate } from "./run/halt.js";
+import { ImageStore } from "./store/image-store.js";
+import { Journal, type JournalHook } from "./store/journal.js";
+import { ModuleLink } from "./module/link.js";
+import { prepareRecovery } from "./run/recovery.js";
+import { RunExecutor } from "./run/executor.js";
+import { createRunHost, jobStatus, type RunHostParts } from "./run/host.js";
+import type { RunRecord } from "./run/types.js";
+import { StateStore } from "./store/state-store.js";
+import { StatusBoard } from "./status/board.js";
+import type { GatewayEvent, GatewayStatus, ModuleStatus, StatusError } from "./status/types.js";
+import type { TargetFactory } from "./module/targets.js";
 
-export type { CommandOutcome } from "./commands.js";
-export type { GatewayEvent } from "./status-types.js";
+export type { CommandOutcome } from "./intake/commands.js";
+export type { GatewayEvent } from "./status/types.js";
 
 export interface EngineEvents {
   "module-status": [ModuleStatus];

@@ -3,8 +3,8 @@
  * checks its input the way the gateway will (schema, image digests, bundle layout) and throws
  * ManifestError "invalid-manifest" rather than sign something that would be refused.
  */
-import { ContentType, sealEnvelope } from "../signing/envelope.js";
-import type { SigningKey } from "../signing/keys.js";
+import { ContentType, sealEnvelope } from "../signing/index.js";
+import type { SigningKey } from "../signing/index.js";
 import { encodeBundle } from "./bundle.js";
 import { ManifestError } from "./errors.js";
 import { checkImage } from "./images.js";

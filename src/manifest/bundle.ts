@@ -7,8 +7,8 @@
  * are not under the signature themselves: the manifest carries each one's size, SHA-256 and CRCs,
  * and verification compares them. Like the envelope, a bundle must be in deterministic encoding.
  */
-import { concatBytes, equalBytes, isBytes } from "../signing/bytes.js";
-import { decodeCbor, encodeCbor } from "../signing/cbor.js";
+import { concatBytes, equalBytes, isBytes } from "../signing/index.js";
+import { decodeCbor, encodeCbor } from "../signing/index.js";
 import { MAX_BUNDLE_IMAGES } from "./schema.js";
 
 export const BUNDLE_MAGIC = "subflash-bundle";

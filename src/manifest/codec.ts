@@ -5,8 +5,8 @@
  * that name the field's path ("modules.radio.slots.a.sha256"). Decoders read only what the schema
  * names, so shared or cyclic structures in hostile input are never walked.
  */
-import { isBytes } from "../signing/bytes.js";
-import { asSafeInteger, cborUint, encodeCbor } from "../signing/cbor.js";
+import { isBytes } from "../signing/index.js";
+import { asSafeInteger, cborUint, encodeCbor } from "../signing/index.js";
 
 /** A decoded value that does not follow the schema. */
 export class SchemaViolation extends Error {

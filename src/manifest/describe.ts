@@ -1,5 +1,5 @@
 /** Readable and JSON renderings of manifests and commands, for `subflash manifest inspect|verify` and logs. */
-import { toHex } from "../signing/bytes.js";
+import { toHex } from "../signing/index.js";
 import { addr } from "../util/logger.js";
 import { updateStages } from "./dependencies.js";
 import { formatPid, formatTime, hex32 } from "./format.js";

@@ -1,6 +1,6 @@
 /** Image descriptions for manifest slots, and the check of received bytes against them. */
-import { equalBytes, toHex } from "../signing/bytes.js";
-import { crc32, sha256, stm32Crc } from "../signing/digest.js";
+import { equalBytes, toHex } from "../signing/index.js";
+import { crc32, sha256, stm32Crc } from "../signing/index.js";
 import { hex32 } from "./format.js";
 import type { ImageSource, SlotImage } from "./types.js";
 

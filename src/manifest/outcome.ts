@@ -1,5 +1,5 @@
 /** Verification outcomes: every way a bundle, manifest or command can be refused has a stable name. */
-import type { EnvelopeFailureCode, SignerReport } from "../signing/envelope.js";
+import type { EnvelopeFailureCode, SignerReport } from "../signing/index.js";
 import type { PayloadFailureCode } from "./schema.js";
 import type { Manifest, ModuleType, SignedCommand, SlotName } from "./types.js";
 

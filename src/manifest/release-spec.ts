@@ -6,8 +6,8 @@
 import { dirname, resolve } from "node:path";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
-import { describeIssues, readText } from "../signing/json-file.js";
-import { resolveDevice } from "../targets/stm32/devices.js";
+import { describeIssues, readText } from "../signing/index.js";
+import { resolveDevice } from "../targets/index.js";
 import { ManifestError } from "./errors.js";
 import { NAME_PATTERN } from "./schema.js";
 import type { Atomicity } from "./types.js";

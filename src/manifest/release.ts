@@ -3,9 +3,9 @@
  * (.bin/.hex/.elf), flattens it to one contiguous range (gaps filled with 0xFF, as erased flash
  * reads), computes size, SHA-256, CRC-32 and STM32 CRC, and signs.
  */
-import { toHex } from "../signing/bytes.js";
-import type { SigningKey } from "../signing/keys.js";
-import { flattenImage, loadImage } from "../targets/image/index.js";
+import { toHex } from "../signing/index.js";
+import type { SigningKey } from "../signing/index.js";
+import { flattenImage, loadImage } from "../targets/index.js";
 import { describeError } from "../util/errors.js";
 import { addr } from "../util/logger.js";
 import { createBundle } from "./build.js";

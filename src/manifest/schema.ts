@@ -3,7 +3,7 @@
  * place (mirrored by the CDDL in docs/manifest.md; keys are stable and never reused). Records use
  * small integer keys; maps keyed by names (module types, slots) use the names.
  */
-import { decodeCbor, encodeCbor } from "../signing/cbor.js";
+import { decodeCbor, encodeCbor } from "../signing/index.js";
 import {
   SchemaViolation,
   bytes,

@@ -4,8 +4,8 @@
  * store, threshold, key validity) → content type → CBOR decode → schema → policy. Nothing is
  * decoded before its signature is verified, and every refusal is a named VerifyFailure.
  */
-import { ContentType, openEnvelope, type ContentTypeValue } from "../signing/envelope.js";
-import type { TrustStore } from "../signing/trust-store.js";
+import { ContentType, openEnvelope, type ContentTypeValue } from "../signing/index.js";
+import type { TrustStore } from "../signing/index.js";
 import { decodeBundle } from "./bundle.js";
 import {
   failure,

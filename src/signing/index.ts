@@ -44,3 +44,7 @@ export {
   type CoseMessage,
   type HeaderMap,
 } from "./cose.js";
+
+export { concatBytes, isBytes } from "./bytes.js";
+export { asSafeInteger, cborUint, decodeCbor, encodeCbor } from "./cbor.js";
+export { describeFsError, describeIssues, readText } from "./json-file.js";

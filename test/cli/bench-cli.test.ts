@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { ptySupport } from "../../src/targets/transport/pty.js";
-import { startSimProcess, type SimProcess } from "../targets/sim/sim-process.js";
+import { startSimProcess, type SimProcess } from "../sim/module/sim-process.js";
 import { jsonLines, subflash, subflashLive } from "./bench-run.js";
 
 const pty = await ptySupport();

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
-import { busOf, loadConfig, parseConfig } from "../../src/gateway/config.js";
+import { busOf, loadConfig, parseConfig } from "../../src/gateway/config/config.js";
 import { ConfigError } from "../../src/gateway/errors.js";
 
 const docExample = (): string => {

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { buildSimFirmware } from "../../src/targets/sim/firmware/image-format.js";
+import { buildSimFirmware } from "../../src/sim/firmware/image-format.js";
 import { Rig, MODULES } from "./harness.js";
 
 let rig: Rig;

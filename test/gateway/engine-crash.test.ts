@@ -6,9 +6,9 @@
  * after a power cycle (so it is confirmed, not a trial).
  */
 import { describe, expect, it } from "vitest";
-import type { GatewayConfigInput } from "../../src/gateway/config.js";
+import type { GatewayConfigInput } from "../../src/gateway/config/config.js";
 import type { UpdateEngine } from "../../src/gateway/engine.js";
-import { HaltGate } from "../../src/gateway/halt.js";
+import { HaltGate } from "../../src/gateway/run/halt.js";
 import { Rig, MODULE_IDS, type ReleaseSpec } from "./harness.js";
 
 const HEALTHY: ReleaseSpec = {

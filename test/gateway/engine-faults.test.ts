@@ -4,7 +4,7 @@
  * write (not at a journal boundary).
  */
 import { afterEach, describe, expect, it } from "vitest";
-import { HaltGate } from "../../src/gateway/halt.js";
+import { HaltGate } from "../../src/gateway/run/halt.js";
 import { Rig, MODULES, type ModuleId } from "./harness.js";
 
 let rig: Rig;

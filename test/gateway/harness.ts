@@ -7,10 +7,10 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { parseConfig, type GatewayConfig, type GatewayConfigInput } from "../../src/gateway/config.js";
+import { parseConfig, type GatewayConfig, type GatewayConfigInput } from "../../src/gateway/config/config.js";
 import { UpdateEngine, type EngineOptions } from "../../src/gateway/engine.js";
-import type { GatewayEvent, ModuleStatus } from "../../src/gateway/status-types.js";
-import { createSimTargetFactory } from "../../src/gateway/sim-targets.js";
+import type { GatewayEvent, ModuleStatus } from "../../src/gateway/status/types.js";
+import { createSimTargetFactory } from "../../src/sim/world/sim-targets.js";
 import { encodeBootRecord } from "../../src/targets/ab/boot-record.js";
 import {
   createBundle,
@@ -21,17 +21,17 @@ import {
   type SignedCommand,
 } from "../../src/manifest/index.js";
 import { createSigningKey, stm32Crc, trustStoreDocument, type SigningKey } from "../../src/signing/index.js";
-import { createSimulatedModule, type SimulatedModule } from "../../src/targets/sim/index.js";
+import { createSimulatedModule, type SimulatedModule } from "../../src/sim/module/index.js";
 import {
   buildSimFirmware,
   parseSimFirmware,
   type SimBehaviour,
-} from "../../src/targets/sim/firmware/image-format.js";
+} from "../../src/sim/firmware/image-format.js";
 import {
   createModuleFirmware,
   type ModuleFirmware,
   type SimFirmwareLayout,
-} from "../../src/targets/sim/firmware/module-firmware.js";
+} from "../../src/sim/firmware/module-firmware.js";
 
 export const GATEWAY = "gw-test";
 

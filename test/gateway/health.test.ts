@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { parseByteString } from "../../src/gateway/byte-string.js";
-import { probePattern } from "../../src/gateway/health.js";
+import { parseByteString } from "../../src/gateway/config/byte-string.js";
+import { probePattern } from "../../src/gateway/module/health.js";
 
 describe("health probe pattern", () => {
   it("matches the expected version literally", () => {

@@ -8,10 +8,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { encodeBootRecord } from "../../src/targets/ab/boot-record.js";
-import { busOf, parseConfig, portOf, type GatewayConfigInput } from "../../src/gateway/config.js";
+import { busOf, parseConfig, portOf, type GatewayConfigInput } from "../../src/gateway/config/config.js";
 import { UpdateEngine } from "../../src/gateway/engine.js";
-import { createSimTargetFactory } from "../../src/gateway/sim-targets.js";
-import type { GatewayEvent } from "../../src/gateway/status-types.js";
+import { createSimTargetFactory } from "../../src/sim/world/sim-targets.js";
+import type { GatewayEvent } from "../../src/gateway/status/types.js";
 import { createBundle, describeImage, type Manifest } from "../../src/manifest/index.js";
 import { createSigningKey, stm32Crc, trustStoreDocument } from "../../src/signing/index.js";
 import {
@@ -19,9 +19,9 @@ import {
   createSimulatedModule,
   type SimI2cBus,
   type SimulatedModule,
-} from "../../src/targets/sim/index.js";
-import { buildSimFirmware } from "../../src/targets/sim/firmware/image-format.js";
-import { createModuleFirmware } from "../../src/targets/sim/firmware/module-firmware.js";
+} from "../../src/sim/module/index.js";
+import { buildSimFirmware } from "../../src/sim/firmware/image-format.js";
+import { createModuleFirmware } from "../../src/sim/firmware/module-firmware.js";
 
 const GATEWAY = "gw-i2c";
 const MOTOR = {

@@ -2,11 +2,11 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "n
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { HaltGate } from "../../src/gateway/halt.js";
-import { ImageStore } from "../../src/gateway/image-store.js";
-import { Journal } from "../../src/gateway/journal.js";
-import type { RunRecord } from "../../src/gateway/run-types.js";
-import { StateStore } from "../../src/gateway/state-store.js";
+import { HaltGate } from "../../src/gateway/run/halt.js";
+import { ImageStore } from "../../src/gateway/store/image-store.js";
+import { Journal } from "../../src/gateway/store/journal.js";
+import type { RunRecord } from "../../src/gateway/run/types.js";
+import { StateStore } from "../../src/gateway/store/state-store.js";
 
 let dir: string;
 beforeEach(() => {

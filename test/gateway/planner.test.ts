@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { parseConfig } from "../../src/gateway/config.js";
-import { nextJobs, planBundle } from "../../src/gateway/planner.js";
-import type { JobRecord } from "../../src/gateway/run-types.js";
-import type { ModuleRecord } from "../../src/gateway/state-store.js";
+import { parseConfig } from "../../src/gateway/config/config.js";
+import { nextJobs, planBundle } from "../../src/gateway/plan/planner.js";
+import type { JobRecord } from "../../src/gateway/run/types.js";
+import type { ModuleRecord } from "../../src/gateway/store/state-store.js";
 import { describeImage, type Manifest, type ModuleEntry } from "../../src/manifest/index.js";
 import { sha256, toHex } from "../../src/signing/index.js";
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { parseConfig } from "../../src/gateway/config.js";
-import { StatusBoard } from "../../src/gateway/status-board.js";
-import type { ModuleStatus } from "../../src/gateway/status-types.js";
+import { parseConfig } from "../../src/gateway/config/config.js";
+import { StatusBoard } from "../../src/gateway/status/board.js";
+import type { ModuleStatus } from "../../src/gateway/status/types.js";
 
 const config = parseConfig(
   {

@@ -5,12 +5,12 @@
  * module's flash (read from its file) agreeing with the status.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { fleetBundle } from "../../src/demo/fleet.js";
-import type { FleetRelease } from "../../src/demo/fleet.js";
-import type { WireModuleStatus } from "../../src/gateway/mqtt/contract.js";
-import type { MqttConnection } from "../../src/gateway/mqtt/connection.js";
-import type { FleetView } from "../../src/gateway/mqtt/fleet-view.js";
-import { connectOperator, FleetWatcher, publishBundle } from "../../src/gateway/mqtt/operator.js";
+import { fleetBundle } from "../../src/sim/world/fleet.js";
+import type { FleetRelease } from "../../src/sim/world/fleet.js";
+import type { WireModuleStatus } from "../../src/mqtt/contract/contract.js";
+import type { MqttConnection } from "../../src/mqtt/connection/connection.js";
+import type { FleetView } from "../../src/mqtt/operator/fleet-view.js";
+import { connectOperator, FleetWatcher, publishBundle } from "../../src/mqtt/operator/operator.js";
 import {
   mosquittoRequired,
   mosquittoUnavailable,

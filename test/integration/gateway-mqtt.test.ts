@@ -5,11 +5,11 @@
  */
 import { randomUUID } from "node:crypto";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { fleetBundle, fleetCommand } from "../../src/demo/fleet.js";
-import type { FleetRelease } from "../../src/demo/fleet.js";
-import { createWorld } from "../../src/demo/world.js";
-import type { World } from "../../src/demo/world.js";
-import { publishBundle, sendCommand } from "../../src/gateway/mqtt/operator.js";
+import { fleetBundle, fleetCommand } from "../../src/sim/world/fleet.js";
+import type { FleetRelease } from "../../src/sim/world/fleet.js";
+import { createWorld } from "../../src/sim/world/world.js";
+import type { World } from "../../src/sim/world/world.js";
+import { publishBundle, sendCommand } from "../../src/mqtt/operator/operator.js";
 import { decodeBundle, encodeBundle } from "../../src/manifest/index.js";
 import { createSigningKey } from "../../src/signing/keys.js";
 import {

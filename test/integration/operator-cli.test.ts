@@ -7,9 +7,9 @@ import { spawn } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { fleetBundle } from "../../src/demo/fleet.js";
-import { createWorld } from "../../src/demo/world.js";
-import type { World } from "../../src/demo/world.js";
+import { fleetBundle } from "../../src/sim/world/fleet.js";
+import { createWorld } from "../../src/sim/world/world.js";
+import type { World } from "../../src/sim/world/world.js";
 import { writeKeyFiles } from "../../src/signing/key-files.js";
 import {
   freePort,

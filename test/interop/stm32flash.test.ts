@@ -8,10 +8,10 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { stm32Crc } from "../../src/targets/sim/index.js";
+import { stm32Crc } from "../../src/sim/module/index.js";
 import { ptySupport } from "../../src/targets/transport/pty.js";
-import { pattern } from "../targets/sim/raw-host.js";
-import { startSimProcess } from "../targets/sim/sim-process.js";
+import { pattern } from "../sim/module/raw-host.js";
+import { startSimProcess } from "../sim/module/sim-process.js";
 
 const REQUIRE = process.env.SUBFLASH_REQUIRE_STM32FLASH === "1";
 const hasStm32flash = spawnSync("stm32flash", ["-h"], { stdio: "ignore" }).error === undefined;

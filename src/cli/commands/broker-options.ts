@@ -5,9 +5,9 @@
  */
 import { readFileSync } from "node:fs";
 import type { Command } from "commander";
-import type { MqttConnection } from "../../gateway/mqtt/connection.js";
-import { connectOperator } from "../../gateway/mqtt/operator.js";
-import { assertPrefix, DEFAULT_PREFIX } from "../../gateway/mqtt/topics.js";
+import type { MqttConnection } from "../../mqtt/operator/index.js";
+import { connectOperator } from "../../mqtt/operator/index.js";
+import { assertPrefix, DEFAULT_PREFIX } from "../../mqtt/operator/index.js";
 import { UsageError } from "../run.js";
 
 export interface BrokerFlags {

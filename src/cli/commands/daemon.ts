@@ -8,15 +8,15 @@
  */
 import type { Command } from "commander";
 import pino from "pino";
-import { loadConfig } from "../../gateway/config.js";
-import type { GatewayConfig } from "../../gateway/config.js";
-import { UpdateEngine } from "../../gateway/engine.js";
-import { ConfigError } from "../../gateway/errors.js";
-import { DEFAULT_MAX_BUNDLE_BYTES } from "../../gateway/mqtt/bridge.js";
-import { startGatewayService } from "../../gateway/mqtt/service.js";
-import { createSimModules } from "../../demo/sim-modules.js";
-import type { SimModules } from "../../demo/sim-modules.js";
-import { loadSimSpec } from "../../demo/sim-spec.js";
+import { loadConfig } from "../../gateway/index.js";
+import type { GatewayConfig } from "../../gateway/index.js";
+import { UpdateEngine } from "../../gateway/index.js";
+import { ConfigError } from "../../gateway/index.js";
+import { DEFAULT_MAX_BUNDLE_BYTES } from "../../mqtt/gateway/index.js";
+import { startGatewayService } from "../../mqtt/gateway/index.js";
+import { createSimModules } from "../../sim/index.js";
+import type { SimModules } from "../../sim/index.js";
+import { loadSimSpec } from "../../sim/index.js";
 import { describeError } from "../../util/errors.js";
 import { action, ExitCode, parseNumber, UsageError } from "../run.js";
 

@@ -5,9 +5,9 @@
 import { writeFile } from "node:fs/promises";
 import type { Command } from "commander";
 import pino from "pino";
-import { runDemo } from "../../demo/story.js";
-import { buildSimFirmware, SIM_BEHAVIOURS } from "../../targets/sim/firmware/image-format.js";
-import type { SimBehaviour } from "../../targets/sim/firmware/image-format.js";
+import { runDemo } from "../../sim/index.js";
+import { buildSimFirmware, SIM_BEHAVIOURS } from "../../sim/index.js";
+import type { SimBehaviour } from "../../sim/index.js";
 import { action, ExitCode, parseNumber, UsageError } from "../run.js";
 
 interface DemoFlags {

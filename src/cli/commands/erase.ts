@@ -3,8 +3,8 @@
  * units (pages, or sectors on F2/F4/F7/H7), the whole flash, or one bank of a dual-bank part.
  */
 import type { Command } from "commander";
-import { eraseUnits, type DeviceInfo } from "../../targets/stm32/device.js";
-import type { EraseRequest } from "../../targets/stm32/commands/erase.js";
+import { eraseUnits, type DeviceInfo } from "../../targets/index.js";
+import type { EraseRequest } from "../../targets/index.js";
 import { isSubflashError } from "../../util/errors.js";
 import { addr } from "../../util/logger.js";
 import { action, UsageError } from "../run.js";

@@ -5,10 +5,10 @@
  * 3 failed after erasing: the module needs recovery (flash it again; the ROM bootloader is always there).
  */
 import { Option, type Command } from "commander";
-import { loadImage } from "../../targets/image/index.js";
-import { imageSize, type FirmwareImage } from "../../targets/image/image.js";
-import { Flasher } from "../../targets/stm32/flasher.js";
-import type { FlashResult, VerifyMode } from "../../targets/stm32/flash-types.js";
+import { loadImage } from "../../targets/index.js";
+import { imageSize, type FirmwareImage } from "../../targets/index.js";
+import { Flasher } from "../../targets/index.js";
+import type { FlashResult, VerifyMode } from "../../targets/index.js";
 import { isSubflashError } from "../../util/errors.js";
 import { ExitCode, action, parseNumber, UsageError } from "../run.js";
 import { createReporter, describeStats, sizeText, writeJsonLine } from "../progress.js";

@@ -1,8 +1,8 @@
 /** `subflash info --port <tty>`: what the module's ROM bootloader is, offers, and what its flash looks like. */
 import type { Command } from "commander";
-import { commandName, versionString } from "../../targets/stm32/commands/codes.js";
-import { eraseUnits, flashSize, type DeviceInfo } from "../../targets/stm32/device.js";
-import type { Bootloader } from "../../targets/stm32/bootloader.js";
+import { commandName, versionString } from "../../targets/index.js";
+import { eraseUnits, flashSize, type DeviceInfo } from "../../targets/index.js";
+import type { Bootloader } from "../../targets/index.js";
 import { addr } from "../../util/logger.js";
 import { action } from "../run.js";
 import { sizeText, writeJsonLine } from "../progress.js";

@@ -24,7 +24,7 @@ import {
   type VerifyFailure,
 } from "../../manifest/index.js";
 import { ContentType, decodeCose, HeaderLabel, loadTrustStore, toHex } from "../../signing/index.js";
-import { describeFsError } from "../../signing/json-file.js";
+import { describeFsError } from "../../signing/index.js";
 import { action, ExitCode, parseNumber, UsageError } from "../run.js";
 
 interface VerifyFlags {

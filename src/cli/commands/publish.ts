@@ -5,11 +5,11 @@
  */
 import { readFile } from "node:fs/promises";
 import type { Command } from "commander";
-import type { WireGatewayStatus } from "../../gateway/mqtt/contract.js";
-import { FleetWatcher, publishBundle } from "../../gateway/mqtt/operator.js";
-import type { BundleTarget } from "../../gateway/mqtt/operator.js";
-import { peekBundle } from "../../gateway/mqtt/peek.js";
-import { renderStatusTable } from "../../gateway/mqtt/status-table.js";
+import type { WireGatewayStatus } from "../../mqtt/operator/index.js";
+import { FleetWatcher, publishBundle } from "../../mqtt/operator/index.js";
+import type { BundleTarget } from "../../mqtt/operator/index.js";
+import { peekBundle } from "../../mqtt/operator/index.js";
+import { renderStatusTable } from "../../mqtt/operator/index.js";
 import { action, ExitCode, UsageError } from "../run.js";
 import { addBrokerOptions, connectFromFlags } from "./broker-options.js";
 import type { BrokerFlags } from "./broker-options.js";

@@ -1,7 +1,7 @@
 /** `subflash read --port <tty> --address <a> --length <n> --out <file>`: read memory into a file. */
 import { writeFile } from "node:fs/promises";
 import type { Command } from "commander";
-import { withRetry } from "../../targets/stm32/flasher-retry.js";
+import { withRetry } from "../../targets/index.js";
 import { isSubflashError } from "../../util/errors.js";
 import { addr } from "../../util/logger.js";
 import { action, parseNumber, UsageError } from "../run.js";

@@ -12,7 +12,7 @@ import {
   readReleaseSpec,
 } from "../../manifest/index.js";
 import { readSigningKey } from "../../signing/index.js";
-import { describeFsError } from "../../signing/json-file.js";
+import { describeFsError } from "../../signing/index.js";
 import { action, ExitCode, parseNumber, UsageError } from "../run.js";
 
 interface CreateFlags {

@@ -8,12 +8,12 @@
  * its own as long as the operator's clock does not go back; `--sequence` sets it explicitly.
  */
 import type { Command } from "commander";
-import { signCommand } from "../../manifest/build.js";
-import { FORMAT_VERSION } from "../../manifest/types.js";
-import type { CommandKind, SignedCommand } from "../../manifest/types.js";
-import type { WireModuleStatus } from "../../gateway/mqtt/contract.js";
-import { FleetWatcher, sendCommand } from "../../gateway/mqtt/operator.js";
-import { readSigningKey } from "../../signing/key-files.js";
+import { signCommand } from "../../manifest/index.js";
+import { FORMAT_VERSION } from "../../manifest/index.js";
+import type { CommandKind, SignedCommand } from "../../manifest/index.js";
+import type { WireModuleStatus } from "../../mqtt/operator/index.js";
+import { FleetWatcher, sendCommand } from "../../mqtt/operator/index.js";
+import { readSigningKey } from "../../signing/index.js";
 import { action, ExitCode, parseNumber, UsageError } from "../run.js";
 import { addBrokerOptions, connectFromFlags } from "./broker-options.js";
 import type { BrokerFlags } from "./broker-options.js";

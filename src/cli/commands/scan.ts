@@ -6,9 +6,9 @@
  * Exit codes: 0 at least one bootloader found; 1 none found or the bus cannot be used; 2 bad usage.
  */
 import type { Command } from "commander";
-import { openI2cBus } from "../../targets/transport/i2c.js";
-import { FIRST_I2C_ADDRESS, LAST_I2C_ADDRESS } from "../../targets/transport/i2c-types.js";
-import { scanI2cBus, type I2cScanEntry } from "../../targets/stm32/i2c-scan.js";
+import { openI2cBus } from "../../targets/index.js";
+import { FIRST_I2C_ADDRESS, LAST_I2C_ADDRESS } from "../../targets/index.js";
+import { scanI2cBus, type I2cScanEntry } from "../../targets/index.js";
 import { isSubflashError } from "../../util/errors.js";
 import { ExitCode, action, parseNumber, UsageError } from "../run.js";
 import { failJson, writeJsonLine } from "../progress.js";

@@ -5,9 +5,9 @@
  */
 import type { Command } from "commander";
 import { pino } from "pino";
-import { SerialPort } from "serialport";
-import { createSimulatedModule, StatsFileWriter, type SimulatedModule } from "../../targets/sim/index.js";
-import { openFdStream } from "../../targets/transport/serial-fd.js";
+import { createSimulatedModule, StatsFileWriter } from "../../sim/index.js";
+import { openDeviceEnd, type DeviceEnd } from "../../targets/index.js";
+import { describeError } from "../../util/errors.js";
 import { silentLogger, type Logger } from "../../util/logger.js";
 import { action, parseNumber, UsageError } from "../run.js";
 
@@ -70,18 +70,17 @@ async function runSim(opts: SimCliOptions): Promise<number> {
   sim.on("command", () => stats?.request(snapshot));
   stats?.writeSync(sim.snapshot());
 
-  const port = await openPort(opts.tty, baud, sim);
   // A pty whose other side comes and goes may report I/O errors; they must not kill the module.
   const report = (error: Error): void =>
     void process.stderr.write(`subflash sim: ${opts.tty}: ${error.message}\n`);
-  port.on("error", report);
-  // Bytes move through the port's fd directly (serial-fd.ts: no thread-pool hop per chunk, so the
-  // replies leave at their modelled times); a lost port is closed, which ends the simulator.
-  const fast = openFdStream(port.port, (error) => {
-    report(error);
-    if (port.isOpen) port.close();
-  });
-  sim.attach(fast ?? port);
+  let port: DeviceEnd;
+  try {
+    port = await openDeviceEnd(opts.tty, baud, report);
+  } catch (error) {
+    await sim.close();
+    throw new UsageError(describeError(error));
+  }
+  sim.attach(port.stream);
   const version = `v${sim.version >> 4}.${sim.version & 0xf}`;
   const pid = `0x${sim.device.pid.toString(16).padStart(3, "0")}`;
   process.stdout.write(
@@ -102,31 +101,11 @@ async function runSim(opts: SimCliOptions): Promise<number> {
     };
     process.on("SIGINT", stop);
     process.on("SIGTERM", stop);
-    port.on("close", stop);
+    void port.closed.then(stop);
   });
   await stats?.drain();
   stats?.writeSync(sim.snapshot());
   await sim.close();
-  fast?.stop();
-  if (port.isOpen) await new Promise<void>((resolve) => port.close(() => resolve()));
+  await port.close();
   return 0;
-}
-
-function openPort(path: string, baudRate: number, sim: SimulatedModule): Promise<SerialPort> {
-  return new Promise((resolve, reject) => {
-    const port = new SerialPort({
-      path,
-      baudRate,
-      dataBits: 8,
-      parity: "none",
-      stopBits: 1,
-      autoOpen: false,
-    });
-    port.open((error) => {
-      if (error) {
-        void sim.close();
-        reject(new UsageError(`cannot open ${path}: ${error.message}`));
-      } else resolve(port);
-    });
-  });
 }

@@ -3,9 +3,9 @@
  * the retained status messages. Prints once and exits, or with --watch redraws on every change.
  */
 import type { Command } from "commander";
-import { FleetWatcher } from "../../gateway/mqtt/operator.js";
-import { renderStatusTable } from "../../gateway/mqtt/status-table.js";
-import { assertTopicLevel } from "../../gateway/mqtt/topics.js";
+import { FleetWatcher } from "../../mqtt/operator/index.js";
+import { renderStatusTable } from "../../mqtt/operator/index.js";
+import { assertTopicLevel } from "../../mqtt/operator/index.js";
 import { action, ExitCode, UsageError } from "../run.js";
 import { addBrokerOptions, connectFromFlags } from "./broker-options.js";
 import type { BrokerFlags } from "./broker-options.js";

@@ -1,7 +1,7 @@
 /**
  * The A/B boot record (design decision 4; specified for firmware authors in docs/module-firmware.md).
  * It is the contract between the gateway (which writes it) and module firmware (whose slot selector
- * reads it; the simulator's in src/targets/sim/firmware), so it lives below both.
+ * reads it; the simulator's in src/sim/firmware), so it lives below both.
  *
  * Two copies, each in its own erase unit. Each copy is 64 bytes, little-endian:
  *
@@ -24,7 +24,7 @@
  * The copy that is CRC-valid with the highest sequence wins; a power cut while one copy is erased or
  * written leaves the other intact.
  */
-import { stm32Crc } from "../../signing/digest.js";
+import { stm32Crc } from "../../signing/index.js";
 
 export const BOOT_RECORD_SIZE = 64;
 export const BOOT_RECORD_MAGIC = Uint8Array.of(0x53, 0x46, 0x42, 0x52); // "SFBR"

@@ -12,7 +12,8 @@ export type TransportErrorCode =
   | "io-error"
   | "bus-missing" // /dev/i2c-N does not exist
   | "i2c-unsupported" // adapter lacks plain I2C (SMBus only)
-  | "i2c-nack"; // no device acknowledged its address
+  | "i2c-nack" // no device acknowledged its address
+  | "gpio-failed"; // gpioset (libgpiod) could not be run or could not hold the BOOT0/NRST lines
 
 /** Anything that goes wrong below the bootloader protocol: opening, reading, writing a port or bus. */
 export class TransportError extends SubflashError<TransportErrorCode> {

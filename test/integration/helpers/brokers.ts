@@ -10,8 +10,8 @@ import type { ChildProcess } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { createServer, connect } from "node:net";
 import type { AddressInfo } from "node:net";
-import { startEmbeddedBroker } from "../../../src/gateway/mqtt/broker.js";
-import type { EmbeddedBroker } from "../../../src/gateway/mqtt/broker.js";
+import { startEmbeddedBroker } from "../../../src/mqtt/broker/broker.js";
+import type { EmbeddedBroker } from "../../../src/mqtt/broker/broker.js";
 
 export interface TestBroker {
   readonly kind: "mosquitto" | "aedes";

@@ -11,11 +11,11 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { decideBoot, decodeBootRecord } from "../../../src/targets/ab/boot-record.js";
-import { DEMO_MODULES, fleetConfig } from "../../../src/demo/fleet.js";
-import type { FleetModule } from "../../../src/demo/fleet.js";
+import { DEMO_MODULES, fleetConfig } from "../../../src/sim/world/fleet.js";
+import type { FleetModule } from "../../../src/sim/world/fleet.js";
 import { createSigningKey } from "../../../src/signing/keys.js";
 import type { SigningKey } from "../../../src/signing/keys.js";
-import { parseSimFirmware } from "../../../src/targets/sim/firmware/image-format.js";
+import { parseSimFirmware } from "../../../src/sim/firmware/image-format.js";
 
 const FLASH_START = 0x08000000;
 

@@ -9,7 +9,7 @@ import {
   type BootRecord,
   type BootRecordCopy,
 } from "../../../src/targets/ab/boot-record.js";
-import { stm32Crc as simCrc } from "../../../src/targets/sim/crc.js";
+import { stm32Crc as simCrc } from "../../../src/sim/module/crc.js";
 
 const record = (over: Partial<BootRecord> = {}): BootRecord => ({
   sequence: 7,

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import type { SimulatedModule } from "../../../src/targets/sim/index.js";
+import type { SimulatedModule } from "../../../src/sim/module/index.js";
 import { resolveDevice } from "../../../src/targets/stm32/devices.js";
 import type { DeviceInfo } from "../../../src/targets/stm32/device.js";
 import { connect, pattern, sim } from "./helpers.js";

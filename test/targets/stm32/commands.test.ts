@@ -1,6 +1,6 @@
 /** Every command against the simulated ROM, including the NACK conditions of the protocol reference (§2.5). */
 import { afterEach, describe, expect, it } from "vitest";
-import type { SimulatedModule } from "../../../src/targets/sim/index.js";
+import type { SimulatedModule } from "../../../src/sim/module/index.js";
 import { stm32Crc } from "../../../src/signing/digest.js";
 import { UsartLink, type LinkIo } from "../../../src/targets/stm32/link.js";
 import type { BootloaderError } from "../../../src/targets/stm32/errors.js";

@@ -1,6 +1,6 @@
 /** The flasher end to end against the simulated module: planning, verification, faults and results. */
 import { afterEach, describe, expect, it } from "vitest";
-import type { SimFault, SimulatedModule } from "../../../src/targets/sim/index.js";
+import type { SimFault, SimulatedModule } from "../../../src/sim/module/index.js";
 import { Flasher, flashImage } from "../../../src/targets/stm32/flasher.js";
 import type { FlashOptions, FlashProgress, FlashResult } from "../../../src/targets/stm32/flash-types.js";
 import type { Bootloader } from "../../../src/targets/stm32/bootloader.js";

@@ -3,7 +3,7 @@ import {
   createSimulatedModule,
   type SimOptions,
   type SimulatedModule,
-} from "../../../src/targets/sim/index.js";
+} from "../../../src/sim/module/index.js";
 import { Bootloader, type ConnectOptions } from "../../../src/targets/stm32/bootloader.js";
 import type { FirmwareImage } from "../../../src/targets/image/image.js";
 import type { UsartLinkOptions } from "../../../src/targets/stm32/link.js";

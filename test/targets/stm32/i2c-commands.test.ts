@@ -4,11 +4,7 @@
  */
 import { afterEach, describe, expect, it } from "vitest";
 import { stm32Crc } from "../../../src/signing/digest.js";
-import {
-  defaultI2cCommands,
-  type SimI2cBusOptions,
-  type SimOptions,
-} from "../../../src/targets/sim/index.js";
+import { defaultI2cCommands, type SimI2cBusOptions, type SimOptions } from "../../../src/sim/module/index.js";
 import { getChecksum } from "../../../src/targets/stm32/commands/checksum.js";
 import { go, readMemory } from "../../../src/targets/stm32/commands/memory.js";
 import {

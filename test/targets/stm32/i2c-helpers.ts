@@ -6,7 +6,7 @@ import {
   type SimI2cBusOptions,
   type SimOptions,
   type SimulatedModule,
-} from "../../../src/targets/sim/index.js";
+} from "../../../src/sim/module/index.js";
 import { I2cLink, type I2cLinkOptions } from "../../../src/targets/stm32/link-i2c.js";
 import type { BootloaderError } from "../../../src/targets/stm32/errors.js";
 import type { LinkIo } from "../../../src/targets/stm32/link.js";

@@ -6,7 +6,7 @@ import {
   type SimI2cBus,
   type SimI2cEndpoint,
   type SimulatedModule,
-} from "../../../src/targets/sim/index.js";
+} from "../../../src/sim/module/index.js";
 import { scanI2cBus } from "../../../src/targets/stm32/i2c-scan.js";
 
 /** A 24Cxx-style EEPROM: the first written byte sets the pointer, the rest are stored; reads return from the pointer. */

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { SimHostEnd, type SimulatedModule } from "../../../src/targets/sim/index.js";
+import { SimHostEnd, type SimulatedModule } from "../../../src/sim/module/index.js";
 import { UsartLink } from "../../../src/targets/stm32/link.js";
 import { BootloaderError } from "../../../src/targets/stm32/errors.js";
 import { Bootloader } from "../../../src/targets/stm32/bootloader.js";

@@ -1,0 +1,182 @@
+/**
+ * The engine's status: one ModuleStatus per configured module and the GatewayStatus summary, each
+ * with a monotonic `seq`. Every change is handed to `emit` (the engine turns it into events); the MQTT
+ * side publishes them retained. Progress changes are throttled here, state changes never are.
+ */
+import type { ModuleConfig } from "../config/config.js";
+import type { StatusUpdate } from "../module/job-env.js";
+import { ProgressThrottle } from "./progress.js";
+import type { StateStore } from "../store/state-store.js";
+import type { BundleState, GatewayStatus, ModuleStatus, RejectedBundle, StatusError } from "./types.js";
+
+export interface BoardSink {
+  moduleStatus(status: ModuleStatus, change: { from: ModuleStatus["state"]; progressOnly: boolean }): void;
+  gatewayStatus(status: GatewayStatus): void;
+}
+
+export interface BundleInfo {
+  release: string;
+  sequence: number;
+  state: BundleState;
+  error: StatusError | null;
+  startedAt: string;
+  finishedAt: string | null;
+}
+
+const PROGRESS_INTERVAL_MS = 500;
+
+export class StatusBoard {
+  readonly #modules = new Map<string, ModuleStatus>();
+  readonly #gateway: GatewayStatus;
+  readonly #sink: BoardSink;
+  readonly #now: () => number;
+  readonly #throttle: ProgressThrottle;
+
+  constructor(options: {
+    gateway: string;
+    groups: string[];
+    modules: readonly ModuleConfig[];
+    sink: BoardSink;
+    now: () => number;
+  }) {
+    this.#sink = options.sink;
+    this.#now = options.now;
+    this.#throttle = new ProgressThrottle(PROGRESS_INTERVAL_MS, options.now);
+    const at = this.#iso();
+    for (const m of options.modules) {
+      this.#modules.set(m.id, {
+        module: m.id,
+        moduleType: m.type,
+        state: "idle",
+        version: null,
+        activeSlot: null,
+        targetVersion: null,
+        progress: null,
+        remainingSeconds: null,
+        release: null,
+        sequence: null,
+        verification: null,
+        lastError: null,
+        note: null,
+        seq: 0,
+        updatedAt: at,
+      });
+    }
+    this.#gateway = {
+      gateway: options.gateway,
+      groups: [...options.groups],
+      online: true,
+      bundle: null,
+      modules: {},
+      lastSequence: 0,
+      lastRejected: null,
+      seq: 0,
+      updatedAt: at,
+    };
+  }
+
+  /** Takes versions and slots from the state store (at start and after each commit). */
+  syncFromState(state: StateStore): void {
+    for (const [id, status] of this.#modules) {
+      const confirmed = state.module(id).confirmed;
+      status.version = confirmed?.version ?? null;
+      status.activeSlot = confirmed?.slot ?? null;
+      status.release = confirmed?.release ?? status.release;
+      status.sequence = confirmed?.sequence ?? status.sequence;
+    }
+    this.#gateway.lastSequence = state.get().lastSequence;
+  }
+
+  module(id: string): ModuleStatus | undefined {
+    return this.#modules.get(id);
+  }
+
+  modules(): ModuleStatus[] {
+    return [...this.#modules.values()].map((s) => ({ ...s }));
+  }
+
+  gateway(): GatewayStatus {
+    return { ...this.#gateway, modules: this.#summary() };
+  }
+
+  /** Applies an update; emits unless it is a progress-only change the throttle holds back. */
+  update(
+    id: string,
+    update: StatusUpdate & {
+      release?: string | null;
+      sequence?: number | null;
+      activeSlot?: ModuleStatus["activeSlot"];
+    },
+  ): void {
+    const status = this.#modules.get(id);
+    if (!status) return;
+    const from = status.state;
+    const stateChanged = update.state !== undefined && update.state !== status.state;
+    const defined = Object.fromEntries(Object.entries(update).filter(([, v]) => v !== undefined));
+    Object.assign(status, defined);
+    if (stateChanged && update.progress === undefined && !isWorking(status.state)) {
+      status.progress = null;
+      status.remainingSeconds = null;
+    }
+    const progressOnly =
+      !stateChanged && Object.keys(defined).every((k) => k === "progress" || k === "remainingSeconds");
+    if (
+      progressOnly &&
+      status.progress &&
+      !this.#throttle.pass(id, status.progress.phase, status.progress.percent)
+    )
+      return;
+    if (!progressOnly) this.#throttle.reset(id);
+    status.seq++;
+    status.updatedAt = this.#iso();
+    this.#sink.moduleStatus({ ...status }, { from, progressOnly });
+    if (stateChanged) this.#publishGateway();
+  }
+
+  /** Re-emits every module's status (start-up). */
+  emitAll(): void {
+    for (const status of this.#modules.values()) {
+      status.seq++;
+      status.updatedAt = this.#iso();
+      this.#sink.moduleStatus({ ...status }, { from: status.state, progressOnly: false });
+    }
+    this.#publishGateway();
+  }
+
+  setBundle(bundle: BundleInfo | null): void {
+    this.#gateway.bundle = bundle ? { ...bundle } : null;
+    this.#publishGateway();
+  }
+
+  setRejected(rejected: RejectedBundle): void {
+    this.#gateway.lastRejected = { ...rejected };
+    this.#publishGateway();
+  }
+
+  setLastSequence(sequence: number): void {
+    this.#gateway.lastSequence = sequence;
+  }
+
+  #publishGateway(): void {
+    this.#gateway.seq++;
+    this.#gateway.updatedAt = this.#iso();
+    this.#sink.gatewayStatus(this.gateway());
+  }
+
+  #summary(): GatewayStatus["modules"] {
+    return Object.fromEntries(
+      [...this.#modules.values()].map((s) => [
+        s.module,
+        { state: s.state, version: s.version, activeSlot: s.activeSlot },
+      ]),
+    );
+  }
+
+  #iso(): string {
+    return new Date(this.#now()).toISOString();
+  }
+}
+
+function isWorking(state: ModuleStatus["state"]): boolean {
+  return state === "downloading" || state === "erasing" || state === "writing" || state === "verifying";
+}

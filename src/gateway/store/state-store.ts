@@ -1,0 +1,117 @@
+/**
+ * Persistent gateway state (state.json in the state directory, atomic writes): per module the
+ * confirmed and previous firmware, the security floors per module type, and the last accepted
+ * sequence numbers of manifests and of commands (kept apart: they are separate counters).
+ */
+import { join } from "node:path";
+import { ensureDirectory, readJsonFile, removeStaleTemporaries, writeFileAtomic } from "./atomic-file.js";
+import { GatewayError } from "../errors.js";
+import type { HaltGate } from "../run/halt.js";
+import type { InstalledImage } from "../run/types.js";
+import type { BundleState, StatusError } from "../status/types.js";
+import { SerialQueue } from "../../util/serial-queue.js";
+
+export const STATE_FILE = "state.json";
+
+export interface ModuleRecord {
+  /** What the module boots and the gateway has confirmed. Null: unknown (never updated by this gateway). */
+  confirmed: InstalledImage | null;
+  /** What it ran before, kept for rollback. */
+  previous: InstalledImage | null;
+}
+
+export interface LastBundle {
+  runId: string;
+  release: string | null;
+  sequence: number | null;
+  state: BundleState;
+  error: StatusError | null;
+  startedAt: string;
+  finishedAt: string | null;
+}
+
+export interface GatewayState {
+  format: 1;
+  /** Highest manifest sequence accepted (replays and older manifests are refused). */
+  lastSequence: number;
+  /** Highest command sequence accepted. */
+  lastCommandSequence: number;
+  /** Anti-rollback floor per module type: no image with a lower security version is installed. */
+  securityFloors: Record<string, number>;
+  modules: Record<string, ModuleRecord>;
+  lastBundle: LastBundle | null;
+  /** The last run whose end was booked (floors raised, last bundle recorded); a restart completes it otherwise. */
+  lastRunId: string | null;
+}
+
+export function emptyState(): GatewayState {
+  return {
+    format: 1,
+    lastSequence: 0,
+    lastCommandSequence: 0,
+    securityFloors: {},
+    modules: {},
+    lastBundle: null,
+    lastRunId: null,
+  };
+}
+
+export class StateStore {
+  readonly path: string;
+  readonly #gate: HaltGate;
+  #state: GatewayState;
+  readonly #queue = new SerialQueue();
+
+  private constructor(path: string, gate: HaltGate, state: GatewayState) {
+    this.path = path;
+    this.#gate = gate;
+    this.#state = state;
+  }
+
+  static async open(stateDir: string, gate: HaltGate): Promise<StateStore> {
+    await ensureDirectory(stateDir);
+    const path = join(stateDir, STATE_FILE);
+    let raw: unknown;
+    try {
+      raw = await readJsonFile(path);
+    } catch (error) {
+      throw new GatewayError(
+        "state-corrupt",
+        `cannot read the state file ${path}: ${(error as Error).message}`,
+        { file: path },
+        { cause: error },
+      );
+    }
+    await removeStaleTemporaries(path);
+    if (raw !== undefined && !isState(raw))
+      throw new GatewayError("state-corrupt", `${path} is not a subflash state file`, { file: path });
+    return new StateStore(path, gate, raw === undefined ? emptyState() : { ...emptyState(), ...raw });
+  }
+
+  /** The current state (read-only view; change it through update()). */
+  get(): Readonly<GatewayState> {
+    return this.#state;
+  }
+
+  module(id: string): ModuleRecord {
+    return this.#state.modules[id] ?? { confirmed: null, previous: null };
+  }
+
+  /** Applies `change` to a copy and makes it durable; the in-memory state moves only once it is on disk. */
+  update(change: (draft: GatewayState) => void): Promise<void> {
+    return this.#queue.run(() =>
+      this.#gate.pass(async () => {
+        const draft = structuredClone(this.#state);
+        change(draft);
+        await writeFileAtomic(this.path, JSON.stringify(draft, null, 1), this.#gate.commitPoint);
+        this.#state = draft;
+      }),
+    );
+  }
+}
+
+function isState(value: unknown): value is GatewayState {
+  if (typeof value !== "object" || value === null) return false;
+  const v = value as Partial<GatewayState>;
+  return v.format === 1 && typeof v.lastSequence === "number" && typeof v.modules === "object";
+}

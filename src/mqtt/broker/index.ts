@@ -1,0 +1,2 @@
+export { startEmbeddedBroker } from "./broker.js";
+export type { EmbeddedBroker } from "./broker.js";

@@ -1,0 +1,171 @@
+/**
+ * Topic names of the MQTT contract (design.md decision 7), built and parsed in one place so the
+ * gateway, the operator tools, the tests and docs/mqtt-api.md cannot drift apart.
+ *
+ *   {prefix}/{gw}/online                          retained "true" | "false" (last will "false")
+ *   {prefix}/{gw}/status                          retained gateway summary (JSON)
+ *   {prefix}/{gw}/modules/{module}/status         retained per-module status (JSON)
+ *   {prefix}/{gw}/events                          transitions and throttled progress (JSON, not retained)
+ *   {prefix}/{gw}/update                          in: signed bundle (binary COSE)
+ *   {prefix}/group/{group}/update                 in: signed bundle for every gateway of a group
+ *   {prefix}/{gw}/command[/{correlationId}]       in: signed command (binary COSE)
+ *   {prefix}/{gw}/command/response[/{correlationId}]  out: command response (JSON)
+ */
+import { MqttError } from "../errors.js";
+
+export const DEFAULT_PREFIX = "subflash";
+
+/** The level under `command/` that carries responses; never a correlation id. */
+export const RESPONSE_LEVEL = "response";
+
+/** Level-name reserved for group topics (`{prefix}/group/{group}/update`), so it cannot be a gateway id. */
+export const GROUP_LEVEL = "group";
+
+/**
+ * Checks one topic level (a gateway id, module name, group name or correlation id): non-empty,
+ * no `/`, no wildcard, no NUL (MQTT 3.1.1 §4.7.1, MQTT 5 §4.7.1), and not a `$` system name.
+ */
+export function assertTopicLevel(value: string, what: string): string {
+  if (value.length === 0) throw new MqttError("bad-topic", `${what} must not be empty`, { what });
+  if (/[/+#]/.test(value) || value.includes("\0") || value.startsWith("$")) {
+    throw new MqttError(
+      "bad-topic",
+      `${what} "${value}" cannot be an MQTT topic level (no "/", "+", "#", NUL, or leading "$")`,
+      { what, value },
+    );
+  }
+  return value;
+}
+
+/** Checks a topic prefix: one or more valid levels separated by "/", e.g. "subflash" or "acme/ota". */
+export function assertPrefix(prefix: string): string {
+  for (const level of prefix.split("/")) assertTopicLevel(level, `topic prefix "${prefix}" level`);
+  return prefix;
+}
+
+/** Correlation ids travel as a topic level on MQTT 3.1.1, so they obey its rules, and "response" is taken. */
+export function assertCorrelationId(id: string): string {
+  assertTopicLevel(id, "correlation id");
+  if (id === RESPONSE_LEVEL) {
+    throw new MqttError("bad-topic", `correlation id must not be "${RESPONSE_LEVEL}"`, { value: id });
+  }
+  if (id.length > 128)
+    throw new MqttError("bad-topic", "correlation id is longer than 128 characters", { value: id });
+  return id;
+}
+
+/** Every topic of one gateway. */
+export interface GatewayTopics {
+  readonly prefix: string;
+  readonly gateway: string;
+  readonly online: string;
+  readonly status: string;
+  readonly events: string;
+  readonly update: string;
+  readonly command: string;
+  /** Subscription filter for commands carrying their correlation id as the last level (MQTT 3.1.1 form). */
+  readonly commandWithIdFilter: string;
+  readonly commandResponse: string;
+  moduleStatus(module: string): string;
+  commandFor(correlationId: string): string;
+  commandResponseFor(correlationId: string): string;
+  groupUpdate(group: string): string;
+}
+
+export function gatewayTopics(prefix: string, gateway: string): GatewayTopics {
+  assertPrefix(prefix);
+  assertTopicLevel(gateway, "gateway id");
+  if (gateway === GROUP_LEVEL) {
+    throw new MqttError("bad-topic", `gateway id must not be "${GROUP_LEVEL}" (reserved for group topics)`, {
+      value: gateway,
+    });
+  }
+  const base = `${prefix}/${gateway}`;
+  return {
+    prefix,
+    gateway,
+    online: `${base}/online`,
+    status: `${base}/status`,
+    events: `${base}/events`,
+    update: `${base}/update`,
+    command: `${base}/command`,
+    commandWithIdFilter: `${base}/command/+`,
+    commandResponse: `${base}/command/${RESPONSE_LEVEL}`,
+    moduleStatus: (module) => `${base}/modules/${assertTopicLevel(module, "module name")}/status`,
+    commandFor: (id) => `${base}/command/${assertCorrelationId(id)}`,
+    commandResponseFor: (id) => `${base}/command/${RESPONSE_LEVEL}/${assertCorrelationId(id)}`,
+    groupUpdate: (group) => groupUpdateTopic(prefix, group),
+  };
+}
+
+export function groupUpdateTopic(prefix: string, group: string): string {
+  return `${assertPrefix(prefix)}/${GROUP_LEVEL}/${assertTopicLevel(group, "group name")}/update`;
+}
+
+/** What an incoming message on one of the gateway's subscriptions is. */
+export type InboundTopic =
+  | { kind: "update"; via: "gateway" }
+  | { kind: "update"; via: "group"; group: string }
+  | { kind: "command"; correlationId: string | null }
+  /** One of our own outbound topics (an echo through an overlapping filter): ignore it. */
+  | { kind: "own" }
+  | { kind: "unknown" };
+
+/** Classifies a topic the gateway received, against its own topics and groups. */
+export function parseInboundTopic(
+  topics: GatewayTopics,
+  groups: readonly string[],
+  topic: string,
+): InboundTopic {
+  if (topic === topics.update) return { kind: "update", via: "gateway" };
+  for (const group of groups) {
+    if (topic === topics.groupUpdate(group)) return { kind: "update", via: "group", group };
+  }
+  if (topic === topics.command) return { kind: "command", correlationId: null };
+  if (topic === topics.commandResponse || topic.startsWith(`${topics.commandResponse}/`))
+    return { kind: "own" };
+  const commandLevel = `${topics.command}/`;
+  if (topic.startsWith(commandLevel)) {
+    const id = topic.slice(commandLevel.length);
+    if (id.length > 0 && !id.includes("/")) return { kind: "command", correlationId: id };
+  }
+  const own = [topics.online, topics.status, topics.events];
+  if (
+    own.includes(topic) ||
+    (topic.startsWith(`${topics.prefix}/${topics.gateway}/modules/`) && topic.endsWith("/status"))
+  ) {
+    return { kind: "own" };
+  }
+  return { kind: "unknown" };
+}
+
+/** What a message seen by an operator tool (through the status filters) is about. */
+export type StatusTopic =
+  | { kind: "online"; gateway: string }
+  | { kind: "gateway-status"; gateway: string }
+  | { kind: "module-status"; gateway: string; module: string }
+  | { kind: "events"; gateway: string };
+
+/** Subscription filters an operator uses to follow one gateway, or every gateway under the prefix. */
+export function statusFilters(prefix: string, gateway?: string, opts: { events?: boolean } = {}): string[] {
+  assertPrefix(prefix);
+  const gw = gateway === undefined ? "+" : assertTopicLevel(gateway, "gateway id");
+  const filters = [`${prefix}/${gw}/online`, `${prefix}/${gw}/status`, `${prefix}/${gw}/modules/+/status`];
+  if (opts.events) filters.push(`${prefix}/${gw}/events`);
+  return filters;
+}
+
+/** Parses a topic matched by {@link statusFilters}; anything else gives null. */
+export function parseStatusTopic(prefix: string, topic: string): StatusTopic | null {
+  if (!topic.startsWith(`${prefix}/`)) return null;
+  const levels = topic.slice(prefix.length + 1).split("/");
+  const [gateway, second, third, fourth] = levels;
+  if (gateway === undefined || gateway === GROUP_LEVEL || gateway.length === 0) return null;
+  if (levels.length === 2 && second === "online") return { kind: "online", gateway };
+  if (levels.length === 2 && second === "status") return { kind: "gateway-status", gateway };
+  if (levels.length === 2 && second === "events") return { kind: "events", gateway };
+  if (levels.length === 4 && second === "modules" && third && fourth === "status") {
+    return { kind: "module-status", gateway, module: third };
+  }
+  return null;
+}

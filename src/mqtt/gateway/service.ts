@@ -1,0 +1,132 @@
+/**
+ * The gateway as a service: an update engine plus its MQTT side, started and stopped in the right
+ * order. Used by `subflash daemon` (real or simulated modules) and by `subflash demo` (in-process).
+ *
+ * Start: listen to the engine → connect (online = true, subscribe; inbound messages wait) → start the
+ * engine (it recovers from its journal and emits every module's status) → let messages through.
+ * Stop: refuse new bundles and commands → stop the engine (it stops at a safe point) → wait for the
+ * answers in flight → publish the final status and online = false → disconnect.
+ */
+import { readFileSync } from "node:fs";
+import { silentLogger } from "../../util/logger.js";
+import type { Logger } from "../../util/logger.js";
+import type { BackoffOptions } from "../connection/backoff.js";
+import { GatewayBridge } from "./bridge.js";
+import type { BridgeEngine } from "./bridge.js";
+import { MqttConnection, redactUrl } from "../connection/connection.js";
+import type { MqttTlsOptions, ProtocolVersion } from "../connection/connection.js";
+import { DEFAULT_PREFIX, gatewayTopics } from "../contract/topics.js";
+
+/** The engine as the service drives it (UpdateEngine satisfies it). */
+export interface ServiceEngine extends BridgeEngine {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** The `mqtt` section of the gateway configuration (TLS entries are file paths). */
+export interface ServiceMqttSettings {
+  url: string;
+  username?: string | undefined;
+  password?: string | undefined;
+  clientId?: string | undefined;
+  prefix?: string | undefined;
+  tls?:
+    | {
+        ca?: string | undefined;
+        cert?: string | undefined;
+        key?: string | undefined;
+        rejectUnauthorized?: boolean | undefined;
+      }
+    | undefined;
+  protocolVersion?: ProtocolVersion | undefined;
+}
+
+export interface GatewayServiceOptions {
+  engine: ServiceEngine;
+  gateway: { id: string; groups: readonly string[] };
+  mqtt: ServiceMqttSettings;
+  maxBundleBytes?: number;
+  logger?: Logger;
+  /** Reconnect delays (tests shorten them). */
+  backoff?: BackoffOptions;
+  statusIntervalMs?: number;
+  progressIntervalMs?: number;
+  /** Longest wait for answers in flight at stop, in ms. Default 10000. */
+  drainTimeoutMs?: number;
+}
+
+export interface GatewayService {
+  readonly bridge: GatewayBridge;
+  readonly connection: MqttConnection;
+  /** Stops everything in order; safe to call twice. */
+  stop(): Promise<void>;
+}
+
+export async function startGatewayService(opts: GatewayServiceOptions): Promise<GatewayService> {
+  const log = (opts.logger ?? silentLogger).child({ component: "gateway-service" });
+  const prefix = opts.mqtt.prefix ?? DEFAULT_PREFIX;
+  const topics = gatewayTopics(prefix, opts.gateway.id);
+  const connection = new MqttConnection({
+    url: opts.mqtt.url,
+    clientId: opts.mqtt.clientId ?? `subflash-${opts.gateway.id}`,
+    ...(opts.mqtt.username !== undefined ? { username: opts.mqtt.username } : {}),
+    ...(opts.mqtt.password !== undefined ? { password: opts.mqtt.password } : {}),
+    ...(opts.mqtt.tls ? { tls: readTls(opts.mqtt.tls) } : {}),
+    protocolVersion: opts.mqtt.protocolVersion ?? 5,
+    will: { topic: topics.online, payload: "false", retain: true },
+    persistentSession: true,
+    ...(opts.backoff ? { backoff: opts.backoff } : {}),
+    ...(opts.logger ? { logger: opts.logger } : {}),
+  });
+  const bridge = new GatewayBridge({
+    engine: opts.engine,
+    connection,
+    gateway: opts.gateway,
+    prefix,
+    ...(opts.maxBundleBytes !== undefined ? { maxBundleBytes: opts.maxBundleBytes } : {}),
+    ...(opts.statusIntervalMs !== undefined ? { statusIntervalMs: opts.statusIntervalMs } : {}),
+    ...(opts.progressIntervalMs !== undefined ? { progressIntervalMs: opts.progressIntervalMs } : {}),
+    ...(opts.logger ? { logger: opts.logger } : {}),
+  });
+
+  bridge.attach();
+  log.info({ broker: redactUrl(opts.mqtt.url), prefix, gateway: opts.gateway.id }, "starting");
+  await bridge.connect();
+  try {
+    await opts.engine.start();
+  } catch (error) {
+    await bridge.stop();
+    throw error;
+  }
+  bridge.ready();
+  log.info({ modules: opts.engine.moduleStatuses().length }, "gateway ready");
+
+  let stopping: Promise<void> | null = null;
+  const stop = (): Promise<void> => {
+    stopping ??= (async () => {
+      log.info({}, "stopping");
+      bridge.stopAccepting();
+      await opts.engine.stop();
+      const drained = await Promise.race([
+        bridge.idle().then(() => true),
+        new Promise<false>((resolve) =>
+          setTimeout(() => resolve(false), opts.drainTimeoutMs ?? 10_000).unref(),
+        ),
+      ]);
+      if (!drained) log.warn({}, "some bundle or command answers were still pending at stop");
+      await bridge.stop();
+      log.info({}, "stopped");
+    })();
+    return stopping;
+  };
+  return { bridge, connection, stop };
+}
+
+function readTls(tls: NonNullable<ServiceMqttSettings["tls"]>): MqttTlsOptions {
+  return {
+    ...(tls.ca ? { ca: readFileSync(tls.ca, "utf8") } : {}),
+    ...(tls.cert ? { cert: readFileSync(tls.cert, "utf8") } : {}),
+    ...(tls.key ? { key: readFileSync(tls.key, "utf8") } : {}),
+    ...(tls.rejectUnauthorized !== undefined ? { rejectUnauthorized: tls.rejectUnauthorized } : {}),
+  };
+}
