@@ -1,5 +1,6 @@
 import js from "@eslint/js";
 import tseslint from "typescript-eslint";
+import layers from "./eslint-rules/layers.mjs";
 
 export default tseslint.config(
   { ignores: ["dist/**", "node_modules/**", "coverage/**"] },
@@ -14,6 +15,12 @@ export default tseslint.config(
       "@typescript-eslint/no-floating-promises": "error",
       "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }],
     },
+  },
+  {
+    // The layer rules of ARCHITECTURE.md (eslint-rules/layers.mjs).
+    files: ["src/**/*.ts"],
+    plugins: { subflash: layers },
+    rules: { "subflash/layers": "error" },
   },
   {
     files: ["test/**/*.ts", "bench/**/*.ts"],
