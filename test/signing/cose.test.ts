@@ -15,13 +15,8 @@ import {
 } from "../../src/signing/cose.js";
 import { keyPairFromSeed } from "../../src/signing/ed25519.js";
 
-/**
- * Public COSE WG examples (cose-wg/Examples, eddsa-examples), in the shared folder that sits beside
- * the checkout (../shared, as in CI), or where SUBFLASH_SHARED points.
- */
-const VECTORS = process.env.SUBFLASH_SHARED
-  ? `${process.env.SUBFLASH_SHARED}/vectors/cose`
-  : fileURLToPath(new URL("../../../shared/vectors/cose", import.meta.url));
+/** Public COSE WG examples (cose-wg/Examples, eddsa-examples), kept with their licence in test/fixtures/cose. */
+const VECTORS = fileURLToPath(new URL("../fixtures/cose", import.meta.url));
 interface Key {
   kid: string;
   x_hex: string;
