@@ -29,6 +29,19 @@ export {
 
 export * from "./targets/stm32/index.js";
 export * from "./targets/image/index.js";
+export {
+  encodeBootRecord,
+  decodeBootRecord,
+  decideBoot,
+  copyToWrite,
+  BOOT_RECORD_SIZE,
+  BOOT_RECORD_MAGIC,
+  BOOT_RECORD_VERSION,
+  type AbSlot,
+  type BootRecord,
+  type BootRecordCopy,
+  type BootDecision,
+} from "./targets/ab/boot-record.js";
 
 export * from "./signing/index.js";
 export * from "./manifest/index.js";
