@@ -89,7 +89,7 @@ export function slotImage(
     // The simulator's plausibility check is its SFAP header (it executes no vector table).
     if (content === "bad-vectors") image[0] = 0;
   } else if (app) {
-    image = app.slice();
+    image = new Uint8Array(app); // a copy with its own buffer (a Buffer may sit in a shared pool)
   } else {
     image = new Uint8Array(4096);
     let x = slot === "a" ? 0x1234567 : 0x7654321;
