@@ -77,7 +77,68 @@ describe("TypeScript simulator selector", () => {
     });
     if (!enteredBootloader) expect(boot?.outcome).toBe("running");
   });
+
+  it("trial-boots once, then falls back on the next start (marker programmed by the model)", () => {
+    const trial = cases.find((c) => c.expect.trial && c.expect.boots === "b");
+    if (!trial) throw new Error("the table has no trial case booting slot B");
+    const flash = buildFlash(trial, "sim", layout);
+    const firmware = createModuleFirmware({
+      layout: {
+        kind: "ab",
+        slotA: layout.slotA,
+        slotB: layout.slotB,
+        bootRecord: [layout.records[0], layout.records[1]],
+      },
+      program: (address, bytes) =>
+        bytes.forEach((b, i) => {
+          const at = address - layout.flashBase + i;
+          flash[at] = flash[at]! & b;
+        }),
+    });
+    const ctx = {
+      flash: {
+        read: (address: number, length: number) =>
+          flash.slice(address - layout.flashBase, address - layout.flashBase + length),
+      },
+      device: resolveDevice("g071"),
+      bootReason: "reset" as const,
+      enterBootloader: () => undefined,
+    };
+    firmware.app(ctx);
+    firmware.app(ctx);
+    expect(firmware.boots.map((b) => [b.slot, b.trial])).toEqual([
+      ["b", true],
+      ["a", false],
+    ]);
+  });
 });
+
+interface CDecision {
+  boot: string;
+  target: number;
+  winner: number | null;
+  mark: number | null;
+  trial: boolean;
+}
+
+/** Runs the host build of the C selector on a flash image file. */
+function decideC(file: string): CDecision {
+  const out = execFileSync(
+    join(FIRMWARE_DIR, "build/host/sf_decide_cli"),
+    [
+      file,
+      `base=${hex(layout.flashBase)}`,
+      `rec0=${hex(layout.records[0])}`,
+      `rec1=${hex(layout.records[1])}`,
+      `a=${hex(layout.slotA.address)}:${hex(layout.slotA.size)}`,
+      `b=${hex(layout.slotB.address)}:${hex(layout.slotB.size)}`,
+      `ram=${hex(layout.ramStart)}:${hex(layout.ramEnd)}`,
+      `sysmem=${hex(layout.sysmem)}`,
+    ],
+    { encoding: "utf8" },
+  );
+  return JSON.parse(out) as CDecision;
+}
 
 describe("C reference selector (host build)", () => {
   let dir = "";
@@ -90,27 +151,7 @@ describe("C reference selector (host build)", () => {
   it.each(cases.map((c, i) => [c.name, c, i] as const))("%s", (_name, c, i) => {
     const file = join(dir, `case-${i}.bin`);
     writeFileSync(file, buildFlash(c, "vector-table", layout));
-    const out = execFileSync(
-      join(FIRMWARE_DIR, "build/host/sf_decide_cli"),
-      [
-        file,
-        `base=${hex(layout.flashBase)}`,
-        `rec0=${hex(layout.records[0])}`,
-        `rec1=${hex(layout.records[1])}`,
-        `a=${hex(layout.slotA.address)}:${hex(layout.slotA.size)}`,
-        `b=${hex(layout.slotB.address)}:${hex(layout.slotB.size)}`,
-        `ram=${hex(layout.ramStart)}:${hex(layout.ramEnd)}`,
-        `sysmem=${hex(layout.sysmem)}`,
-      ],
-      { encoding: "utf8" },
-    );
-    const decision = JSON.parse(out) as {
-      boot: string;
-      target: number;
-      winner: number | null;
-      mark: number | null;
-      trial: boolean;
-    };
+    const decision = decideC(file);
     const target =
       c.expect.boots === "bootloader"
         ? layout.sysmem
@@ -123,9 +164,25 @@ describe("C reference selector (host build)", () => {
       mark: decision.mark,
       trial: decision.trial,
       target: decision.target,
-    }).toEqual({
-      ...c.expect,
-      target,
-    });
+    }).toEqual({ ...c.expect, target });
+  });
+
+  it("trial-boots once, then (marker programmed as decided) falls back on the next reset", () => {
+    const trial = cases.find((c) => c.expect.trial && c.expect.boots === "b");
+    if (!trial) throw new Error("the table has no trial case booting slot B");
+    const flash = buildFlash(trial, "vector-table", layout);
+    const file = join(dir, "sequence.bin");
+    writeFileSync(file, flash);
+    const first = decideC(file);
+    expect(first).toMatchObject({ boot: "b", trial: true });
+    if (first.mark === null) throw new Error("no marker to program");
+    // What the boot shim does before the jump: 32 zero bytes at the winning copy's marker.
+    flash.fill(
+      0,
+      layout.records[first.mark]! - layout.flashBase + 32,
+      layout.records[first.mark]! - layout.flashBase + 64,
+    );
+    writeFileSync(file, flash);
+    expect(decideC(file)).toMatchObject({ boot: "a", trial: false, mark: null });
   });
 });
