@@ -1,34 +1,24 @@
 /**
- * subflash's public API. The CLI (src/cli) uses nothing that is not reachable from here or from
- * the simulator's entry point (`subflash/testing`).
+ * subflash's public API (`import … from "subflash"`): what a program that updates STM32 modules,
+ * signs releases or embeds the gateway needs. Each part is the entry file of its layer
+ * (ARCHITECTURE.md), so the library and the CLI see the same surface:
  *
- * - targets: transports (USART on serialport, I2C on i2c-bus), the STM32 ROM bootloader stack
- *   (link → commands → session → flasher) and the device table, firmware images;
- * - signing and manifest: Ed25519/COSE, trust store, bundles, verification;
- * - gateway: the update engine, its configuration and status vocabulary.
+ * - targets: transports (USART on serialport, I2C on i2c-bus, DTR/RTS and GPIO lines), the STM32
+ *   ROM bootloader stack (link → commands → bootloader session → flasher), the device table,
+ *   firmware images (.bin, Intel HEX, ELF) and the A/B boot record;
+ * - signing: Ed25519, COSE, key files, trust stores, digests;
+ * - manifest: bundles and manifests, verification and policy, release tooling;
+ * - gateway: the update engine, its configuration and its status vocabulary.
+ *
+ * The simulator is published apart, as `subflash/testing`. test/api/public-api.test.ts keeps a
+ * report of every exported name (test/api/public-api.txt), so a change to this surface shows in
+ * review.
  */
 export { SubflashError, isSubflashError, describeError } from "./util/errors.js";
 export { TypedEmitter } from "./util/events.js";
 export { silentLogger, type Logger } from "./util/logger.js";
 
-export type * from "./targets/index.js";
-export { TransportError, type TransportErrorCode } from "./targets/index.js";
-export { openSerialTransport, type SerialTransportOptions, type SerialParity } from "./targets/index.js";
-export { openI2cTransport, openI2cBus } from "./targets/index.js";
-export {
-  parseLineSequence,
-  runLineSequence,
-  bootloaderEntry,
-  applicationExit,
-  type LineStep,
-} from "./targets/index.js";
-
 export * from "./targets/index.js";
-export * from "./targets/index.js";
-
 export * from "./signing/index.js";
 export * from "./manifest/index.js";
-
-export { UpdateEngine, type EngineEvents, type EngineOptions, type BundleOutcome } from "./gateway/index.js";
-export { loadConfig, parseConfig } from "./gateway/index.js";
-export type * from "./gateway/index.js";
+export * from "./gateway/index.js";

@@ -1,4 +1,6 @@
 export {
+  BOOT_RECORD_MAGIC,
+  BOOT_RECORD_VERSION,
   BOOT_RECORD_SIZE,
   copyToWrite,
   decideBoot,
