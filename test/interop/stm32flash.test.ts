@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { stm32Crc } from "../../src/sim/module/index.js";
+import { stm32Crc } from "../../src/signing/index.js";
 import { ptySupport } from "../../src/targets/transport/pty.js";
 import { pattern } from "../sim/module/raw-host.js";
 import { startSimProcess } from "../sim/module/sim-process.js";

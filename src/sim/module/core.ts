@@ -24,7 +24,7 @@
  * - Get Checksum is refused under RDP like the other memory commands.
  */
 import { programMs, unitEraseMs, type DeviceInfo } from "../../targets/index.js";
-import { stm32Crc } from "./crc.js";
+import { stm32Crc } from "../../signing/index.js";
 import type { Undo } from "./flash.js";
 import type { SimMemory } from "./memory.js";
 import { NO_STRETCH_OF } from "./i2c-opcodes.js";

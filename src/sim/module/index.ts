@@ -39,7 +39,6 @@ export { SimMemory, type MemoryArea, type AreaKind } from "./memory.js";
 export { SimHostEnd } from "./host-end.js";
 export { BootloaderCore, type CoreConfig, type CoreExit, type CoreHooks, type CoreSession } from "./core.js";
 export { ACK, NACK, BUSY, SYNC, Op, defaultCommands } from "./opcodes.js";
-export { stm32Crc } from "./crc.js";
 export { byteTimeMs, BITS_PER_BYTE } from "./wire.js";
 export { StatsFileWriter } from "./stats-file.js";
 export {

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { createSimulatedModule, stm32Crc, type SimulatedModule } from "../../../src/sim/module/index.js";
+import { stm32Crc } from "../../../src/signing/index.js";
+import { createSimulatedModule, type SimulatedModule } from "../../../src/sim/module/index.js";
 import { ACK, NACK, RawHost, addressFrame, pattern, withXor } from "./raw-host.js";
 
 let sim: SimulatedModule;
@@ -30,18 +31,6 @@ async function synced(version = 0x33): Promise<RawHost> {
   expect(await h.sync()).toBe(ACK);
   return h;
 }
-
-describe("STM32 CRC", () => {
-  it("matches ST's known value for the word 0x12345678 and a bitwise computation", () => {
-    expect(stm32Crc(new Uint8Array([0x78, 0x56, 0x34, 0x12]))).toBe(0xdf8a8a2b);
-    const data = pattern(1024, 5);
-    expect(stm32Crc(data)).toBe(bitwiseCrc(data));
-  });
-
-  it("refuses a length that is not a multiple of 4", () => {
-    expect(() => stm32Crc(new Uint8Array(3))).toThrow(RangeError);
-  });
-});
 
 describe("Get Checksum 0xA1 (v3.3)", () => {
   it("answers ACK, ACK, ACK, then ACK with the CRC MSB first and its XOR", async () => {
