@@ -31,7 +31,7 @@ export {
   DEFAULT_SKEW_SECONDS,
   type VerifyOptions,
   type CommandVerifyOptions,
-  type GatewayState,
+  type PolicyState,
   type OpenedBundle,
 } from "./verify.js";
 export {
@@ -52,7 +52,7 @@ export type {
   PolicyFailureCode,
   VerifiedBundle,
   BundleImages,
-  CommandOutcome,
+  CommandVerifyOutcome,
 } from "./outcome.js";
 export { createBundle, signManifest, signCommand, encodeManifest, encodeCommand } from "./build.js";
 export { encodeBundle, decodeBundle, looksLikeBundle, BUNDLE_MAGIC, type BundleParts } from "./bundle.js";

@@ -50,7 +50,7 @@ export interface VerifiedBundle {
 
 export type VerifyOutcome = VerifiedBundle | VerifyFailure;
 
-export type CommandOutcome = { ok: true; command: SignedCommand; signedBy: string[] } | VerifyFailure;
+export type CommandVerifyOutcome = { ok: true; command: SignedCommand; signedBy: string[] } | VerifyFailure;
 
 export function failure(
   code: VerifyFailureCode,

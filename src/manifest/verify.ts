@@ -11,7 +11,7 @@ import {
   failure,
   signerDetail,
   type BundleImages,
-  type CommandOutcome,
+  type CommandVerifyOutcome,
   type VerifyFailure,
   type VerifyOutcome,
 } from "./outcome.js";
@@ -29,7 +29,7 @@ import { slotEntries, type Manifest, type ModuleType, type SignedCommand, type S
 export const DEFAULT_SKEW_SECONDS = 300;
 
 /** What the gateway has persisted about manifests it accepted and modules it updated. */
-export interface GatewayState {
+export interface PolicyState {
   /** Sequence of the last accepted manifest (0 when none). */
   lastSequence: number;
   /** Per module type, the lowest acceptable security version: that of the last committed image (missing: 0). */
@@ -41,7 +41,7 @@ export interface GatewayState {
 export interface VerifyOptions {
   trust: TrustStore;
   gateway: GatewayIdentity;
-  state: GatewayState;
+  state: PolicyState;
   /** Defaults to the current time. */
   now?: Date;
   /** Defaults to DEFAULT_SKEW_SECONDS. */
@@ -116,7 +116,7 @@ export interface CommandVerifyOptions {
 }
 
 /** Verifies a signed command: same envelope and trust as manifests, then gateway, freshness and replay. */
-export function verifyCommand(bytes: Uint8Array, options: CommandVerifyOptions): CommandOutcome {
+export function verifyCommand(bytes: Uint8Array, options: CommandVerifyOptions): CommandVerifyOutcome {
   const now = options.now ?? new Date();
   const opened = openPayload(bytes, ContentType.command, { trust: options.trust, now }, decodeCommandPayload);
   if (!opened.ok) return opened;

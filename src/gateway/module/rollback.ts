@@ -27,7 +27,7 @@ import {
 } from "./job-env.js";
 import { flashProgressReporter } from "../status/progress.js";
 import type { InstalledImage, RestoreStep, UndoCursor } from "../run/types.js";
-import type { GatewayState } from "../store/state-store.js";
+import type { StoredState } from "../store/state-store.js";
 
 export interface RestorePlan {
   module: string;
@@ -35,7 +35,7 @@ export interface RestorePlan {
   /** Journalled progress; mutated as steps advance. */
   cursor: UndoCursor;
   /** The state change once the module runs the image again. */
-  commit: (draft: GatewayState) => void;
+  commit: (draft: StoredState) => void;
 }
 
 /** Runs (or resumes) a restore. Throws GatewayError "rollback-failed" (the cause in its context) when it cannot. */

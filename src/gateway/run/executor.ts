@@ -13,7 +13,7 @@ import { moduleError, statusError, type JobEnv } from "../module/job-env.js";
 import { nextJobs } from "../plan/planner.js";
 import { releaseModule, runRestore } from "../module/rollback.js";
 import type { JobRecord, RunRecord } from "./types.js";
-import type { GatewayState } from "../store/state-store.js";
+import type { StoredState } from "../store/state-store.js";
 import type { BundleState } from "../status/types.js";
 
 export interface ExecutorHost {
@@ -212,7 +212,7 @@ export class RunExecutor {
         image: from,
         cursor: job.undo,
         // The module's record as it was before the job (whether or not the job had committed).
-        commit: (draft: GatewayState) => {
+        commit: (draft: StoredState) => {
           draft.modules[job.module] = { confirmed: from, previous: job.previousBefore };
         },
       });

@@ -30,7 +30,7 @@ export interface LastBundle {
   finishedAt: string | null;
 }
 
-export interface GatewayState {
+export interface StoredState {
   format: 1;
   /** Highest manifest sequence accepted (replays and older manifests are refused). */
   lastSequence: number;
@@ -44,7 +44,7 @@ export interface GatewayState {
   lastRunId: string | null;
 }
 
-export function emptyState(): GatewayState {
+export function emptyState(): StoredState {
   return {
     format: 1,
     lastSequence: 0,
@@ -59,10 +59,10 @@ export function emptyState(): GatewayState {
 export class StateStore {
   readonly path: string;
   readonly #gate: HaltGate;
-  #state: GatewayState;
+  #state: StoredState;
   readonly #queue = new SerialQueue();
 
-  private constructor(path: string, gate: HaltGate, state: GatewayState) {
+  private constructor(path: string, gate: HaltGate, state: StoredState) {
     this.path = path;
     this.#gate = gate;
     this.#state = state;
@@ -89,7 +89,7 @@ export class StateStore {
   }
 
   /** The current state (read-only view; change it through update()). */
-  get(): Readonly<GatewayState> {
+  get(): Readonly<StoredState> {
     return this.#state;
   }
 
@@ -98,7 +98,7 @@ export class StateStore {
   }
 
   /** Applies `change` to a copy and makes it durable; the in-memory state moves only once it is on disk. */
-  update(change: (draft: GatewayState) => void): Promise<void> {
+  update(change: (draft: StoredState) => void): Promise<void> {
     return this.#queue.run(() =>
       this.#gate.pass(async () => {
         const draft = structuredClone(this.#state);
@@ -110,8 +110,8 @@ export class StateStore {
   }
 }
 
-function isState(value: unknown): value is GatewayState {
+function isState(value: unknown): value is StoredState {
   if (typeof value !== "object" || value === null) return false;
-  const v = value as Partial<GatewayState>;
+  const v = value as Partial<StoredState>;
   return v.format === 1 && typeof v.lastSequence === "number" && typeof v.modules === "object";
 }
