@@ -33,7 +33,7 @@ import { createRunHost, jobStatus, type RunHostParts } from "./run/host.js";
 import type { RunRecord } from "./run/types.js";
 import { StateStore } from "./store/state-store.js";
 import { StatusBoard } from "./status/board.js";
-import type { GatewayEvent, GatewayStatus, ModuleStatus, StatusError } from "./status/types.js";
+import type { GatewayEvent, GatewayStatus, ModuleStatus, StatusError, StatusErrorCode } from "./status/types.js";
 import type { TargetFactory } from "./module/targets.js";
 
 export type { CommandOutcome } from "./intake/commands.js";
@@ -53,7 +53,7 @@ export type BundleOutcome =
   | {
       ok: false;
       status: "rejected";
-      code: string;
+      code: StatusErrorCode;
       message: string;
       error: StatusError;
       release: string | null;

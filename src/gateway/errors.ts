@@ -49,6 +49,7 @@ export type GatewayErrorCode =
   | "cancelled" // the operator cancelled the bundle
   | "dependency-failed" // a module was not updated because one it depends on failed
   | "stopped" // the engine is stopping: nothing new is accepted
+  | "shutting-down" // the MQTT side answers a command that arrived while the gateway stops
   | "state-corrupt" // the state file or journal cannot be read
   | "internal";
 

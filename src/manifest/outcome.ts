@@ -31,6 +31,11 @@ export interface VerifyFailure {
   ok: false;
   code: VerifyFailureCode;
   stage: VerifyStage;
+  /**
+   * The refused manifest's release and sequence, set only when the signatures verified and the
+   * payload decoded (policy refusals), so nothing unverified is ever repeated.
+   */
+  refused?: { release: string; sequence: number };
   /** For people and logs; names the module type, slot, field or key concerned. */
   message: string;
   /** Machine-readable context (module type, slot, key ids, numbers compared…). */

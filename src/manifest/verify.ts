@@ -77,7 +77,9 @@ export function verifyBundle(bytes: Uint8Array, options: VerifyOptions): VerifyO
     images: opened.images,
     ...(options.moduleTypes && { moduleTypes: options.moduleTypes }),
   });
-  if (refused) return refused;
+  if (refused) {
+    return { ...refused, refused: { release: opened.manifest.release, sequence: opened.manifest.sequence } };
+  }
   return {
     ok: true,
     manifest: opened.manifest,

@@ -174,10 +174,12 @@ for (const suite of suites) {
         const { engine, obs, topics } = await setup();
         engine.commandOutcome = {
           ok: false,
+          status: "error",
+          command: null,
+          modules: [],
           code: "replayed",
-          stage: "policy",
           message: "sequence 3 is not above 7",
-          detail: {},
+          error: { code: "replayed", message: "sequence 3 is not above 7" },
         };
         // The 3.1.1 form: the correlation id is the last topic level.
         await obs.connection.subscribe([{ filter: `${topics.commandResponse}/#`, qos: 1 }]);
@@ -199,7 +201,14 @@ for (const suite of suites) {
 
       it("honours an MQTT 5 response topic under its own subtree only, echoing the correlation data", async () => {
         const { engine, obs, topics, connection } = await setup();
-        engine.commandOutcome = { ok: true, command: { kind: "rollback", gateway: "gw-1" } };
+        engine.commandOutcome = {
+          ok: true,
+          status: "ok",
+          command: "rollback",
+          modules: [],
+          message: "rolled back",
+          data: {},
+        };
         await obs.connection.subscribe([
           { filter: `${topics.commandResponse}/#`, qos: 1 },
           { filter: "elsewhere/#", qos: 1 },

@@ -4,13 +4,20 @@
  * the real UpdateEngine.
  */
 import type { BridgeEngine, BridgeEngineEvents } from "../../src/mqtt/gateway/bridge.js";
-import type { GatewayStatus, ModuleStatus } from "../../src/gateway/status/types.js";
+import type { BundleOutcome, CommandOutcome, GatewayStatus, ModuleStatus } from "../../src/gateway/index.js";
 import { TypedEmitter } from "../../src/util/events.js";
 
 export class FakeEngine extends TypedEmitter<BridgeEngineEvents> implements BridgeEngine {
   readonly bundles: Array<{ bytes: Uint8Array; topic: string | undefined }> = [];
   readonly commands: Uint8Array[] = [];
-  commandOutcome: unknown = { ok: true, command: { kind: "rollback" } };
+  commandOutcome: CommandOutcome = {
+    ok: true,
+    status: "ok",
+    command: "rollback",
+    modules: [],
+    message: "rolled back",
+    data: {},
+  };
   readonly modules = new Map<string, ModuleStatus>();
   gateway: GatewayStatus;
 
@@ -29,12 +36,19 @@ export class FakeEngine extends TypedEmitter<BridgeEngineEvents> implements Brid
     for (const m of moduleIds) this.modules.set(m, moduleStatus(m, {}));
   }
 
-  submitBundle(bytes: Uint8Array, via: { topic?: string }): Promise<unknown> {
+  submitBundle(bytes: Uint8Array, via: { topic?: string }): Promise<BundleOutcome> {
     this.bundles.push({ bytes: new Uint8Array(bytes), topic: via.topic });
-    return Promise.resolve({ ok: true, state: "running" });
+    return Promise.resolve({
+      ok: true,
+      status: "accepted",
+      release: "r1",
+      sequence: 1,
+      modules: [],
+      upToDate: [],
+    });
   }
 
-  submitCommand(bytes: Uint8Array): Promise<unknown> {
+  submitCommand(bytes: Uint8Array): Promise<CommandOutcome> {
     this.commands.push(new Uint8Array(bytes));
     return Promise.resolve(this.commandOutcome);
   }

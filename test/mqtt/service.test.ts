@@ -3,6 +3,7 @@ import { startGatewayService } from "../../src/mqtt/gateway/service.js";
 import { startAedes, uniquePrefix } from "../integration/helpers/brokers.js";
 import type { TestBroker } from "../integration/helpers/brokers.js";
 import { FakeEngine } from "./fake-engine.js";
+import type { BundleOutcome } from "../../src/gateway/index.js";
 import { observe, text } from "./helpers.js";
 
 /** A fake engine whose start takes a while and reports a recovered module on the way, like the real one after a crash. */
@@ -18,7 +19,7 @@ class SlowStartEngine extends FakeEngine {
     this.startedAt = Date.now();
   }
 
-  override submitBundle(bytes: Uint8Array, via: { topic?: string }): Promise<unknown> {
+  override submitBundle(bytes: Uint8Array, via: { topic?: string }): Promise<BundleOutcome> {
     if (this.startedAt === null) throw new Error("bundle handed over before start() finished");
     return super.submitBundle(bytes, via);
   }

@@ -5,7 +5,7 @@
  * put the inline images into the image store. Every refusal is a named code.
  */
 import { randomUUID } from "node:crypto";
-import { compareVersions, openBundle, verifyBundle } from "../../manifest/index.js";
+import { compareVersions, verifyBundle } from "../../manifest/index.js";
 import type { ModuleTypeConfig } from "../../manifest/index.js";
 import type { Manifest } from "../../manifest/index.js";
 import type { TrustStore } from "../../signing/index.js";
@@ -16,7 +16,7 @@ import type { ImageStore } from "../store/image-store.js";
 import { planBundle } from "../plan/planner.js";
 import type { RunRecord } from "../run/types.js";
 import type { StateStore } from "../store/state-store.js";
-import type { StatusError } from "../status/types.js";
+import type { StatusError, StatusErrorCode } from "../status/types.js";
 
 export interface IntakeContext {
   config: GatewayConfig;
@@ -52,14 +52,15 @@ export async function intakeBundle(ctx: IntakeContext, bytes: Uint8Array): Promi
     };
     // A policy refusal (replay, expiry, target…) comes after the signatures were verified and the
     // payload decoded: the release is known, and the status names it.
-    const opened =
-      verified.stage === "policy" ? openBundle(bytes, { trust: ctx.trust, now: new Date(ctx.now()) }) : null;
-    return opened?.ok
-      ? { ok: false, error, release: opened.manifest.release, sequence: opened.manifest.sequence }
-      : { ok: false, error, release: null, sequence: null };
+    return {
+      ok: false,
+      error,
+      release: verified.refused?.release ?? null,
+      sequence: verified.refused?.sequence ?? null,
+    };
   }
   const { manifest } = verified;
-  const refused = (code: string, message: string): IntakeResult => ({
+  const refused = (code: StatusErrorCode, message: string): IntakeResult => ({
     ok: false,
     error: { code, message },
     release: manifest.release,

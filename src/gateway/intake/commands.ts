@@ -13,7 +13,7 @@ import type { GatewayErrorCode } from "../errors.js";
 import { isUpToDate, newJob } from "../plan/planner.js";
 import type { JobRecord, RunRecord } from "../run/types.js";
 import type { StateStore } from "../store/state-store.js";
-import type { StatusError } from "../status/types.js";
+import type { StatusError, StatusErrorCode } from "../status/types.js";
 
 /** The response payload of a command (the MQTT side adds the correlation id). */
 export type CommandOutcome =
@@ -30,7 +30,7 @@ export type CommandOutcome =
       status: "error";
       command: CommandKind | null;
       modules: string[];
-      code: string;
+      code: StatusErrorCode;
       message: string;
       error: StatusError;
     };
@@ -283,7 +283,7 @@ function ok(
 
 function refusal(
   command: CommandKind | null,
-  code: string,
+  code: StatusErrorCode,
   message: string,
   modules: string[] = [],
   context?: Record<string, unknown>,

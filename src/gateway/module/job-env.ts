@@ -4,7 +4,14 @@
  * lazily opened bootloader session shared by consecutive steps, and the health check wiring.
  */
 import type { DeviceInfo } from "../../targets/index.js";
-import { programMs, unitsCovering, unitEraseMs } from "../../targets/index.js";
+import {
+  BootloaderError,
+  FlashError,
+  programMs,
+  TransportError,
+  unitsCovering,
+  unitEraseMs,
+} from "../../targets/index.js";
 import { describeError, isSubflashError } from "../../util/errors.js";
 import type { Logger } from "../../util/logger.js";
 import type { ModuleConfig } from "../config/config.js";
@@ -170,8 +177,22 @@ export function readBudgetMs(module: ModuleConfig, size: number): number {
 
 /** A failure as published in status: its stable code, message and context. */
 export function statusError(error: unknown, fallback: GatewayError["code"] = "internal"): StatusError {
-  if (isSubflashError(error))
+  if (
+    error instanceof GatewayError ||
+    error instanceof TransportError ||
+    error instanceof BootloaderError ||
+    error instanceof FlashError
+  ) {
     return { code: error.code, message: error.message, context: { ...error.context } };
+  }
+  // Other domains (images, signing…) have no published codes: the fallback, with theirs as context.
+  if (isSubflashError(error)) {
+    return {
+      code: fallback,
+      message: error.message,
+      context: { ...error.context, domain: error.domain, cause: error.code },
+    };
+  }
   return { code: fallback, message: describeError(error) };
 }
 

@@ -3,6 +3,9 @@
  * published on MQTT (decision 7), and the events the update engine emits. The engine produces these;
  * the MQTT side only serialises them. Payloads are JSON-safe (no Uint8Array, no bigint, no Date).
  */
+import type { VerifyFailureCode } from "../../manifest/index.js";
+import type { BootloaderErrorCode, FlashErrorCode, TransportErrorCode } from "../../targets/index.js";
+import type { GatewayErrorCode } from "../errors.js";
 
 /** Per-module state machine (design.md decision 6). */
 export type ModuleState =
@@ -29,9 +32,21 @@ export interface ProgressInfo {
   percent: number;
 }
 
+/**
+ * Every code a status, event or command response can carry: the engine's own (errors.ts) and the
+ * refusals of verification (signatures, decoding, policy). docs/mqtt-api.md lists them all, and
+ * test/gateway/status-codes.test.ts keeps the two in step.
+ */
+export type StatusErrorCode =
+  | GatewayErrorCode
+  | VerifyFailureCode
+  | TransportErrorCode
+  | BootloaderErrorCode
+  | FlashErrorCode;
+
 /** A stable error code with a readable message, as published in status. */
 export interface StatusError {
-  code: string;
+  code: StatusErrorCode;
   message: string;
   /** Module, port, field… the error is about. */
   context?: Record<string, unknown>;

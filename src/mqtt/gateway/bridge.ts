@@ -16,7 +16,13 @@
 import { describeError } from "../../util/errors.js";
 import { silentLogger } from "../../util/logger.js";
 import type { Logger } from "../../util/logger.js";
-import type { GatewayEvent, GatewayStatus, ModuleStatus } from "../../gateway/index.js";
+import type {
+  BundleOutcome,
+  CommandOutcome,
+  GatewayEvent,
+  GatewayStatus,
+  ModuleStatus,
+} from "../../gateway/index.js";
 import { Coalescer } from "./coalescer.js";
 import type { MqttConnection, InboundMessage } from "../connection/connection.js";
 import { correlationText } from "../contract/contract.js";
@@ -46,8 +52,8 @@ export interface BridgeEngine {
     event: K,
     listener: (...args: BridgeEngineEvents[K]) => void,
   ): unknown;
-  submitBundle(bytes: Uint8Array, via: { topic?: string }): Promise<unknown>;
-  submitCommand(bytes: Uint8Array): Promise<unknown>;
+  submitBundle(bytes: Uint8Array, via: { topic?: string }): Promise<BundleOutcome>;
+  submitCommand(bytes: Uint8Array): Promise<CommandOutcome>;
   moduleStatuses(): ModuleStatus[];
   gatewayStatus(): GatewayStatus;
 }
@@ -343,8 +349,8 @@ export class GatewayBridge {
   }
 }
 
-function summarise(outcome: unknown): unknown {
-  if (outcome === null || typeof outcome !== "object") return outcome;
-  const { ok, state, code, error } = outcome as Record<string, unknown>;
-  return { ok, state, code, error: error instanceof Error ? error.message : error };
+function summarise(outcome: BundleOutcome): object {
+  return outcome.ok
+    ? { ok: true, release: outcome.release, sequence: outcome.sequence }
+    : { ok: false, code: outcome.code, release: outcome.release, sequence: outcome.sequence };
 }
