@@ -11,13 +11,7 @@ import type { WireModuleStatus } from "../../src/mqtt/contract/contract.js";
 import type { MqttConnection } from "../../src/mqtt/connection/connection.js";
 import type { FleetView } from "../../src/mqtt/operator/fleet-view.js";
 import { connectOperator, FleetWatcher, publishBundle } from "../../src/mqtt/operator/operator.js";
-import {
-  mosquittoRequired,
-  mosquittoUnavailable,
-  startAedes,
-  startMosquitto,
-  uniquePrefix,
-} from "./helpers/brokers.js";
+import { preferredBroker, uniquePrefix } from "./helpers/brokers.js";
 import type { TestBroker } from "./helpers/brokers.js";
 import { createDaemonRig } from "./helpers/daemon.js";
 import type { DaemonProcess, DaemonRig } from "./helpers/daemon.js";
@@ -36,7 +30,7 @@ const ACTIVE = new Set([
 ]);
 
 // Mosquitto when there is one (required in CI), else the embedded broker: the daemon is a separate process either way.
-const useMosquitto = mosquittoUnavailable() === null || mosquittoRequired;
+const brokerChoice = preferredBroker();
 
 type Trigger = (view: FleetView, gateway: string) => boolean;
 const state = (view: FleetView, gateway: string, id: string): WireModuleStatus | undefined =>
@@ -97,14 +91,14 @@ const CASES: Array<{
   },
 ];
 
-describe(`daemon killed mid-update (${useMosquitto ? "Mosquitto" : "embedded aedes broker"})`, () => {
+describe(`daemon killed mid-update (${brokerChoice.label})`, () => {
   let broker: TestBroker;
   let rig: DaemonRig | null = null;
   let operator: MqttConnection | null = null;
   let daemon: DaemonProcess | null = null;
 
   beforeAll(async () => {
-    broker = useMosquitto ? await startMosquitto() : await startAedes();
+    broker = await brokerChoice.start();
   });
   afterAll(async () => {
     await broker?.close();

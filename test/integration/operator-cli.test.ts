@@ -11,14 +11,7 @@ import { fleetBundle } from "../../src/sim/world/fleet.js";
 import { createWorld } from "../../src/sim/world/world.js";
 import type { World } from "../../src/sim/world/world.js";
 import { writeKeyFiles } from "../../src/signing/key-files.js";
-import {
-  freePort,
-  mosquittoRequired,
-  mosquittoUnavailable,
-  startAedes,
-  startMosquitto,
-  uniquePrefix,
-} from "./helpers/brokers.js";
+import { preferredBroker, freePort, uniquePrefix } from "./helpers/brokers.js";
 import type { TestBroker } from "./helpers/brokers.js";
 
 interface Run {
@@ -47,9 +40,9 @@ function cli(args: string[], timeoutMs = 60_000): Promise<Run> {
   });
 }
 
-const useMosquitto = mosquittoUnavailable() === null || mosquittoRequired;
+const brokerChoice = preferredBroker();
 
-describe(`operator CLI (${useMosquitto ? "Mosquitto" : "embedded aedes broker"})`, () => {
+describe(`operator CLI (${brokerChoice.label})`, () => {
   let broker: TestBroker;
   let world: World;
   let keyFile: string;
@@ -57,7 +50,7 @@ describe(`operator CLI (${useMosquitto ? "Mosquitto" : "embedded aedes broker"})
   let common: string[];
 
   beforeAll(async () => {
-    broker = useMosquitto ? await startMosquitto() : await startAedes();
+    broker = await brokerChoice.start();
     world = await createWorld({
       broker: broker.url,
       prefix: uniquePrefix("cli"),

@@ -148,3 +148,43 @@ async function waitForPort(port: number, timeoutMs: number, failed: () => string
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
+
+/** One broker a suite runs against: how to start it, and why it is skipped here (null: it runs). */
+export interface BrokerSuite {
+  readonly kind: "mosquitto" | "aedes";
+  start(): Promise<TestBroker>;
+  readonly skip: string | null;
+  /** "on mosquitto", or "on mosquitto (skipped: …)", for describe titles. */
+  readonly title: string;
+}
+
+/**
+ * The brokers a suite that must hold on both runs against: a real Mosquitto (one this process can
+ * stop and restart when a binary is there; skipped with its reason when none is available, unless
+ * SUBFLASH_REQUIRE_MOSQUITTO=1) and the embedded aedes broker (MQTT 3.1.1 only).
+ */
+export function brokerSuites(): BrokerSuite[] {
+  const unavailable = mosquittoUnavailable();
+  const skip = unavailable && !mosquittoRequired ? unavailable : null;
+  return [
+    {
+      kind: "mosquitto",
+      start: () => startMosquitto({ controllable: mosquittoBinary() !== null }),
+      skip,
+      title: `on mosquitto${skip ? ` (skipped: ${skip})` : ""}`,
+    },
+    { kind: "aedes", start: () => startAedes(), skip: null, title: "on aedes" },
+  ];
+}
+
+/** The one broker a suite that needs any broker runs against: Mosquitto where it can, else aedes. */
+export function preferredBroker(): {
+  kind: "mosquitto" | "aedes";
+  label: string;
+  start(): Promise<TestBroker>;
+} {
+  const useMosquitto = mosquittoUnavailable() === null || mosquittoRequired;
+  return useMosquitto
+    ? { kind: "mosquitto", label: "Mosquitto", start: () => startMosquitto() }
+    : { kind: "aedes", label: "embedded aedes broker", start: () => startAedes() };
+}
