@@ -1,5 +1,5 @@
 /**
- * Interop: the real stm32flash (0.7, the reference host of protocol reference §6.1) against
+ * Interop: the real stm32flash (0.7, the reference host of docs/protocol.md §6.1) against
  * `subflash sim` on a pseudo-terminal. stm32flash is a real peer: whatever it sends, a real ROM would
  * accept, so the simulator must too. Runs with timing on (real wire and flash times).
  */

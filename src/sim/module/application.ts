@@ -81,7 +81,7 @@ export class AppRunner {
 
 /**
  * True when the code at a RAM Go target stores VECTKEY|SYSRESETREQ (0x05FA0004) to the AIRCR
- * (0xE000ED0C): the stub hosts run to reset a part through the bootloader (protocol reference
+ * (0xE000ED0C): the stub hosts run to reset a part through the bootloader (docs/protocol.md
  * §2.3.5, stm32flash -R). We cannot run code, but we recognise that one by its two literals.
  */
 export function isResetStub(memory: SimMemory, address: number): boolean {

@@ -1,12 +1,12 @@
 /**
- * The ROM bootloader's command engine (AN3155 commands, protocol reference §2.2–§2.6), independent
+ * The ROM bootloader's command engine (AN3155 commands, docs/protocol.md §2.2–§2.6), independent
  * of how bytes travel. It is a generator: it yields how many bytes it needs next and receives them,
  * sends replies through `hooks.send`, and reports modelled flash time through `hooks.work`. The USART
  * front-end (usart.ts) feeds it from the byte stream after the 0x7F activation; the I2C front-end
  * (i2c-front-end.ts, AN4221) feeds it write-transaction payloads. Each `hooks.send` call is one reply
  * unit (an ACK, or one data reply), which the I2C front-end serves as one read transaction.
  *
- * With `protocol: "i2c"` (AN4221, protocol reference §3.1–§3.2) the handlers branch where I2C
+ * With `protocol: "i2c"` (AN4221, docs/protocol.md §3.1–§3.2) the handlers branch where I2C
  * differs: Get Version returns one byte; Extended Erase takes its count as a frame of its own
  * (`Nh Nl XOR`, ACKed) and then the page list with an XOR restarting at 0; Write Protect takes
  * `N ~N` (ACKed), then the sectors and their XOR, and ACKs after programming the option bytes; the

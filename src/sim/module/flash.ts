@@ -1,7 +1,7 @@
 /**
  * The simulated main flash: erases to 0xFF, programs one flash word at a time and only clears bits.
  *
- * Programming rule (protocol reference §2.6 item 5; the flash controllers' PGERR/PROGERR):
+ * Programming rule (docs/protocol.md §2.6 item 5; the flash controllers' PGERR/PROGERR):
  * - a flash word that is all 0xFF (erased) takes any value;
  * - a word that already holds exactly the new value is left alone and counts as success (an
  *   idempotent rewrite, e.g. a host retrying a block whose ACK it lost);

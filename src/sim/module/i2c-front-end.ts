@@ -1,5 +1,5 @@
 /**
- * The I2C front-end of the simulated ROM (AN4221, protocol reference §3): the slave side of one
+ * The I2C front-end of the simulated ROM (AN4221, docs/protocol.md §3): the slave side of one
  * module on a simulated I2C bus (i2c-bus.ts). It feeds the command engine (core.ts, in its I2C
  * protocol) from write transactions and serves read transactions from the engine's replies.
  *

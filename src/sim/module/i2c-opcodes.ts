@@ -1,5 +1,5 @@
 /**
- * What the simulated I2C bootloader (AN4221) offers per protocol version (protocol reference §3.5):
+ * What the simulated I2C bootloader (AN4221) offers per protocol version (docs/protocol.md §3.5):
  * v1.0 the clock-stretching set, v1.1 adds the No-Stretch variants, v1.2 adds Get Checksum 0xA1 and
  * answers i2cdetect-style probes.
  */

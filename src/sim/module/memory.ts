@@ -1,7 +1,7 @@
 /**
  * The module's address map: main flash, RAM (the host part and the bootloader-reserved part below
  * `device.ram.start`), option bytes, system memory and identification extras. The bootloader core
- * asks it which area an address falls in and what the area allows (protocol reference §2.5);
+ * asks it which area an address falls in and what the area allows (docs/protocol.md §2.5);
  * `read` and `load` are also the tests' backdoor (`sim.memory`).
  */
 import { addr } from "../../util/logger.js";

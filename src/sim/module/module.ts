@@ -393,7 +393,7 @@ export class SimulatedModule extends TypedEmitter<SimEvents> {
   #endSession(exit: CoreExit, at = this.#usart.cpu): void {
     if (exit.kind === "go" && isResetStub(this.memory, exit.address)) {
       // Hosts reset a part through the bootloader by running a stub from RAM that writes
-      // SYSRESETREQ to the AIRCR (protocol reference §2.3.5, stm32flash -R). We cannot run code,
+      // SYSRESETREQ to the AIRCR (docs/protocol.md §2.3.5, stm32flash -R). We cannot run code,
       // but we recognise that one: the module resets and boots per BOOT0.
       this.#log.debug({ address: addr(exit.address) }, "Go into a RAM reset stub: system reset");
       this.#boot(at);

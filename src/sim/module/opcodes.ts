@@ -1,4 +1,4 @@
-/** AN3155 opcodes and status bytes as the simulated ROM uses them (protocol reference §1.1, §1.5). */
+/** AN3155 opcodes and status bytes as the simulated ROM uses them (docs/protocol.md §1.1, §1.5). */
 
 export const ACK = 0x79;
 export const NACK = 0x1f;

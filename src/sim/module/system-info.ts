@@ -1,6 +1,6 @@
 /**
  * Read-only extras a host may read from a real part, so identification reads work against the
- * simulator (protocol reference §2.6 item 6, §4.4): the bootloader ID byte in system memory, the
+ * simulator (docs/protocol.md §2.6 item 6, §4.4): the bootloader ID byte in system memory, the
  * flash-size register and the 96-bit unique ID, and a plausible option-byte image.
  *
  * Option bytes are rendered from the protection state, with three layouts:

@@ -1,5 +1,5 @@
 /**
- * The USART front-end of the simulated ROM (AN3155 §2.1, protocol reference §2.6): byte timing on
+ * The USART front-end of the simulated ROM (AN3155 §2.1, docs/protocol.md §2.6): byte timing on
  * the wire, the 0x7F activation, feeding the command engine, and handing bytes to the application
  * while it runs. It keeps the module's virtual clock:
  * - `cpu` is when the device is next free: it advances to each consumed byte's completion time, by

@@ -1,5 +1,5 @@
 /**
- * The USART wire model (protocol reference §2.1, §5.3): 8E1 framing, 11 bit times a byte in each
+ * The USART wire model (docs/protocol.md §2.1, §5.3): 8E1 framing, 11 bit times a byte in each
  * direction, whatever framing the pseudo-terminal really uses. A virtual clock on the
  * performance.now() scale gives every byte an absolute completion time:
  * - a received byte completes at max(its arrival, the previous byte's completion) + 11/baud;

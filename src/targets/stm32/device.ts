@@ -1,6 +1,6 @@
 /**
  * What the host knows about a part from its product ID (AN2606 data, see
- * shared/docs/stm32-bootloader-protocol.md §4): memory map, erase units, flash word and timings.
+ * docs/protocol.md §4): memory map, erase units, flash word and timings.
  * The table itself lives in devices.ts; this file is the shape and the address arithmetic.
  */
 

@@ -1,7 +1,7 @@
 /**
  * The device table: product ID → memory map, erase layout, flash word, timings and bootloader
  * defaults. Sources: AN2606 via stm32flash's dev_table.c and stm32loader's devices.py, summarised in
- * shared/docs/stm32-bootloader-protocol.md §4 and §5.1; corrections of that data are commented at
+ * docs/protocol.md §4 and §5.1; corrections of that data are commented at
  * the entry they concern. Each family's rows live in ./devices/*.ts; this file is the index.
  *
  * Conventions of every row: ranges are half-open [start, end); a row describes the largest member of

@@ -1,5 +1,5 @@
 /**
- * The command exchanges where the I2C bootloader (AN4221) differs from USART (protocol reference
+ * The command exchanges where the I2C bootloader (AN4221) differs from USART (docs/protocol.md
  * §3.1, §3.2 table). Commands whose I2C shape is the USART one, frame for frame (Read Memory, Go,
  * Get Checksum), run the shared functions in commands/*.ts on an I2C LinkIo, where every `read` is
  * one read transaction.

@@ -3,7 +3,7 @@
  *
  * Each address in the range is first probed with a one-byte read transaction, as `i2cdetect -r`
  * does: it writes nothing, so an EEPROM or sensor that answers is not disturbed. A bootloader v1.2
- * completes such a read (it answers i2cdetect-style probes, protocol reference §3.4); older ones may
+ * completes such a read (it answers i2cdetect-style probes, docs/protocol.md §3.4); older ones may
  * stretch SCL until the adapter gives up — that still proves something acknowledged the address.
  * Every address that acknowledged is then asked Get Version and Get ID. CAUTION: that writes the
  * two-byte command frame (01 FE, then 02 FD) to the device there; a device that is not a bootloader

@@ -1,7 +1,7 @@
 /**
  * Byte-level framing of the ROM bootloader protocols (AN3155 USART, AN4221 I2C), as pure functions:
  * status bytes, checksums and the frame shapes every command is built from.
- * Reference: shared/docs/stm32-bootloader-protocol.md §1.1–§1.2.
+ * Reference: docs/protocol.md §1.1–§1.2.
  */
 
 export const ACK = 0x79;

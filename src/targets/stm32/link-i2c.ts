@@ -1,6 +1,6 @@
 /**
  * The link layer of the I2C ROM bootloader (AN4221): the same Link / LinkIo seam as USART, built
- * from I2C transactions (protocol reference §3.1–§3.3):
+ * from I2C transactions (docs/protocol.md §3.1–§3.3):
  * - every host frame is one write transaction, every ACK/NACK one 1-byte read transaction, every data
  *   reply one read transaction of a length known in advance (reads are frame-oriented: a reply
  *   cannot be read in pieces, see i2c-commands.ts for the Get length);

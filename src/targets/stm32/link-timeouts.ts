@@ -6,7 +6,7 @@
  *
  * Why a margin on the device time: the worst-case figures in the table are for the x32 programming
  * parallelism; at low VDD the F2/F4 bootloader falls back to x8 and erases take up to twice as long
- * (AN2606 voltage range; shared/docs/stm32-bootloader-protocol.md §5.1, §5.2). With margin 2 an F4
+ * (AN2606 voltage range; docs/protocol.md §5.1, §5.2). With margin 2 an F4
  * 128 KiB sector gets ≥ 4 s and an F4 mass erase ≥ 64 s.
  */
 import { programMs, unitEraseMs, eraseUnits, type DeviceInfo } from "./device.js";

@@ -6,7 +6,7 @@
  * Commands reach the wire only through `exclusive(io => …)`: the `LinkIo` handed to the callback is
  * the lock. Every wait registers its reader before the frame is written (so a fast reply cannot be
  * missed), and its timeout covers the frame's own wire time (see link-timeouts.ts).
- * Reference: shared/docs/stm32-bootloader-protocol.md §2.1, §2.2, §5.2, §7.
+ * Reference: docs/protocol.md §2.1, §2.2, §5.2, §7.
  */
 import { setTimeout as delay } from "node:timers/promises";
 import type { StreamTransport } from "../transport/transport.js";

@@ -1,6 +1,6 @@
 /**
  * Bootloader entry and exit through a serial adapter's modem lines (DTR, RTS) wired to the module's
- * NRST and BOOT0 pins (protocol reference §7, "Automatic entry via modem lines").
+ * NRST and BOOT0 pins (docs/protocol.md §7, "Automatic entry via modem lines").
  *
  * LEVELS. Everything here is LOGICAL: `dtr: true` means DTR is ASSERTED, which is what
  * StreamTransport.setLines({ dtr: true }) does. Electrically, the DTR#/RTS# pins of a USB-UART are

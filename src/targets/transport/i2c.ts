@@ -3,7 +3,7 @@
  * (`/dev/i2c-N`), using i2c-bus's plain `i2cWrite` / `i2cRead`. Each of those is one write() or
  * read() on the i2c-dev file, which the kernel turns into exactly one transaction
  * (START, address, bytes, STOP). That is the shape AN4221 needs: every host frame one write
- * transaction, every ACK and every data reply one read transaction (protocol reference §3.1).
+ * transaction, every ACK and every data reply one read transaction (docs/protocol.md §3.1).
  *
  * SMBus-only adapters cannot carry these transactions (they lack I2C_FUNC_I2C); opening refuses them
  * with "i2c-unsupported" instead of failing later with an obscure errno (§3.1, stm32flash I2C.txt).

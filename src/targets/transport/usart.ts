@@ -3,7 +3,7 @@
  *
  * Line format: AN3155 §2 wants 8 data bits, EVEN parity, 1 stop bit (8E1, 11 bit times a byte), no
  * flow control. `parity: "none"` gives 8N1, for pseudo-terminals and the few parts that want it
- * (protocol reference §2.1).
+ * (docs/protocol.md §2.1).
  *
  * Pseudo-terminals cannot carry parity: Linux's pty driver clears PARENB from every termios change
  * (drivers/tty/pty.c), so tcsetattr "succeeds" and the line silently runs 8N1 — serialport reports no
@@ -38,7 +38,7 @@ export interface SerialTransportOptions {
   logger?: Logger;
   /**
    * DTR/RTS to drive right after opening. Default: leave them as the OS set them on open (Linux
-   * asserts both), which on some boards already resets the module (protocol reference §7).
+   * asserts both), which on some boards already resets the module (docs/protocol.md §7).
    */
   lines?: SerialLines;
 }

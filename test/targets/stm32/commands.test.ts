@@ -1,4 +1,4 @@
-/** Every command against the simulated ROM, including the NACK conditions of the protocol reference (§2.5). */
+/** Every command against the simulated ROM, including the NACK conditions of the docs/protocol.md (§2.5). */
 import { afterEach, describe, expect, it } from "vitest";
 import type { SimulatedModule } from "../../../src/sim/module/index.js";
 import { stm32Crc } from "../../../src/signing/digest.js";

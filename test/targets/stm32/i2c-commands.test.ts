@@ -1,6 +1,6 @@
 /**
  * Every I2C bootloader command (AN4221), in its clock-stretching and No-Stretch forms, against the
- * simulator on an in-process I2C bus, through the I2C link (protocol reference §3).
+ * simulator on an in-process I2C bus, through the I2C link (docs/protocol.md §3).
  */
 import { afterEach, describe, expect, it } from "vitest";
 import { stm32Crc } from "../../../src/signing/digest.js";

@@ -1,7 +1,7 @@
 /**
  * Get Checksum (0xA1, USART protocol v3.3 / I2C v1.2): the device computes the STM32 hardware CRC-32
  * over a flash range, so a whole image is verified in one exchange instead of reading it back.
- * shared/docs/stm32-bootloader-protocol.md §2.3.14 (sequence as stm32flash implements it).
+ * docs/protocol.md §2.3.14 (sequence as stm32flash implements it).
  */
 import { BootloaderError } from "../errors.js";
 import { addressFrame, readU32, xor } from "../link-frames.js";

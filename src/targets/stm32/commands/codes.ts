@@ -1,6 +1,6 @@
 /**
  * Opcodes of the ROM bootloader commands and their names (AN3155 §3, AN4221; table in
- * shared/docs/stm32-bootloader-protocol.md §1.5). The set a device offers is always taken from its
+ * docs/protocol.md §1.5). The set a device offers is always taken from its
  * Get reply, never inferred from the protocol version.
  */
 

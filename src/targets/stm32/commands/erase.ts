@@ -1,7 +1,7 @@
 /**
  * Erase (0x43, protocol v2.x: one-byte page numbers) and Extended Erase (0x44, v3.0+: two-byte page
  * numbers and the special codes 0xFFFF mass, 0xFFFE bank 1, 0xFFFD bank 2).
- * AN3155 §3.7–3.8; shared/docs/stm32-bootloader-protocol.md §2.3.7–2.3.8.
+ * AN3155 §3.7–3.8; docs/protocol.md §2.3.7–2.3.8.
  */
 import { eraseUnits, type DeviceInfo } from "../device.js";
 import { BootloaderError } from "../errors.js";

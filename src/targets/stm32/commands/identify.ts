@@ -1,6 +1,6 @@
 /**
  * Get (0x00), Get Version (0x01) and Get ID (0x02): what the bootloader is and offers.
- * AN3155 §3.1–3.3; shared/docs/stm32-bootloader-protocol.md §2.3.1–2.3.3.
+ * AN3155 §3.1–3.3; docs/protocol.md §2.3.1–2.3.3.
  */
 import { BootloaderError } from "../errors.js";
 import { ACK } from "../link-frames.js";

@@ -1,6 +1,6 @@
 /**
  * Read Memory (0x11), Write Memory (0x31) and Go (0x21): at most 256 bytes per command.
- * AN3155 §3.4–3.6; shared/docs/stm32-bootloader-protocol.md §2.3.4–2.3.6, §1.3 (RDP).
+ * AN3155 §3.4–3.6; docs/protocol.md §2.3.4–2.3.6, §1.3 (RDP).
  */
 import { BootloaderError } from "../errors.js";
 import { addressFrame, byteFrame, xor } from "../link-frames.js";

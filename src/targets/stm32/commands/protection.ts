@@ -2,7 +2,7 @@
  * Write Protect (0x63), Write Unprotect (0x73), Readout Protect (0x82) and Readout Unprotect (0x92).
  * All four end with a device reset (option-byte reload, §1.4): after the final ACK the link polls the
  * bootloader back with 0x7F before the next command can run.
- * AN3155 §3.9–3.12; shared/docs/stm32-bootloader-protocol.md §2.3.9–2.3.12.
+ * AN3155 §3.9–3.12; docs/protocol.md §2.3.9–2.3.12.
  */
 import { eraseUnits, unitEraseMs, type DeviceInfo } from "../device.js";
 import { BootloaderError } from "../errors.js";

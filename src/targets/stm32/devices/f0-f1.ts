@@ -1,5 +1,5 @@
 /**
- * STM32F0 and STM32F1 (protocol reference §4.1). Both program 16-bit half-words. F1 ROMs speak USART
+ * STM32F0 and STM32F1 (docs/protocol.md §4.1). Both program 16-bit half-words. F1 ROMs speak USART
  * protocol v2.2 with the one-byte legacy Erase (0x43), which numbers pages 0..255 and carries at most
  * 255 of them per command (§2.3.7); F0 ROMs speak v3.1 with Extended Erase (0x44).
  */

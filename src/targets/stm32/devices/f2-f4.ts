@@ -1,5 +1,5 @@
 /**
- * STM32F2 and STM32F4 (protocol reference §4.1, sector maps §4.2). Erase units are sectors of
+ * STM32F2 and STM32F4 (docs/protocol.md §4.1, sector maps §4.2). Erase units are sectors of
  * 16/64/128 KiB, numbered from 0 by Extended Erase; one sector is also the write-protection granule.
  * Programming is modelled with 32-bit words (x32 parallelism, 2.7–3.6 V).
  */

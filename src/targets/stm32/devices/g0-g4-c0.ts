@@ -1,5 +1,5 @@
 /**
- * STM32G0, STM32G4 and STM32C0 (protocol reference §4.1): 2 KiB pages, 64-bit double-word
+ * STM32G0, STM32G4 and STM32C0 (docs/protocol.md §4.1): 2 KiB pages, 64-bit double-word
  * programming, option bytes at 1FFF7800, system memory at 1FFF0000.
  */
 import type { DeviceInfo } from "../device.js";

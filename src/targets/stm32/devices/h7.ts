@@ -1,5 +1,5 @@
 /**
- * STM32H7 (protocol reference §4.1): 128 KiB sectors (8 KiB on H7A3/B3), 256-bit flash words
+ * STM32H7 (docs/protocol.md §4.1): 128 KiB sectors (8 KiB on H7A3/B3), 256-bit flash words
  * (128-bit on H7A3/B3), option bytes in registers rather than memory mapped.
  */
 import type { DeviceInfo } from "../device.js";

@@ -1,5 +1,5 @@
 /**
- * STM32L0 and STM32L1 (protocol reference §4.1): small pages (128 B on L0, 256 B on L1), 32-bit
+ * STM32L0 and STM32L1 (docs/protocol.md §4.1): small pages (128 B on L0, 256 B on L1), 32-bit
  * word programming, and no mass erase through the bootloader: Extended Erase 0xFFFF is refused, so
  * hosts erase page lists, at most 511 pages (L0, "STM32L082 not more than 511") or 512 pages
  * (L1, "STM32L152 cannot erase more than 512") per command (§2.3.8).

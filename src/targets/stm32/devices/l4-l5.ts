@@ -1,5 +1,5 @@
 /**
- * STM32L4, L4+ and L5 (protocol reference §4.1): 2 KiB pages (4 KiB on the L4+ lines in dual-bank
+ * STM32L4, L4+ and L5 (docs/protocol.md §4.1): 2 KiB pages (4 KiB on the L4+ lines in dual-bank
  * mode), 64-bit programming on L4, 128-bit on L5.
  */
 import type { DeviceInfo } from "../device.js";

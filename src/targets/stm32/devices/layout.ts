@@ -26,7 +26,7 @@ export function span(start: number, end: number): AddressRange {
 }
 
 /**
- * Option bytes as the protocol reference writes them, with an INCLUSIVE end (e.g. 1FFFF800–1FFFF80F),
+ * Option bytes as the docs/protocol.md writes them, with an INCLUSIVE end (e.g. 1FFFF800–1FFFF80F),
  * turned into our half-open range.
  */
 export function optionBytes(start: number, inclusiveEnd: number): AddressRange {

@@ -1,5 +1,5 @@
 /**
- * Flash timing presets per family, from shared/docs/stm32-bootloader-protocol.md §5.1 (datasheet
+ * Flash timing presets per family, from docs/protocol.md §5.1 (datasheet
  * orders of magnitude). The simulator delays its ACKs by these; the flasher sizes its timeouts from
  * the `max` values. Where §5.1 has no row for a family the preset says which one it borrows.
  */
