@@ -33,7 +33,14 @@ import { createRunHost, jobStatus, type RunHostParts } from "./run/host.js";
 import type { RunRecord } from "./run/types.js";
 import { StateStore } from "./store/state-store.js";
 import { StatusBoard } from "./status/board.js";
-import type { GatewayEvent, GatewayStatus, ModuleStatus, StatusError, StatusErrorCode } from "./status/types.js";
+import type {
+  GatewayEvent,
+  GatewayEventDraft,
+  GatewayStatus,
+  ModuleStatus,
+  StatusError,
+  StatusErrorCode,
+} from "./status/types.js";
 import type { TargetFactory } from "./module/targets.js";
 
 export type { CommandOutcome } from "./intake/commands.js";
@@ -297,6 +304,7 @@ export class UpdateEngine extends TypedEmitter<EngineEvents> {
       state: "running",
       release: run.release,
       sequence: run.sequence,
+      error: null,
       note: run.note,
     });
     for (const job of run.jobs) if (job.step === "pending") parts.board.update(job.module, jobStatus(job));
@@ -365,6 +373,7 @@ export class UpdateEngine extends TypedEmitter<EngineEvents> {
       release: run.release,
       sequence: run.sequence,
       error: run.firstError,
+      note: null,
     });
   }
 
@@ -401,7 +410,7 @@ export class UpdateEngine extends TypedEmitter<EngineEvents> {
     return outcome;
   }
 
-  #emitEvent(event: Omit<GatewayEvent, "at">): void {
+  #emitEvent(event: GatewayEventDraft): void {
     this.emit("event", { ...event, at: new Date(this.#now()).toISOString() });
   }
 

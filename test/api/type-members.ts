@@ -36,7 +36,7 @@ export function stringUnion(file: string, name: string): string[] {
   const members = type.isUnion() ? type.types : [type];
   return members
     .filter((t) => t.isStringLiteral())
-    .map((t) => (t).value)
+    .map((t) => t.value)
     .sort();
 }
 

@@ -2,6 +2,7 @@
  * Image downloads against a real HTTPS server (a self-signed certificate made with openssl for the
  * test): resume with Range after a cut connection, SHA-256 check before the image enters the store.
  */
+import type { TransitionEvent } from "../../src/gateway/index.js";
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createServer, type Server } from "node:https";
@@ -156,7 +157,7 @@ describe("bundles with images by URL", () => {
       await engine.idle();
       expect(served).toBe(1);
       const states = rig.events
-        .filter((e) => e.type === "transition" && e.module === "power")
+        .filter((e): e is TransitionEvent => e.type === "transition" && e.module === "power")
         .map((e) => e.to);
       expect(states.slice(0, 3)).toEqual(["queued", "downloading", "queued"]);
       expect(rig.statuses(engine).power).toMatchObject({ state: "committed", version: "2.0.0" });

@@ -1,3 +1,4 @@
+import type { TransitionEvent } from "../../src/gateway/index.js";
 import { afterEach, describe, expect, it } from "vitest";
 import { decideBoot, decodeBootRecord } from "../../src/targets/ab/boot-record.js";
 import { Rig, MODULES } from "./harness.js";
@@ -58,7 +59,7 @@ describe("update engine, happy path", () => {
 
     // Transitions were reported for each module, ending in committed.
     const transitions = rig.events
-      .filter((e) => e.type === "transition" && e.module === "radio")
+      .filter((e): e is TransitionEvent => e.type === "transition" && e.module === "radio")
       .map((e) => e.to);
     expect(transitions).toContain("writing");
     expect(transitions).toContain("health-check");

@@ -1,3 +1,4 @@
+import type { TransitionEvent } from "../../src/gateway/index.js";
 import { afterEach, describe, expect, it } from "vitest";
 import { buildSimFirmware } from "../../src/sim/firmware/image-format.js";
 import { Rig, MODULES } from "./harness.js";
@@ -39,7 +40,7 @@ describe("all-or-nothing rollback", () => {
 
     // Reverse commit order: motor (committed second) is rolled back before power (committed first).
     const rollbacks = rig.events
-      .filter((e) => e.type === "transition" && e.to === "rolling-back")
+      .filter((e): e is TransitionEvent => e.type === "transition" && e.to === "rolling-back")
       .map((e) => e.module);
     const unique = rollbacks.filter((m, i) => rollbacks.indexOf(m) === i);
     expect(unique).toEqual(["radio", "motor", "power"]);

@@ -75,6 +75,10 @@ export class FakeEngine extends TypedEmitter<BridgeEngineEvents> implements Brid
         from: previous.state,
         to: next.state,
         version: next.version,
+        release: next.release,
+        sequence: next.sequence,
+        error: next.lastError,
+        note: next.note,
         at,
       });
     } else if (next.progress) {
@@ -83,6 +87,8 @@ export class FakeEngine extends TypedEmitter<BridgeEngineEvents> implements Brid
         module,
         progress: next.progress,
         remainingSeconds: next.remainingSeconds,
+        release: next.release,
+        sequence: next.sequence,
         at,
       });
     }

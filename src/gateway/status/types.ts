@@ -38,11 +38,7 @@ export interface ProgressInfo {
  * test/gateway/status-codes.test.ts keeps the two in step.
  */
 export type StatusErrorCode =
-  | GatewayErrorCode
-  | VerifyFailureCode
-  | TransportErrorCode
-  | BootloaderErrorCode
-  | FlashErrorCode;
+  GatewayErrorCode | VerifyFailureCode | TransportErrorCode | BootloaderErrorCode | FlashErrorCode;
 
 /** A stable error code with a readable message, as published in status. */
 export interface StatusError {
@@ -127,20 +123,62 @@ export interface RejectedBundle {
  * - `rejected`: a bundle was refused; no module was touched;
  * - `command`: a signed command was accepted or refused.
  */
-export interface GatewayEvent {
-  type: "transition" | "progress" | "bundle" | "rejected" | "command";
-  module?: string;
-  from?: ModuleState;
-  to?: ModuleState;
-  progress?: ProgressInfo;
-  remainingSeconds?: number | null;
-  release?: string | null;
-  sequence?: number | null;
-  /** bundle: the bundle's state; command: the command kind. */
-  state?: BundleState;
-  command?: string;
-  version?: string | null;
-  note?: string | null;
-  error?: StatusError | null;
+export type GatewayEvent = TransitionEvent | ProgressEvent | BundleEvent | RejectedEvent | CommandEvent;
+
+/** The release and sequence an event is about (null when unknown or not verified). */
+interface EventBase {
+  release: string | null;
+  sequence: number | null;
+  /** ISO-8601 time of the event. */
   at: string;
 }
+
+/** A module changed state (`from` → `to`). */
+export interface TransitionEvent extends EventBase {
+  type: "transition";
+  module: string;
+  from: ModuleState;
+  to: ModuleState;
+  version: string | null;
+  error: StatusError | null;
+  note: string | null;
+}
+
+/** A module's progress within its current state. */
+export interface ProgressEvent extends EventBase {
+  type: "progress";
+  module: string;
+  progress: ProgressInfo;
+  remainingSeconds: number | null;
+}
+
+/** A bundle run (or a rollback or retry run) started or finished. */
+export interface BundleEvent extends EventBase {
+  type: "bundle";
+  state: BundleState;
+  error: StatusError | null;
+  note: string | null;
+}
+
+/** A bundle was refused; no module was touched. */
+export interface RejectedEvent extends EventBase {
+  type: "rejected";
+  error: StatusError;
+}
+
+/** A signed command was accepted (error null) or refused. */
+export interface CommandEvent {
+  type: "command";
+  /** The command's kind, or "unknown" when it could not be decoded. */
+  command: string;
+  error: StatusError | null;
+  note: string | null;
+  at: string;
+}
+
+/** An event without its time, as the engine builds it (a distributive Omit, keeping the union). */
+export type GatewayEventDraft = GatewayEvent extends infer E
+  ? E extends GatewayEvent
+    ? Omit<E, "at">
+    : never
+  : never;

@@ -1,5 +1,4 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { stm32Crc } from "../../../src/signing/index.js";
 import { createSimulatedModule, type SimulatedModule } from "../../../src/sim/module/index.js";
 import { ACK, NACK, RawHost, addressFrame, pattern, withXor } from "./raw-host.js";
 
