@@ -5,9 +5,9 @@
 import { writeFile } from "node:fs/promises";
 import type { Command } from "commander";
 import pino from "pino";
-import { runDemo } from "../../demo/story.js";
 import { buildSimFirmware, SIM_BEHAVIOURS } from "../../targets/sim/firmware/image-format.js";
 import type { SimBehaviour } from "../../targets/sim/firmware/image-format.js";
+import type * as Story from "../../demo/story.js";
 import { action, ExitCode, parseNumber, UsageError } from "../run.js";
 
 interface DemoFlags {
@@ -72,6 +72,7 @@ async function demo(flags: DemoFlags): Promise<number> {
   if (kib < 1 || kib > 48)
     throw new UsageError("--image-size must be 1..48 KiB (the demo's slots are 56 KiB and up)");
   const logger = flags.logLevel ? pino({ level: flags.logLevel }, pino.destination(2)) : undefined;
+  const { runDemo } = await loadStory();
   const result = await runDemo({
     out: process.stdout,
     baud,
@@ -81,4 +82,20 @@ async function demo(flags: DemoFlags): Promise<number> {
     ...(logger ? { logger } : {}),
   });
   return result.ok ? ExitCode.ok : ExitCode.failed;
+}
+
+/**
+ * The demo's embedded broker is aedes, an optional dependency: a gateway installed with
+ * `npm install -g --omit=optional` has no aedes, and `subflash demo` says so instead of a stack trace.
+ */
+async function loadStory(): Promise<typeof Story> {
+  try {
+    return await import("../../demo/story.js");
+  } catch (error) {
+    if ((error as { code?: string }).code === "ERR_MODULE_NOT_FOUND" && /aedes/.test(String(error)))
+      throw new UsageError(
+        "the demo needs aedes, an optional dependency that is not installed: reinstall subflash without --omit=optional (or `npm install aedes`)",
+      );
+    throw error;
+  }
 }
