@@ -4,7 +4,11 @@
 // there is no build step to forget and no stale dist/ to run by mistake; SUBFLASH_DIST=1 runs dist/
 // in a checkout too (after `npm run build`), e.g. to time the start-up of the installed form.
 import { existsSync } from "node:fs";
+import module from "node:module";
 import { fileURLToPath } from "node:url";
+
+// Node ≥ 22.1 keeps compiled code in a cache directory: later starts skip most compilation.
+module.enableCompileCache?.();
 
 const source = new URL("../src/cli/main.ts", import.meta.url);
 const built = new URL("../dist/cli/main.js", import.meta.url);
