@@ -7,7 +7,6 @@
  * `--simulate <file>` runs simulated modules in place of the hardware (docs/getting-started.md).
  */
 import type { Command } from "commander";
-import pino from "pino";
 import { loadConfig } from "../../gateway/config.js";
 import type { GatewayConfig } from "../../gateway/config.js";
 import { UpdateEngine } from "../../gateway/engine.js";
@@ -18,6 +17,7 @@ import { createSimModules } from "../../demo/sim-modules.js";
 import type { SimModules } from "../../demo/sim-modules.js";
 import { loadSimSpec } from "../../demo/sim-spec.js";
 import { describeError } from "../../util/errors.js";
+import { createServiceLogger } from "../../util/service-logger.js";
 import { action, ExitCode, parseNumber, UsageError } from "../run.js";
 
 interface DaemonFlags {
@@ -103,11 +103,8 @@ async function daemon(flags: DaemonFlags): Promise<number> {
     return ExitCode.ok;
   }
 
-  // Synchronous writes: nothing is lost when the process exits right after a line (journald reads stdout).
-  const logger = pino(
-    { level, redact: { paths: REDACT, censor: "[redacted]" }, timestamp: pino.stdTimeFunctions.isoTime },
-    pino.destination({ fd: 1, sync: true }),
-  );
+  // JSON lines on stdout, which journald reads (with <priority> prefixes under systemd).
+  const logger = createServiceLogger({ level, fd: 1, redact: REDACT });
   // The effective configuration, for the record; the password is redacted by the logger.
   logger.info(
     {

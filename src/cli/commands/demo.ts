@@ -4,10 +4,10 @@
  */
 import { writeFile } from "node:fs/promises";
 import type { Command } from "commander";
-import pino from "pino";
 import { buildSimFirmware, SIM_BEHAVIOURS } from "../../targets/sim/firmware/image-format.js";
 import type { SimBehaviour } from "../../targets/sim/firmware/image-format.js";
 import type * as Story from "../../demo/story.js";
+import { createServiceLogger } from "../../util/service-logger.js";
 import { action, ExitCode, parseNumber, UsageError } from "../run.js";
 
 interface DemoFlags {
@@ -71,7 +71,7 @@ async function demo(flags: DemoFlags): Promise<number> {
   const kib = parseNumber(flags.imageSize, "--image-size");
   if (kib < 1 || kib > 48)
     throw new UsageError("--image-size must be 1..48 KiB (the demo's slots are 56 KiB and up)");
-  const logger = flags.logLevel ? pino({ level: flags.logLevel }, pino.destination(2)) : undefined;
+  const logger = flags.logLevel ? createServiceLogger({ level: flags.logLevel, fd: 2 }) : undefined;
   const { runDemo } = await loadStory();
   const result = await runDemo({
     out: process.stdout,
