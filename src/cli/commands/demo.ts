@@ -67,6 +67,7 @@ async function firmware(out: string, flags: FirmwareFlags): Promise<number> {
 }
 
 async function demo(flags: DemoFlags): Promise<number> {
+  const parseBroker = (await import("./broker-options.js")).brokerFromFlag;
   const baud = parseNumber(flags.baud, "--baud");
   const kib = parseNumber(flags.imageSize, "--image-size");
   if (kib < 1 || kib > 48)
@@ -78,7 +79,7 @@ async function demo(flags: DemoFlags): Promise<number> {
     baud,
     imageSize: kib * 1024,
     timing: flags.timing,
-    ...(flags.broker !== undefined ? { broker: flags.broker } : {}),
+    ...(flags.broker !== undefined ? { broker: parseBroker(flags.broker) } : {}),
     ...(logger ? { logger } : {}),
   });
   return result.ok ? ExitCode.ok : ExitCode.failed;
