@@ -50,6 +50,7 @@ export type GatewayErrorCode =
   | "dependency-failed" // a module was not updated because one it depends on failed
   | "stopped" // the engine is stopping: nothing new is accepted
   | "state-corrupt" // the state file or journal cannot be read
+  | "state-locked" // another running daemon holds the state directory's lock (stateDir/.lock)
   | "internal";
 
 /** Something the update engine could not do; the context names the module, port, slot or address. */
