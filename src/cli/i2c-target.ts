@@ -7,7 +7,6 @@
  * a part whose address the device table knows (e.g. 0x51 for the G07x/G08x).
  */
 import { Option, type Command } from "commander";
-import { openI2cTransport } from "../targets/index.js";
 import { DEFAULT_I2C_CLOCK_HZ } from "../targets/index.js";
 import { Bootloader } from "../targets/index.js";
 import type { DeviceInfo } from "../targets/index.js";
@@ -65,6 +64,8 @@ export async function openI2cTarget(
   }
   const clockHz = parseNumber(flags.i2cClock ?? String(DEFAULT_I2C_CLOCK_HZ), "--i2c-clock");
   if (clockHz <= 0) throw new UsageError("--i2c-clock must be positive");
+  // i2c-bus (a native addon) is loaded only for an I2C target, not on a serial command's start-up.
+  const { openI2cTransport } = await import("../targets/index.js");
   const transport = await openI2cTransport(flags.i2c!, address, { clockHz, logger });
   try {
     const bootloader = await Bootloader.connect(transport, { logger, ...(device ? { device } : {}) });

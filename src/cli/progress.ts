@@ -3,7 +3,8 @@
  * not a terminal (CI logs, pipes), or one JSON object per line on stdout with --json (progress and
  * retry events, then the result). Human output goes to stderr so stdout stays clean for data.
  */
-import { Presets, SingleBar } from "cli-progress";
+import { createRequire } from "node:module";
+import type * as CliProgress from "cli-progress";
 import type { FlashEvents, FlashProgress, FlashStats } from "../targets/index.js";
 import type { SubflashError } from "../util/errors.js";
 
@@ -48,6 +49,8 @@ function eta(seconds: number | undefined): string {
 }
 
 function barReporter(stream: NodeJS.WriteStream): ProgressReporter {
+  // Loaded only when a bar is drawn, not on every command's start-up (`info` never draws one).
+  const { Presets, SingleBar } = createRequire(import.meta.url)("cli-progress") as typeof CliProgress;
   const bar = new SingleBar(
     {
       format: "{phase} [{bar}] {percentage}% {remaining}",

@@ -51,6 +51,7 @@ export type GatewayErrorCode =
   | "stopped" // the engine is stopping: nothing new is accepted
   | "shutting-down" // the MQTT side answers a command that arrived while the gateway stops
   | "state-corrupt" // the state file or journal cannot be read
+  | "state-locked" // another running daemon holds the state directory's lock (stateDir/.lock)
   | "internal";
 
 /** Something the update engine could not do; the context names the module, port, slot or address. */

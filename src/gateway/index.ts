@@ -5,3 +5,5 @@ export type { BundleOutcome, CommandOutcome, EngineEvents, EngineOptions } from 
 export { ConfigError } from "./errors.js";
 export type { TargetFactory } from "./module/targets.js";
 export * from "./status/types.js";
+export { acquireStateLock, lockHolder, LOCK_FILE } from "./store/state-lock.js";
+export type { StateLock } from "./store/state-lock.js";

@@ -8,6 +8,7 @@ import type { Command } from "commander";
 import type { MqttConnection } from "../../mqtt/operator/index.js";
 import { connectOperator } from "../../mqtt/operator/index.js";
 import { assertPrefix, DEFAULT_PREFIX } from "../../mqtt/operator/index.js";
+import { parseBrokerUrl } from "../../util/broker-url.js";
 import { UsageError } from "../run.js";
 
 export interface BrokerFlags {
@@ -27,7 +28,7 @@ export function addBrokerOptions(command: Command): Command {
   return command
     .requiredOption(
       "--broker <url>",
-      "MQTT broker URL (mqtt://, mqtts://, ws://, wss://)",
+      "MQTT broker: host:port, or an mqtt://, mqtts://, ws:// or wss:// URL (or set SUBFLASH_BROKER)",
       process.env.SUBFLASH_BROKER,
     )
     .option("--prefix <prefix>", "topic prefix", DEFAULT_PREFIX)
@@ -44,6 +45,7 @@ export function addBrokerOptions(command: Command): Command {
 /** Opens the operator connection the flags describe. */
 export async function connectFromFlags(flags: BrokerFlags): Promise<MqttConnection> {
   if (!flags.broker) throw new UsageError("--broker <url> is required (or set SUBFLASH_BROKER)");
+  const broker = brokerFromFlag(flags.broker);
   try {
     assertPrefix(flags.prefix);
   } catch (error) {
@@ -62,13 +64,22 @@ export async function connectFromFlags(flags: BrokerFlags): Promise<MqttConnecti
     ...(flags.insecure ? { rejectUnauthorized: false } : {}),
   };
   return connectOperator({
-    broker: flags.broker,
+    broker,
     protocolVersion: version,
     connectTimeoutMs: timeoutSeconds * 1000,
     ...(flags.username !== undefined ? { username: flags.username } : {}),
     ...(password !== undefined ? { password } : {}),
     ...(Object.keys(tls).length > 0 ? { tls } : {}),
   });
+}
+
+/** The --broker value as a URL (host:port → mqtt://host:port); a usage error says what is wrong. */
+export function brokerFromFlag(value: string, option = "--broker"): string {
+  try {
+    return parseBrokerUrl(value);
+  } catch (error) {
+    throw new UsageError(`${option}: ${(error as Error).message.replace(/ \[bad-url\]$/, "")}`);
+  }
 }
 
 function readPem(path: string, option: string): string {

@@ -6,8 +6,8 @@
  *
  * `--simulate <file>` runs simulated modules in place of the hardware (docs/getting-started.md).
  */
+import { mkdir } from "node:fs/promises";
 import type { Command } from "commander";
-import pino from "pino";
 import { loadConfig } from "../../gateway/index.js";
 import type { GatewayConfig } from "../../gateway/index.js";
 import { UpdateEngine } from "../../gateway/index.js";
@@ -18,6 +18,8 @@ import { createSimModules } from "../../sim/index.js";
 import type { SimModules } from "../../sim/index.js";
 import { loadSimSpec } from "../../sim/index.js";
 import { describeError } from "../../util/errors.js";
+import { createServiceLogger } from "../../util/service-logger.js";
+import { acquireStateLock, type StateLock } from "../../gateway/index.js";
 import { action, ExitCode, parseNumber, UsageError } from "../run.js";
 
 interface DaemonFlags {
@@ -26,6 +28,7 @@ interface DaemonFlags {
   simulate?: string;
   maxBundleBytes?: string;
   check?: boolean;
+  json?: boolean;
 }
 
 const LEVELS = ["trace", "debug", "info", "warn", "error", "fatal", "silent"];
@@ -57,7 +60,11 @@ export function register(program: Command): void {
       "run simulated modules instead of the hardware (see docs/getting-started.md)",
     )
     .option("--max-bundle-bytes <n>", `largest bundle accepted (default ${DEFAULT_MAX_BUNDLE_BYTES})`)
-    .option("--check", "validate the configuration (and --simulate file), print a summary and exit")
+    .option(
+      "--check",
+      "check everything the daemon needs (configuration, trust store, state directory and lock, module devices, gpioset, broker URL), print each result and exit: 0 only if all pass",
+    )
+    .option("--json", "with --check: one JSON object on stdout")
     .action(action("daemon", (flags: DaemonFlags) => daemon(flags)));
 }
 
@@ -95,19 +102,10 @@ async function daemon(flags: DaemonFlags): Promise<number> {
       return ExitCode.usage;
     }
   }
-  if (flags.check) {
-    const sim = simOptions ? " (simulated)" : "";
-    process.stdout.write(
-      `configuration OK: gateway ${config.gateway.id}, ${config.modules.length} module(s)${sim}, broker ${config.mqtt.url}\n`,
-    );
-    return ExitCode.ok;
-  }
+  if (flags.check) return check(flags, config, simOptions !== undefined);
 
-  // Synchronous writes: nothing is lost when the process exits right after a line (journald reads stdout).
-  const logger = pino(
-    { level, redact: { paths: REDACT, censor: "[redacted]" }, timestamp: pino.stdTimeFunctions.isoTime },
-    pino.destination({ fd: 1, sync: true }),
-  );
+  // JSON lines on stdout, which journald reads (with <priority> prefixes under systemd).
+  const logger = createServiceLogger({ level, fd: 1, redact: REDACT });
   // The effective configuration, for the record; the password is redacted by the logger.
   logger.info(
     {
@@ -121,6 +119,16 @@ async function daemon(flags: DaemonFlags): Promise<number> {
     },
     "configuration loaded",
   );
+  // One daemon per state directory: a second one would corrupt the journal.
+  let lock: StateLock;
+  try {
+    await mkdir(config.stateDir, { recursive: true, mode: 0o700 });
+    lock = await acquireStateLock(config.stateDir);
+  } catch (error) {
+    logger.fatal({ err: describeError(error), stateDir: config.stateDir }, "cannot lock the state directory");
+    process.stderr.write(`subflash daemon: ${describeError(error)}\n`);
+    return ExitCode.failed;
+  }
   const signals = waitForSignal();
   let sims: SimModules | null = null;
   try {
@@ -152,7 +160,38 @@ async function daemon(flags: DaemonFlags): Promise<number> {
   } finally {
     await sims?.close();
     signals.dispose();
+    await lock.release();
   }
+}
+
+/** `--check`: every result on its own line (or one JSON object); exit 0 only when none failed. */
+async function check(flags: DaemonFlags, config: GatewayConfig, simulated: boolean): Promise<number> {
+  const { checkGateway } = await import("../daemon-check.js");
+  const results = [
+    {
+      check: "configuration",
+      field: "(file)",
+      path: flags.config,
+      status: "ok" as const,
+      detail: `gateway ${config.gateway.id}, ${config.modules.length} module(s)${simulated ? " (simulated)" : ""}`,
+    },
+    ...(await checkGateway(config, { simulated })),
+  ];
+  const failed = results.filter((r) => r.status === "fail").length;
+  if (flags.json) {
+    process.stdout.write(`${JSON.stringify({ ok: failed === 0, simulated, results })}\n`);
+  } else {
+    for (const r of results) {
+      const mark = r.status === "ok" ? "ok  " : r.status === "fail" ? "FAIL" : "skip";
+      process.stdout.write(`${mark}  ${r.check}  ${r.field}${r.path ? `  ${r.path}` : ""}: ${r.detail}\n`);
+    }
+    process.stdout.write(
+      failed === 0
+        ? `all checks passed${simulated ? " (modules simulated: their devices were not checked)" : ""}\n`
+        : `${failed} check(s) failed\n`,
+    );
+  }
+  return failed === 0 ? ExitCode.ok : ExitCode.failed;
 }
 
 /** The first SIGTERM/SIGINT as a promise, and a hook for a second one. */

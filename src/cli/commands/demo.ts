@@ -4,10 +4,9 @@
  */
 import { writeFile } from "node:fs/promises";
 import type { Command } from "commander";
-import pino from "pino";
-import { runDemo } from "../../sim/index.js";
-import { buildSimFirmware, SIM_BEHAVIOURS } from "../../sim/index.js";
 import type { SimBehaviour } from "../../sim/index.js";
+import type * as SimWing from "../../sim/index.js";
+import { createServiceLogger } from "../../util/service-logger.js";
 import { action, ExitCode, parseNumber, UsageError } from "../run.js";
 
 interface DemoFlags {
@@ -35,7 +34,11 @@ export function register(program: Command): void {
     .description("Write a firmware image for simulated modules (what `daemon --simulate` modules run)")
     .requiredOption("--app-version <v>", "version the application reports to the health probe")
     .option("--size <bytes>", "image size", "8192")
-    .option("--behaviour <b>", `${SIM_BEHAVIOURS.join(", ")}`, "healthy")
+    .option(
+      "--behaviour <b>",
+      "how the firmware behaves: healthy, or a failure mode (checked when run)",
+      "healthy",
+    )
     .action(action("demo firmware", (out: string, flags: FirmwareFlags) => firmware(out, flags)));
 }
 
@@ -46,6 +49,7 @@ interface FirmwareFlags {
 }
 
 async function firmware(out: string, flags: FirmwareFlags): Promise<number> {
+  const { buildSimFirmware, SIM_BEHAVIOURS } = await loadSim();
   if (!(SIM_BEHAVIOURS as readonly string[]).includes(flags.behaviour)) {
     throw new UsageError(`--behaviour must be one of ${SIM_BEHAVIOURS.join(", ")}, got "${flags.behaviour}"`);
   }
@@ -67,18 +71,36 @@ async function firmware(out: string, flags: FirmwareFlags): Promise<number> {
 }
 
 async function demo(flags: DemoFlags): Promise<number> {
+  const parseBroker = (await import("./broker-options.js")).brokerFromFlag;
   const baud = parseNumber(flags.baud, "--baud");
   const kib = parseNumber(flags.imageSize, "--image-size");
   if (kib < 1 || kib > 48)
     throw new UsageError("--image-size must be 1..48 KiB (the demo's slots are 56 KiB and up)");
-  const logger = flags.logLevel ? pino({ level: flags.logLevel }, pino.destination(2)) : undefined;
+  const logger = flags.logLevel ? createServiceLogger({ level: flags.logLevel, fd: 2 }) : undefined;
+  const { runDemo } = await loadSim();
   const result = await runDemo({
     out: process.stdout,
     baud,
     imageSize: kib * 1024,
     timing: flags.timing,
-    ...(flags.broker !== undefined ? { broker: flags.broker } : {}),
+    ...(flags.broker !== undefined ? { broker: parseBroker(flags.broker) } : {}),
     ...(logger ? { logger } : {}),
   });
   return result.ok ? ExitCode.ok : ExitCode.failed;
+}
+
+/**
+ * The demo's embedded broker is aedes, an optional dependency: a gateway installed with
+ * `npm install -g --omit=optional` has no aedes, and `subflash demo` says so instead of a stack trace.
+ */
+async function loadSim(): Promise<typeof SimWing> {
+  try {
+    return await import("../../sim/index.js");
+  } catch (error) {
+    if ((error as { code?: string }).code === "ERR_MODULE_NOT_FOUND" && /aedes/.test(String(error)))
+      throw new UsageError(
+        "the demo needs aedes, an optional dependency that is not installed: reinstall subflash without --omit=optional (or `npm install aedes`)",
+      );
+    throw error;
+  }
 }

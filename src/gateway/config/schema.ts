@@ -4,6 +4,7 @@
  * table (slots inside flash, erase-unit alignment, bus sharing) live in config.ts.
  */
 import { z } from "zod";
+import { parseBrokerUrl } from "../../util/broker-url.js";
 
 /** An address or size: a non-negative integer, or a "0x…" string (JSON has no hex literals). */
 export const uint = z.union([
@@ -179,9 +180,15 @@ export const moduleSchema = z.strictObject({
 });
 
 export const mqttSchema = z.strictObject({
-  url: z
-    .string()
-    .regex(/^(mqtts?|wss?|tcp|tls|ssl):\/\//, "expected an mqtt://, mqtts://, ws:// or wss:// URL"),
+  // host:port or an mqtt/mqtts/ws/wss URL with a valid port, normalized (src/util/broker-url.ts).
+  url: z.string().transform((value, ctx) => {
+    try {
+      return parseBrokerUrl(value);
+    } catch (error) {
+      ctx.addIssue({ code: "custom", message: (error as Error).message.replace(/ \[bad-url\]$/, "") });
+      return z.NEVER;
+    }
+  }),
   username: z.string().optional(),
   password: z.string().optional(),
   clientId: z.string().min(1).optional(),

@@ -289,9 +289,9 @@ export class MqttConnection extends TypedEmitter<ConnectionEvents> {
   #scheduleReconnect(reason: string): void {
     if (this.#stopping || this.#reconnectTimer) return;
     const delayMs = this.#backoff.next();
-    this.#log.info(
+    this.#log.warn(
       { reason, retryInMs: delayMs, attempt: this.#backoff.attempt },
-      "broker unavailable; will retry",
+      `broker unavailable; retrying in ${(delayMs / 1000).toFixed(1)} s`,
     );
     this.#reconnectTimer = setTimeout(() => {
       this.#reconnectTimer = null;

@@ -128,7 +128,7 @@ export class Bootloader {
     }
     log.info(
       {
-        pid: `0x${pid.toString(16)}`,
+        productId: `0x${pid.toString(16)}`,
         device: device.name,
         version: versionString(version),
         rdp,

@@ -18,7 +18,8 @@
  * `clockHz` only tells the link layer what to expect for its timeouts.
  */
 import { stat } from "node:fs/promises";
-import i2c from "i2c-bus";
+import { createRequire } from "node:module";
+import type * as I2cBus from "i2c-bus";
 import { hex, silentLogger, type Logger } from "../../util/logger.js";
 import { TransportError } from "./errors.js";
 import {
@@ -58,12 +59,15 @@ export async function openI2cBus(bus: number | string, options: I2cBusOptions = 
   const clockHz = options.clockHz ?? DEFAULT_I2C_CLOCK_HZ;
   checkI2cClock(clockHz, path);
   await inspectBusNode(path);
+  // i2c-bus is a native addon built for one Node ABI: loaded only when a bus is opened, so a gateway
+  // without I2C modules (or with simulated ones) never depends on it.
+  const i2c = createRequire(import.meta.url)("i2c-bus") as typeof I2cBus;
   const handle = await i2c
     .openPromisified(number, { forceAccess: options.forceAccess ?? false })
     .catch((cause: unknown) => {
       throw errnoError(cause, path, undefined, "open");
     });
-  let funcs: i2c.I2CFuncs;
+  let funcs: I2cBus.I2CFuncs;
   try {
     funcs = await handle.i2cFuncs();
   } catch (cause) {
@@ -192,12 +196,12 @@ export class LinuxI2cBus implements I2cBusAccess {
   readonly path: string;
   readonly bus: number;
   readonly clockHz: number;
-  readonly #handle: i2c.PromisifiedBus;
+  readonly #handle: I2cBus.PromisifiedBus;
   readonly #log: Logger;
   readonly #queue = new SerialQueue();
   #closed = false;
 
-  constructor(handle: i2c.PromisifiedBus, init: BusInit) {
+  constructor(handle: I2cBus.PromisifiedBus, init: BusInit) {
     this.#handle = handle;
     this.path = init.path;
     this.description = init.path;
@@ -226,7 +230,7 @@ export class LinuxI2cBus implements I2cBusAccess {
    * Runs one transaction after the ones before it. i2c-bus runs each call on libuv's thread pool,
    * so two calls in flight could reach the kernel in either order; the queue keeps frames in order.
    */
-  run<T>(address: number, what: "write" | "read", fn: (h: i2c.PromisifiedBus) => Promise<T>): Promise<T> {
+  run<T>(address: number, what: "write" | "read", fn: (h: I2cBus.PromisifiedBus) => Promise<T>): Promise<T> {
     const step = async (): Promise<T> => {
       if (this.#closed)
         throw new TransportError("closed", `${this.path}: ${what} after close`, { port: this.path, address });
