@@ -125,7 +125,9 @@ export function describeStats(stats: FlashStats): string {
       : "";
   const wire = `${stats.wire.sent + stats.wire.received} B on the wire`;
   const full =
-    stats.fullEstimateMs !== undefined ? ` (full-image estimate ${(stats.fullEstimateMs / 1000).toFixed(1)} s)` : "";
+    stats.fullEstimateMs !== undefined
+      ? ` (full-image estimate ${(stats.fullEstimateMs / 1000).toFixed(1)} s)`
+      : "";
   return (
     `${erase}, wrote ${stats.blocksWritten} block(s) (${stats.blocksSkipped} blank skipped), ${verified}${retries}${repairs}, ` +
     `${wire}, ${(stats.elapsedMs / 1000).toFixed(1)} s${full}${units}`
