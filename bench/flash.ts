@@ -197,7 +197,8 @@ async function benchCase(sim: SimModule, c: Case, key: ImageKey): Promise<Outcom
       await sim.reset();
       const before = await sim.settledCounters();
       if (tool === "subflash") {
-        const run = await runSubflash(sim.port, image, baud, workDir);
+        // The same image is flashed run after run: --diff off keeps every run a full erase + write.
+        const run = await runSubflash(sim.port, image, baud, workDir, ["--diff", "off"]);
         const cost = costBetween(before, await sim.settledCounters());
         sub.push({ run, cost });
         rows.push([

@@ -27,6 +27,17 @@ export interface SubflashRun {
   blocksSkipped: number;
   /** Bytes the flash() call put on the wire and got back (connect not included). */
   wire: { sent: number; received: number };
+  /** Differential flashing: units covered, checked, skipped, erased, written (absent on older builds). */
+  units?: {
+    covered: number;
+    checked: number;
+    skipped: number;
+    erased: number;
+    written: number;
+    checks: number;
+  };
+  /** The flasher's modelled time of a full write of the image. */
+  fullEstimateMs?: number;
 }
 
 export interface Stm32flashRun {
@@ -85,6 +96,8 @@ export async function runSubflash(
   image: string,
   baud: number,
   logDir: string,
+  /** More `subflash flash` options, e.g. ["--diff", "off"]. */
+  extra: readonly string[] = [],
 ): Promise<SubflashRun> {
   const args = [
     SUBFLASH_BIN,
@@ -101,6 +114,7 @@ export async function runSubflash(
     "--json",
     "--log-level",
     "debug",
+    ...extra,
   ];
   const done = await run(process.execPath, args, logDir);
   const result = jsonLines(done.stdout).find((line) => line.event === "result");
@@ -124,6 +138,8 @@ export async function runSubflash(
     blocksWritten: number;
     blocksSkipped: number;
     wire: { sent: number; received: number };
+    units?: SubflashRun["units"];
+    fullEstimateMs?: number;
   };
   return {
     processMs: done.processMs,
@@ -134,6 +150,8 @@ export async function runSubflash(
     blocksWritten: stats.blocksWritten,
     blocksSkipped: stats.blocksSkipped,
     wire: stats.wire,
+    ...(stats.units ? { units: stats.units } : {}),
+    ...(stats.fullEstimateMs !== undefined ? { fullEstimateMs: stats.fullEstimateMs } : {}),
   };
 }
 

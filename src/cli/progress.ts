@@ -120,9 +120,20 @@ export function describeStats(stats: FlashStats): string {
         : "NOT verified";
   const retries = stats.retries > 0 ? `, ${stats.retries} retr${stats.retries === 1 ? "y" : "ies"}` : "";
   const repairs = stats.repairs ? `, ${stats.repairs} repair round(s)` : "";
+  const u = stats.units;
+  const units =
+    u && u.covered > 0
+      ? `; of ${u.covered} unit(s) the image covers, ${u.checked} checked, ${u.skipped} already held it, ` +
+        `${u.written} written`
+      : "";
+  const wire = `${stats.wire.sent + stats.wire.received} B on the wire`;
+  const full =
+    stats.fullEstimateMs !== undefined
+      ? ` (full-image estimate ${(stats.fullEstimateMs / 1000).toFixed(1)} s)`
+      : "";
   return (
     `${erase}, wrote ${stats.blocksWritten} block(s) (${stats.blocksSkipped} blank skipped), ${verified}${retries}${repairs}, ` +
-    `${(stats.elapsedMs / 1000).toFixed(1)} s`
+    `${wire}, ${(stats.elapsedMs / 1000).toFixed(1)} s${full}${units}`
   );
 }
 

@@ -100,7 +100,16 @@ export class Rig {
   #engines: UpdateEngine[] = [];
   #commandSequence = 0;
 
-  constructor(options: { configure?: (raw: GatewayConfigInput) => void } = {}) {
+  readonly #bootloaderVersion: Partial<Record<ModuleId, number>>;
+
+  constructor(
+    options: {
+      configure?: (raw: GatewayConfigInput) => void;
+      /** Per module: the simulated bootloader's version (0x33 lists Get Checksum 0xA1). */
+      bootloaderVersion?: Partial<Record<ModuleId, number>>;
+    } = {},
+  ) {
+    this.#bootloaderVersion = options.bootloaderVersion ?? {};
     this.dir = mkdtempSync(join(tmpdir(), "subflash-engine-"));
     this.stateDir = join(this.dir, "state");
     this.key = createSigningKey({ label: "test" });
@@ -164,6 +173,9 @@ export class Rig {
       device: spec.device,
       timing: false,
       boot0: true,
+      ...(this.#bootloaderVersion[id] !== undefined
+        ? { bootloaderVersion: this.#bootloaderVersion[id] }
+        : {}),
       initialFlash: pieces,
       app: firmware.app,
     });

@@ -1,5 +1,6 @@
 /**
- * `subflash flash --port <tty> <image>`: erase what the image covers, write, verify, optionally Go.
+ * `subflash flash --port <tty> <image>`: erase what the image covers (with --diff auto, only the erase
+ * units whose content differs), write, verify, optionally Go.
  * Exit codes: 0 flashed and verified (or explicitly unverified with --verify none); 1 failed with the
  * previous firmware untouched (or flashed but Go failed); 2 bad usage or unreadable image;
  * 3 failed after erasing: the module needs recovery (flash it again; the ROM bootloader is always there).
@@ -8,7 +9,7 @@ import { Option, type Command } from "commander";
 import { loadImage } from "../../targets/index.js";
 import { imageSize, type FirmwareImage } from "../../targets/index.js";
 import { Flasher } from "../../targets/index.js";
-import type { FlashResult, VerifyMode } from "../../targets/index.js";
+import type { DiffMode, FlashResult, VerifyMode } from "../../targets/index.js";
 import { isSubflashError } from "../../util/errors.js";
 import { ExitCode, action, parseNumber, UsageError } from "../run.js";
 import { createReporter, describeStats, sizeText, writeJsonLine } from "../progress.js";
@@ -18,6 +19,7 @@ interface FlashFlags extends TargetFlags {
   address?: string;
   verify: VerifyMode;
   erase: "auto" | "mass";
+  diff: DiffMode;
   go?: string | true;
   attempts?: string;
 }
@@ -43,6 +45,14 @@ export function register(program: Command): void {
     .addOption(
       new Option("--erase <mode>", "auto: the units the image covers; mass: the whole flash")
         .choices(["auto", "mass"])
+        .default("auto"),
+    )
+    .addOption(
+      new Option(
+        "--diff <mode>",
+        "auto: erase and write only the erase units whose content differs (Get Checksum per unit); off: rewrite every unit",
+      )
+        .choices(["auto", "off"])
         .default("auto"),
     )
     .option(
@@ -81,6 +91,7 @@ async function runFlash(file: string, flags: FlashFlags): Promise<number> {
     result = await flasher.flash(image, {
       verify: flags.verify,
       erase: flags.erase,
+      diff: flags.diff,
       attempts,
       ...(go !== undefined ? { go } : {}),
     });

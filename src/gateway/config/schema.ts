@@ -175,6 +175,13 @@ export const moduleSchema = z.strictObject({
   timeouts: timeoutsSchema.default(timeoutsSchema.parse({})),
   /** How written flash is checked: Get Checksum when offered (auto), CRC, read-back, or not at all. */
   verify: z.enum(["auto", "crc", "readback", "none"]).default("auto"),
+  /** Differential flashing: erase and write only the erase units whose content differs (auto), or every unit (off). */
+  diff: z.enum(["auto", "off"]).default("auto"),
+  /**
+   * Without Get Checksum (0xA1), may the gateway's own records of what it wrote and verified on the
+   * module (image store) alone skip a unit? The final verification still covers the whole image.
+   */
+  trustKnownContent: z.boolean().default(false),
   /** Whole-job attempts after a transient failure (link errors) before the module is failed. */
   attempts: z.number().int().min(1).max(10).default(2),
 });

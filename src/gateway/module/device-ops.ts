@@ -8,7 +8,7 @@ import { stm32Crc } from "../../signing/index.js";
 import type { Bootloader } from "../../targets/index.js";
 import { Opcode } from "../../targets/index.js";
 import { unitsCovering } from "../../targets/index.js";
-import type { FlashProgress, FlashResult, VerifyMode } from "../../targets/index.js";
+import type { DiffMode, FlashProgress, FlashResult, KnownContent, VerifyMode } from "../../targets/index.js";
 import { flashImage } from "../../targets/index.js";
 import { withRetry } from "../../targets/index.js";
 import { addr, silentLogger, type Logger } from "../../util/logger.js";
@@ -153,12 +153,20 @@ export async function readSlotImage(
 
 export interface FlashSlotOptions {
   verify: VerifyMode;
+  /** Differential flashing (default auto): only the erase units that differ are erased and written. */
+  diff?: DiffMode;
+  /** What the gateway's records say the slot holds (image store), for bootloaders without Get Checksum. */
+  known?: readonly KnownContent[];
+  trustKnownContent?: boolean;
   signal: AbortSignal;
   logger: Logger;
   onProgress: (progress: FlashProgress) => void;
 }
 
-/** Erases the units the image covers, writes and verifies it (the host flasher; never a mass erase). */
+/**
+ * Erases the units the image covers that do not already hold it, writes and verifies the whole image
+ * (the host flasher; never a mass erase). A resumed write continues from what the module holds.
+ */
 export function flashSlot(
   bl: Bootloader,
   data: Uint8Array,
@@ -169,7 +177,14 @@ export function flashSlot(
   return flashImage(
     bl,
     { format: "bin", source, segments: [{ address, data }] },
-    { verify: options.verify, signal: options.signal, logger: options.logger },
+    {
+      verify: options.verify,
+      signal: options.signal,
+      logger: options.logger,
+      diff: options.diff ?? "auto",
+      ...(options.known ? { known: options.known } : {}),
+      ...(options.trustKnownContent !== undefined ? { trustKnownContent: options.trustKnownContent } : {}),
+    },
     { progress: options.onProgress },
   );
 }

@@ -40,6 +40,8 @@ import { stm32Crc } from "../../signing/index.js";
 import type { ImageRef, InstalledImage, JobRecord } from "../run/types.js";
 import type { Bootloader } from "../../targets/index.js";
 import { flashProgressReporter } from "../status/progress.js";
+import { flashSummary } from "../status/flash-summary.js";
+import type { KnownContent } from "../../targets/index.js";
 import { keepBudgetMs, keepPrevious, previousToKeep } from "./keep-previous.js";
 
 /**
@@ -254,6 +256,8 @@ async function write(
     );
   }
   const bytes = await env.images.get(image.digest, { module: job.module });
+  // A resumed or retried write goes through the same per-unit check: units already written are skipped.
+  const known = resumed ? [] : await knownContent(env, job, bootloader, image);
   const result = await flashSlot(
     bootloader,
     bytes,
@@ -261,11 +265,15 @@ async function write(
     `${job.module} ${job.target.version} slot ${job.slot}`,
     {
       verify: env.module.verify,
+      diff: env.module.diff,
+      known,
+      trustKnownContent: env.module.trustKnownContent,
       signal,
       logger: env.log,
       onProgress: flashProgressReporter(env),
     },
   );
+  env.report({ flash: flashSummary(result.stats) });
   if (!result.ok) {
     throw new GatewayError(
       "flash-failed",
@@ -280,6 +288,30 @@ async function write(
   }
   job.verification = result.stats.verifiedBy;
   env.report({ verification: result.stats.verifiedBy });
+}
+
+/**
+ * What the gateway's records say the slot about to be written holds, from its image store: only
+ * asked for when the policy trusts such records and the bootloader cannot be asked (no Get
+ * Checksum), since the device's own answer always wins. Images the gateway wrote (or read back) were
+ * written by the flasher, which erases whole units, so the rest of their last unit is erased.
+ */
+async function knownContent(
+  env: JobEnv,
+  job: JobRecord,
+  bl: Bootloader,
+  image: ImageRef,
+): Promise<KnownContent[]> {
+  if (!env.module.trustKnownContent || env.module.diff === "off" || crcMethod(bl) === "crc") return [];
+  const records = env.state.module(job.module);
+  const candidates = [job.from, records.confirmed, job.previousBefore, records.previous];
+  const held = candidates.find(
+    (c) => c?.digest && c.slot === job.slot && c.address === image.address && c.length > 0,
+  );
+  if (!held?.digest || !(await env.images.has(held.digest))) return [];
+  const data = await env.images.get(held.digest, { module: job.module });
+  env.log.info({ slot: job.slot, version: held.version }, "the records say the slot holds this image");
+  return [{ address: held.address, data, tailErased: true }];
 }
 
 async function activate(

@@ -9,6 +9,8 @@ import type { ModuleState } from "./types.js";
 
 const STATE_OF_PHASE: Partial<Record<FlashProgress["phase"], ModuleState>> = {
   connect: "entering-bootloader",
+  // Asking the module which erase units already hold the image is part of writing the slot.
+  check: "writing",
   erase: "erasing",
   write: "writing",
   verify: "verifying",

@@ -48,6 +48,20 @@ export interface StatusError {
   context?: Record<string, unknown>;
 }
 
+/** What one slot write did: erase units checked, skipped, erased, written; bytes on the wire; time vs a full write. */
+export interface FlashSummary {
+  unitsCovered: number;
+  unitsChecked: number;
+  unitsSkipped: number;
+  unitsErased: number;
+  unitsWritten: number;
+  /** Bytes sent plus received on the link. */
+  wireBytes: number;
+  elapsedMs: number;
+  /** Modelled time of erasing, writing and verifying the whole image, for comparison. */
+  fullEstimateMs: number | null;
+}
+
 /** Retained payload of `{prefix}/{gw}/modules/{module}/status`. */
 export interface ModuleStatus {
   module: string;
@@ -65,6 +79,8 @@ export interface ModuleStatus {
   sequence: number | null;
   /** How the written image was checked on the device: "crc", "readback", "none". */
   verification: string | null;
+  /** What the last slot write did (differential flashing): absent until one ran. */
+  flash?: FlashSummary | null;
   lastError: StatusError | null;
   /** Human note for recovery decisions after a restart, e.g. "resumed after restart" or "rolled back after restart". */
   note: string | null;

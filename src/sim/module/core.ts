@@ -50,6 +50,8 @@ export interface CoreHooks {
   commandEnded(op: number): void;
   /** Fault injection: should this Write Memory fail at its final phase? */
   failWrite(): boolean;
+  /** Fault injection: the CRC a lying device answers for this Get Checksum, if any. */
+  checksumLie?(address: number, length: number): number | undefined;
 }
 
 export interface CoreConfig {
@@ -377,7 +379,7 @@ export class BootloaderCore {
     const length = be32(frame);
     if (length === 0 || length % 4 !== 0 || address + length > memory.readableEnd(area)) return this.#nack();
     this.#ack();
-    const crc = stm32Crc(memory.read(address, length));
+    const crc = hooks.checksumLie?.(address, length) ?? stm32Crc(memory.read(address, length));
     hooks.work((length / 4) * CRC_MS_PER_WORD);
     this.#ack();
     const bytes = [crc >>> 24, (crc >>> 16) & 0xff, (crc >>> 8) & 0xff, crc & 0xff];

@@ -23,7 +23,13 @@ export type SimFault =
    * The nth flash operation (program, erase, option bytes) stays busy `ms` longer. On USART the
    * final ACK comes that much later; an I2C front-end answers BUSY (0x76) meanwhile.
    */
-  | { kind: "busy"; nth: number; ms: number };
+  | { kind: "busy"; nth: number; ms: number }
+  /**
+   * The nth Get Checksum over exactly [address, address + length) answers `answer` instead of the CRC
+   * of the flash: a device whose checksum cannot be trusted (a host that skips on it must still be
+   * caught by its final verification).
+   */
+  | { kind: "checksum-lies"; nth: number; address: number; length: number; answer: number };
 
 export interface ActiveFault {
   readonly fault: SimFault;
@@ -82,6 +88,19 @@ export class FaultList {
   /** Counts one Write Memory; true when it must fail. */
   onWrite(): boolean {
     return this.#countEvent("nack-write") !== undefined;
+  }
+
+  /** Counts one Get Checksum over [address, address + length); the lie to answer instead, if any. */
+  onChecksum(address: number, length: number): number | undefined {
+    let answer: number | undefined;
+    for (const a of this.#active) {
+      const f = a.fault;
+      if (a.fired || f.kind !== "checksum-lies" || f.address !== address || f.length !== length) continue;
+      if (--a.remaining > 0) continue;
+      a.fired = true;
+      answer = f.answer >>> 0;
+    }
+    return answer;
   }
 
   /** Counts one flash operation; the extra busy time it gets (ms). */

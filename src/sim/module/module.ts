@@ -118,6 +118,7 @@ export class SimulatedModule extends TypedEmitter<SimEvents> {
         commandStarted: (op) => this.#commandStarted(op),
         commandEnded: (op) => this.#commandEnded(op),
         failWrite: () => this.#writeFails,
+        checksumLie: (address, length) => this.#faults.onChecksum(address, length),
       },
     });
     this.#usart = new UsartFrontEnd({
@@ -169,6 +170,7 @@ export class SimulatedModule extends TypedEmitter<SimEvents> {
           this.#commandEnded(op);
         },
         failWrite: () => this.#writeFails,
+        checksumLie: (address, length) => this.#faults.onChecksum(address, length),
       },
     });
     this.#i2c = new I2cFrontEnd({

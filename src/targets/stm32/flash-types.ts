@@ -7,7 +7,42 @@ import type { SubflashError } from "../../util/errors.js";
 /** How written flash is checked on the device. `auto`: Get Checksum (0xA1) when the Get list has it, else read-back. */
 export type VerifyMode = "auto" | "crc" | "readback" | "none";
 
-export type FlashPhase = "connect" | "erase" | "write" | "verify" | "go";
+/** `check`: asking the device which erase units already hold the new content (differential flashing). */
+export type FlashPhase = "connect" | "check" | "erase" | "write" | "verify" | "go";
+
+/** Differential flashing: `auto` erases and writes only the erase units that differ; `off` rewrites every unit the image covers. */
+export type DiffMode = "auto" | "off";
+
+/**
+ * Flash content the caller knows the module holds (the gateway: what it wrote and verified on this
+ * module, from its image store). `tailErased`: the rest of the erase unit where `data` ends reads
+ * 0xFF (it was written by this flasher, which erases whole units).
+ */
+export interface KnownContent {
+  address: number;
+  data: Uint8Array;
+  tailErased?: boolean;
+}
+
+/** How one erase unit was decided: `checksum` (Get Checksum on the device), `known` (the caller's records), `none` (no evidence). */
+export type UnitEvidence = "checksum" | "known" | "none";
+
+/** What differential flashing did with the erase units the image covers. */
+export interface UnitStats {
+  /** Units the image covers. */
+  covered: number;
+  /** Units whose content was asked of the device (Get Checksum) or compared with known content. */
+  checked: number;
+  /** Units left alone because they already held the new content, by evidence. */
+  skipped: number;
+  skippedBy: { checksum: number; known: number };
+  /** Units erased (including repairs). */
+  erased: number;
+  /** Units that received at least one Write Memory block. */
+  written: number;
+  /** Get Checksum exchanges spent deciding (not counting the final verification). */
+  checks: number;
+}
 
 export interface FlashProgress {
   phase: FlashPhase;
@@ -45,6 +80,10 @@ export interface FlashStats {
   verifiedBytes?: number;
   /** Units erased again and blocks rewritten after a verification mismatch. */
   repairs?: number;
+  /** Differential flashing: which units were checked, skipped, erased and written. */
+  units?: UnitStats;
+  /** Modelled duration of a full erase + write + verify of the image (no unit skipped), for comparison with elapsedMs. */
+  fullEstimateMs?: number;
   /** Plain-language remarks: erase choice, what the verification covered, unverified flash. */
   notes?: string[];
 }
@@ -61,6 +100,18 @@ export interface FlashOptions {
   attempts?: number;
   /** Rounds of "erase the units again and rewrite" after a verification mismatch (default 1). */
   repairRounds?: number;
+  /**
+   * Default "auto": erase and write only the erase units whose content differs from the image
+   * (Get Checksum per unit where the Get list offers it; `known` content otherwise, when trusted).
+   * Ignored with `erase: "mass"`.
+   */
+  diff?: DiffMode;
+  /** Prove the link (Get, Get ID, a read of the flash head) again before the first erase. Default true. */
+  proveLink?: boolean;
+  /** Content the caller knows the module holds; used as evidence only with `trustKnownContent` and no Get Checksum. */
+  known?: readonly KnownContent[];
+  /** May `known` content alone skip a unit when the device cannot be asked cheaply (no 0xA1)? Default false. */
+  trustKnownContent?: boolean;
   /** Stops between steps; the result then says what state the flash was left in. */
   signal?: AbortSignal;
 }

@@ -15,8 +15,8 @@ export interface PhaseEstimate {
 const MEASURED_FROM = 0.05;
 
 export class ProgressTracker {
-  readonly #phases: readonly PhaseEstimate[];
-  readonly #total: number;
+  #phases: readonly PhaseEstimate[];
+  #total: number;
   readonly #started: number;
   readonly #now: () => number;
   #last = 0;
@@ -26,6 +26,15 @@ export class ProgressTracker {
     this.#total = this.#phases.reduce((sum, p) => sum + p.ms, 0);
     this.#now = now;
     this.#started = now();
+  }
+
+  /**
+   * New phase estimates mid-way (differential flashing learns what is left after its checks); the
+   * percent never goes back and the clock keeps running.
+   */
+  replan(phases: readonly PhaseEstimate[]): void {
+    this.#phases = phases.filter((p) => p.ms > 0);
+    this.#total = this.#phases.reduce((sum, p) => sum + p.ms, 0);
   }
 
   /** Progress of `phase` at `done` of `total` (bytes or units). */

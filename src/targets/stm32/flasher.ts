@@ -6,6 +6,10 @@
  * Verification never reports success it did not do: `verify: "none"` must be asked for and the result
  * says so. A mismatch found by verification is repaired once by default (erase the units concerned
  * again and rewrite their blocks), then verified again.
+ *
+ * Before any erase the link is proven (link-proof.ts), and with `diff: "auto"` (the default) only the
+ * erase units whose content differs from the image are erased and written (flasher-diff.ts); the
+ * final verification still covers the whole image.
  */
 import { TypedEmitter } from "../../util/events.js";
 import { addr, silentLogger, type Logger } from "../../util/logger.js";
@@ -29,6 +33,9 @@ import { ProgressTracker, type PhaseEstimate } from "./flasher-progress.js";
 import { withRetry, type RetryContext } from "./flasher-retry.js";
 import { crcMismatches, readWithRetry, readbackMismatches, regionsOf, sameBytes } from "./flasher-verify.js";
 import { repairScope } from "./flasher-repair.js";
+import { coveredUnits, decideUnits, restrictTo, unitsTouched } from "./flasher-diff.js";
+import { proveLink } from "./link-proof.js";
+import type { EraseUnit } from "./device.js";
 
 type Span = { start: number; end: number };
 
@@ -117,16 +124,34 @@ class FlashRun {
       wire: { sent: 0, received: 0 },
       repairs: 0,
       notes: [],
+      units: {
+        covered: 0,
+        checked: 0,
+        skipped: 0,
+        skippedBy: { checksum: 0, known: 0 },
+        erased: 0,
+        written: 0,
+        checks: 0,
+      },
     };
   }
 
   async execute(): Promise<FlashResult> {
     try {
+      // A garbled session can list garbage commands: prove the link before judging the Get list.
+      if (this.options.proveLink !== false) await proveLink(this.bl, { log: this.log });
       const { plan, verify } = this.#preflight();
-      this.#tracker = new ProgressTracker(this.#estimate(plan, verify));
-      await this.#erase(plan);
-      this.#previous = "partly-erased";
-      const suspects = await this.#write(plan.blocks, "write");
+      const full = this.#estimate(plan, verify);
+      this.#stats.fullEstimateMs = Math.round(full.reduce((ms, p) => ms + p.ms, 0));
+      const covered = coveredUnits(this.bl.device, plan);
+      this.#stats.units!.covered = covered.length;
+      const work = await this.#differential(plan, verify, covered, full);
+      if (work.erase.kind === "mass" || work.erase.units.length > 0) {
+        await this.#erase(work);
+        this.#previous = "partly-erased";
+      }
+      const suspects = await this.#write(work.blocks, "write");
+      this.#stats.units!.written = unitsTouched(covered, work.blocks);
       await this.#verifyAndRepair(plan, verify, suspects);
       this.#previous = "replaced";
       if (this.options.go !== undefined) await this.#go();
@@ -134,6 +159,72 @@ class FlashRun {
     } catch (error) {
       return this.#finish(error);
     }
+  }
+
+  /** Commands the flash job needs from the Get list. */
+  #needs(verify: Exclude<VerifyMode, "auto">): number[] {
+    return [
+      Opcode.writeMemory,
+      ...(verify === "crc" ? [Opcode.getChecksum] : verify === "readback" ? [Opcode.readMemory] : []),
+    ];
+  }
+
+  /**
+   * The plan restricted to the units that differ from the image (all of them with `diff: "off"`,
+   * a mass erase, or no evidence), with the progress model rebuilt for what is left to do.
+   */
+  async #differential(
+    plan: FlashPlan,
+    verify: Exclude<VerifyMode, "auto">,
+    covered: readonly EraseUnit[],
+    full: PhaseEstimate[],
+  ): Promise<FlashPlan> {
+    const mode = this.options.erase === "mass" ? "off" : (this.options.diff ?? "auto");
+    const askDevice = this.bl.supports(Opcode.getChecksum);
+    const known = this.options.known ?? [];
+    const trustKnown = this.options.trustKnownContent === true && known.length > 0;
+    if (mode === "off" || covered.length === 0 || (!askDevice && !trustKnown)) {
+      if (mode === "auto" && covered.length > 0)
+        this.#stats.notes!.push(
+          "every unit rewritten: the bootloader has no Get Checksum (0xA1) and no trusted known content was given",
+        );
+      this.#tracker = new ProgressTracker(full);
+      return plan;
+    }
+    const runs = countRuns(covered);
+    const checkMs = askDevice ? (runs + covered.length) * (this.bl.link.wireMs(20) + 5) : 0;
+    this.#tracker = new ProgressTracker([{ phase: "check", ms: checkMs + 1 }, ...full]);
+    this.#progress("check", 0, covered.length);
+    this.#checkAbort();
+    const { decisions, checks } = await decideUnits(this.#ctx, covered, plan.ranges, {
+      askDevice,
+      known,
+      trustKnown,
+      progress: (done, total) => this.#progress("check", done, total),
+    });
+    const units = this.#stats.units!;
+    units.checks = checks;
+    units.checked = decisions.filter((d) => d.by !== "none").length;
+    for (const d of decisions) {
+      if (!d.same) continue;
+      units.skipped++;
+      if (d.by === "checksum" || d.by === "known") units.skippedBy[d.by]++;
+    }
+    const differ = decisions.filter((d) => !d.same).map((d) => d.unit);
+    this.log.info(
+      { covered: covered.length, differ: differ.length, checks, by: askDevice ? "checksum" : "known" },
+      "differential plan",
+    );
+    if (differ.length === covered.length) {
+      this.#tracker.replan([{ phase: "check", ms: checkMs + 1 }, ...full]);
+      return plan;
+    }
+    const work = planFlash(this.bl.device, restrictTo(this.image, plan, differ), {
+      opcode: this.bl.eraseOpcode!,
+      erase: "auto",
+    });
+    this.#tracker.replan([{ phase: "check", ms: checkMs + 1 }, ...this.#estimate(work, verify, plan)]);
+    return work;
   }
 
   #preflight(): { plan: FlashPlan; verify: Exclude<VerifyMode, "auto"> } {
@@ -147,11 +238,7 @@ class FlashRun {
       );
     }
     const verify = resolveVerify(bl, this.options.verify ?? "auto");
-    const needed = [
-      Opcode.writeMemory,
-      ...(verify === "crc" ? [Opcode.getChecksum] : verify === "readback" ? [Opcode.readMemory] : []),
-    ];
-    const missing = needed.find((code) => !bl.supports(code));
+    const missing = this.#needs(verify).find((code) => !bl.supports(code));
     if (missing !== undefined) {
       const why = missing === Opcode.getChecksum ? " (asked for by --verify crc; use auto or readback)" : "";
       throw new BootloaderError(
@@ -190,7 +277,12 @@ class FlashRun {
     return { plan, verify };
   }
 
-  #estimate(plan: FlashPlan, verify: Exclude<VerifyMode, "auto">): PhaseEstimate[] {
+  /** Modelled phases of erasing and writing `plan`, then verifying `verified` (default: the same plan). */
+  #estimate(
+    plan: FlashPlan,
+    verify: Exclude<VerifyMode, "auto">,
+    verified: FlashPlan = plan,
+  ): PhaseEstimate[] {
     const { device, link } = this.bl;
     const eraseMs =
       plan.erase.kind === "mass"
@@ -201,9 +293,9 @@ class FlashRun {
     const writeMs = plan.blocks.reduce((ms, b) => ms + blockMs(b) + programMs(device, b.data.length), 0);
     const verifyMs =
       verify === "readback"
-        ? plan.blocks.reduce((ms, b) => ms + blockMs(b), 0)
+        ? verified.blocks.reduce((ms, b) => ms + blockMs(b), 0)
         : verify === "crc"
-          ? plan.ranges.length * (link.wireMs(20) + 5)
+          ? verified.ranges.length * (link.wireMs(20) + 5)
           : 0;
     return [
       { phase: "erase", ms: eraseMs + 1 },
@@ -230,6 +322,7 @@ class FlashRun {
       this.#progress("erase", 0, 1);
       await this.#eraseStep("mass erase", () => this.bl.erase({ kind: "mass" }));
       this.#stats.eraseUnits = erase.units.length;
+      this.#stats.units!.erased += erase.units.length;
       this.#progress("erase", 1, 1);
       return;
     }
@@ -240,6 +333,7 @@ class FlashRun {
       const what = `erase of ${batch.length} unit(s) from ${batch[0]}`;
       await this.#eraseStep(what, () => this.bl.erase({ kind: "units", indexes: batch }));
       this.#stats.eraseUnits += batch.length;
+      this.#stats.units!.erased += batch.length;
       this.#progress("erase", this.#stats.eraseUnits, total);
     }
   }
@@ -375,7 +469,9 @@ class FlashRun {
       { units: units.map((u) => u.index), blocks: blocks.length },
       "erasing units again and rewriting their blocks",
     );
+    this.#previous = "partly-erased";
     await this.bl.erase({ kind: "units", indexes: units.map((u) => u.index) });
+    this.#stats.units!.erased += units.length;
     const left = await this.#write(blocks, "repair");
     if (left.length > 0) {
       throw new FlashError(
@@ -413,6 +509,16 @@ class FlashRun {
     this.log.error({ err: failure, previous: this.#previous }, "flashing failed");
     return { ok: false, previous: this.#previous, error: failure, stats: this.#stats };
   }
+}
+
+/** Runs of adjacent units (one Get Checksum each before any per-unit check). */
+function countRuns(units: readonly EraseUnit[]): number {
+  let runs = 0;
+  units.forEach((u, i) => {
+    const prev = units[i - 1];
+    if (!prev || prev.start + prev.size !== u.start) runs++;
+  });
+  return runs;
 }
 
 /** True when the device refused the erase before doing anything (NACK on the command frame, RDP). */

@@ -11,6 +11,8 @@ const FLASH = 0x08000000;
 const KiB = 1024;
 /** Bytes a Write Memory sends before its data frame: command (2) and address frame (5). */
 const BEFORE_DATA = 7;
+/** The full-image path without the pre-erase link proof: these tests count its commands and bytes. */
+const FULL_PATH: FlashOptions = { diff: "off", proveLink: false };
 
 /** Injects `fault` when the `nth` Write Memory (1-based) is about to start. */
 function beforeWrite(module: SimulatedModule, nth: number, ...faults: SimFault[]): void {
@@ -52,7 +54,7 @@ describe("Flasher", () => {
       module = sim("g071", { bootloaderVersion: 0x33, initialFlash: pattern(64 * KiB, 9) });
       const bl = await connect(module);
       const img = image(FLASH, pattern(20 * KiB));
-      const { result } = await run(bl, img);
+      const { result } = await run(bl, img, FULL_PATH);
       expect(result).toMatchObject({
         ok: true,
         previous: "replaced",
@@ -73,7 +75,7 @@ describe("Flasher", () => {
       const data = pattern(8 * KiB);
       data.fill(0xff, 2 * KiB, 4 * KiB); // 8 blank blocks
       const img = image(FLASH, data);
-      const { result } = await run(bl, img);
+      const { result } = await run(bl, img, FULL_PATH);
       expect(result).toMatchObject({
         ok: true,
         stats: { verifiedBy: "readback", blocksWritten: 24, blocksSkipped: 8, verifiedBytes: 6 * KiB },
@@ -90,7 +92,7 @@ describe("Flasher", () => {
     it("reports flash written without verification as unverified when verify none is asked", async () => {
       module = sim("g071", { bootloaderVersion: 0x33 });
       const bl = await connect(module);
-      const { result } = await run(bl, image(FLASH, pattern(1024)), { verify: "none" });
+      const { result } = await run(bl, image(FLASH, pattern(1024)), { ...FULL_PATH, verify: "none" });
       expect(result).toMatchObject({ ok: true, stats: { verifiedBy: "none" } });
       expect(result.stats.notes).toContain("not verified (verify: none)");
       expect(module.stats.commands["0xa1"]).toBeUndefined();
@@ -107,7 +109,7 @@ describe("Flasher", () => {
     it("reports progress through erase, write and verify with a monotonic percent ending at 100", async () => {
       module = sim("f407", { bootloaderVersion: 0x33 });
       const bl = await connect(module);
-      const { progress } = await run(bl, image(FLASH, pattern(40 * KiB)));
+      const { progress } = await run(bl, image(FLASH, pattern(40 * KiB)), FULL_PATH);
       const phases = [...new Set(progress.map((p) => p.phase))];
       expect(phases).toEqual(["erase", "write", "verify"]);
       for (let i = 1; i < progress.length; i++)
@@ -124,7 +126,7 @@ describe("Flasher", () => {
       const { Bootloader } = await import("../../../src/targets/stm32/bootloader.js");
       const bl = await Bootloader.connect(transport);
       const before = { ...transport.stats };
-      const { result } = await run(bl, image(FLASH, pattern(4 * KiB)));
+      const { result } = await run(bl, image(FLASH, pattern(4 * KiB)), FULL_PATH);
       expect(result.stats.wire).toEqual({
         sent: transport.stats.bytesWritten - before.bytesWritten,
         received: transport.stats.bytesRead - before.bytesRead,
@@ -384,7 +386,7 @@ describe("Flasher", () => {
       module = sim("f407");
       const bl = await connect(module);
       module.injectFault({ kind: "power-cut", atByte: 3 }); // inside the page list of the erase
-      const failure = failed((await run(bl, image(FLASH, pattern(1024)))).result);
+      const failure = failed((await run(bl, image(FLASH, pattern(1024)), FULL_PATH)).result);
       expect(failure.previous).toBe("partly-erased");
     });
 
