@@ -41,6 +41,7 @@ import type {
   StatusError,
   StatusErrorCode,
 } from "./status/types.js";
+import { buildInventory, type GatewayInventory } from "./status/inventory.js";
 import type { TargetFactory } from "./module/targets.js";
 
 export type { CommandOutcome } from "./intake/commands.js";
@@ -251,6 +252,22 @@ export class UpdateEngine extends TypedEmitter<EngineEvents> {
 
   gatewayStatus(): GatewayStatus {
     return this.#started().board.gateway();
+  }
+
+  /** What this gateway is and holds (the retained inventory of the MQTT contract). */
+  inventory(): GatewayInventory {
+    const status = this.gatewayStatus();
+    const bundle = status.bundle && {
+      release: status.bundle.release,
+      sequence: status.bundle.sequence,
+      state: status.bundle.state,
+    };
+    return buildInventory(
+      this.#config,
+      this.moduleStatuses(),
+      { lastSequence: status.lastSequence, bundle },
+      this.#now(),
+    );
   }
 
   /** Resolves when no bundle or command work is running (or the engine was stopped). */

@@ -5,3 +5,5 @@ export type { BundleOutcome, CommandOutcome, EngineEvents, EngineOptions } from 
 export { ConfigError } from "./errors.js";
 export type { TargetFactory } from "./module/targets.js";
 export * from "./status/types.js";
+export type { GatewayInventory, InventoryModule } from "./status/inventory.js";
+export { writeFileAtomic, readJsonFile, ensureDirectory } from "./store/atomic-file.js";
