@@ -15,6 +15,7 @@ import { register as publish } from "./publish.js";
 import { register as status } from "./status.js";
 import { register as rollback } from "./rollback.js";
 import { register as demo } from "./demo.js";
+import { register as campaign } from "./campaign.js";
 
 export const commands: ReadonlyArray<(program: Command) => void> = [
   info,
@@ -31,5 +32,6 @@ export const commands: ReadonlyArray<(program: Command) => void> = [
   publish,
   status,
   rollback,
+  campaign,
   demo,
 ];

@@ -10,6 +10,7 @@ import { openDeviceEnd, type DeviceEnd } from "../../targets/index.js";
 import { describeError } from "../../util/errors.js";
 import { silentLogger, type Logger } from "../../util/logger.js";
 import { action, parseNumber, UsageError } from "../run.js";
+import { registerFleet } from "./sim-fleet.js";
 
 interface SimCliOptions {
   tty: string;
@@ -24,8 +25,9 @@ interface SimCliOptions {
 }
 
 export function register(program: Command): void {
-  program
-    .command("sim")
+  const sim = program.command("sim");
+  registerFleet(sim);
+  sim
     .description(
       "simulate an STM32 module's ROM bootloader (AN3155) on a terminal device, e.g. one end of a socat pty pair",
     )
