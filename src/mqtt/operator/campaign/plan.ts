@@ -51,7 +51,7 @@ export function planCampaign(
     if (reason) ineligible.push({ gateway, reason });
     else eligible.push({ gateway, already: alreadyThere(inv, manifest) });
   }
-  eligible.sort((a, b) => order(spec.id, a.gateway).localeCompare(order(spec.id, b.gateway)));
+  eligible.sort((a, b) => rolloutKey(spec.id, a.gateway).localeCompare(rolloutKey(spec.id, b.gateway)));
   const waveSizes = waveSizesFor(spec, eligible.length);
   const gateways: PlannedGateway[] = [];
   let at = 0;
@@ -122,6 +122,11 @@ export function alreadyThere(inv: WireInventory, manifest: Manifest): string | n
   return null;
 }
 
-function order(campaign: string, gateway: string): string {
+/** Gateways in the order a campaign reaches them (ineligible ones aside). */
+export function rolloutOrder(campaign: string, gateways: readonly string[]): string[] {
+  return [...gateways].sort((a, b) => rolloutKey(campaign, a).localeCompare(rolloutKey(campaign, b)));
+}
+
+function rolloutKey(campaign: string, gateway: string): string {
   return createHash("sha256").update(`${campaign}\0${gateway}`).digest("hex");
 }
