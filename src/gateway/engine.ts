@@ -361,6 +361,8 @@ export class UpdateEngine extends TypedEmitter<EngineEvents> {
       state: "waiting-for-window",
       release: run.release,
       sequence: run.sequence,
+      error: null,
+      note: "waiting for a maintenance window",
     });
     this.#log.info({ release: run.release, windows }, "bundle waits for its maintenance window");
     await waitForWindow(windows, signal, this.#now, this.#options.windowPollMs, () => this.#stopped);
