@@ -24,6 +24,7 @@ import { portOf, type GatewayConfig } from "./config/config.js";
 import { createDefaultTargetFactory } from "./module/default-targets.js";
 import { fetchRunImages } from "./run/downloads.js";
 import { HaltGate } from "./run/halt.js";
+import { insideWindow, waitForWindow } from "./run/window.js";
 import { ImageStore } from "./store/image-store.js";
 import { Journal, type JournalHook } from "./store/journal.js";
 import { ModuleLink } from "./module/link.js";
@@ -41,6 +42,7 @@ import type {
   StatusError,
   StatusErrorCode,
 } from "./status/types.js";
+import { buildInventory, type GatewayInventory } from "./status/inventory.js";
 import type { TargetFactory } from "./module/targets.js";
 
 export type { CommandOutcome } from "./intake/commands.js";
@@ -81,6 +83,8 @@ export interface EngineOptions {
   journalHook?: (info: Parameters<JournalHook>[0]) => void | "halt" | Promise<void | "halt">;
   /** Crash tests: a gate they can halt at any instant (mid-write), freezing the engine as a kill would. */
   haltGate?: HaltGate;
+  /** How often a bundle waiting for its maintenance window looks at the clock. Default 15 s. */
+  windowPollMs?: number;
 }
 
 export class UpdateEngine extends TypedEmitter<EngineEvents> {
@@ -253,6 +257,22 @@ export class UpdateEngine extends TypedEmitter<EngineEvents> {
     return this.#started().board.gateway();
   }
 
+  /** What this gateway is and holds (the retained inventory of the MQTT contract). */
+  inventory(): GatewayInventory {
+    const status = this.gatewayStatus();
+    const bundle = status.bundle && {
+      release: status.bundle.release,
+      sequence: status.bundle.sequence,
+      state: status.bundle.state,
+    };
+    return buildInventory(
+      this.#config,
+      this.moduleStatuses(),
+      { lastSequence: status.lastSequence, bundle },
+      this.#now(),
+    );
+  }
+
   /** Resolves when no bundle or command work is running (or the engine was stopped). */
   async idle(): Promise<void> {
     for (;;) {
@@ -309,6 +329,7 @@ export class UpdateEngine extends TypedEmitter<EngineEvents> {
     });
     for (const job of run.jobs) if (job.step === "pending") parts.board.update(job.module, jobStatus(job));
     this.#work = (async () => {
+      await this.#maintenanceWindow(run, executor.signal);
       await fetchRunImages(parts, run, executor.signal, this.#config);
       await executor.execute();
       await this.#finished(run);
@@ -320,6 +341,32 @@ export class UpdateEngine extends TypedEmitter<EngineEvents> {
       .finally(() => {
         if (this.#executor === executor) this.#executor = null;
       });
+  }
+
+  /** Holds a bundle run that has not touched any module until a maintenance window opens (run/window.ts). */
+  async #maintenanceWindow(run: RunRecord, signal: AbortSignal): Promise<void> {
+    const windows = this.#config.maintenanceWindows;
+    if (run.kind !== "bundle" || run.release === null || !run.jobs.every((j) => j.step === "pending")) return;
+    if (insideWindow(windows, this.#now())) return;
+    const parts = this.#started();
+    const bundle = {
+      release: run.release,
+      sequence: run.sequence ?? 0,
+      error: null,
+      startedAt: run.startedAt,
+    };
+    parts.board.setBundle({ ...bundle, state: "waiting-for-window", finishedAt: null });
+    this.#emitEvent({
+      type: "bundle",
+      state: "waiting-for-window",
+      release: run.release,
+      sequence: run.sequence,
+      error: null,
+      note: "waiting for a maintenance window",
+    });
+    this.#log.info({ release: run.release, windows }, "bundle waits for its maintenance window");
+    await waitForWindow(windows, signal, this.#now, this.#options.windowPollMs, () => this.#stopped);
+    if (!signal.aborted) parts.board.setBundle({ ...bundle, state: "running", finishedAt: null });
   }
 
   async #finished(run: RunRecord): Promise<void> {

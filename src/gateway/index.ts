@@ -7,3 +7,5 @@ export type { TargetFactory } from "./module/targets.js";
 export * from "./status/types.js";
 export { acquireStateLock, lockHolder, LOCK_FILE } from "./store/state-lock.js";
 export type { StateLock } from "./store/state-lock.js";
+export type { GatewayInventory, InventoryModule } from "./status/inventory.js";
+export { writeFileAtomic, readJsonFile, ensureDirectory } from "./store/atomic-file.js";

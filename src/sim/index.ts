@@ -6,3 +6,7 @@ export { createSimModules } from "./world/sim-modules.js";
 export type { SimModules } from "./world/sim-modules.js";
 export { loadSimSpec } from "./world/sim-spec.js";
 export { createSimTargetFactory } from "./world/sim-targets.js";
+export { startSimFleet } from "./world/sim-fleet.js";
+export type { SimFleet, SimFleetOptions, SimGateway, SimGatewayFailure } from "./world/sim-fleet.js";
+export { DEMO_FLEET, fleetBundle } from "./world/fleet.js";
+export type { FleetModule, FleetRelease } from "./world/fleet.js";

@@ -109,6 +109,11 @@ export const COMMANDS: readonly CommandEntry[] = [
     ],
     load: () => import("./demo.js"),
   },
+  {
+    names: ["campaign"],
+    summaries: ["Roll a signed bundle out to a fleet in waves"],
+    load: () => import("./campaign.js"),
+  },
 ];
 
 /** The entry whose file registers `name`, if any. */

@@ -10,6 +10,7 @@ import { openDeviceEnd, type DeviceEnd } from "../../targets/index.js";
 import { describeError } from "../../util/errors.js";
 import { silentLogger, type Logger } from "../../util/logger.js";
 import { action, parseNumber, UsageError } from "../run.js";
+import { registerFleet } from "./sim-fleet.js";
 
 interface SimCliOptions {
   tty: string;
@@ -24,13 +25,15 @@ interface SimCliOptions {
 }
 
 export function register(program: Command): void {
-  program
-    .command("sim")
+  const sim = program.command("sim");
+  registerFleet(sim);
+  sim
     .description(
       "simulate an STM32 module's ROM bootloader (AN3155) on a terminal device, e.g. one end of a socat pty pair",
     )
-    .requiredOption("--tty <path>", "terminal device to serve")
-    .requiredOption("--device <name|pid>", "part name or product ID: f103, f407, g071, 0x460…")
+    // Checked in runSim rather than as required options, so that `sim fleet` does not need them.
+    .option("--tty <path>", "terminal device to serve (required)")
+    .option("--device <name|pid>", "part name or product ID: f103, f407, g071, 0x460… (required)")
     .option("--baud <rate>", "line speed of the wire-time model", "115200")
     .option("--flash-file <file>", "keep the flash content (and RDP/WRP) in this file across restarts")
     .option("--no-timing", "answer at once instead of at modelled wire and flash speed")
@@ -49,6 +52,8 @@ export function register(program: Command): void {
 }
 
 async function runSim(opts: SimCliOptions): Promise<number> {
+  if (!opts.tty) throw new UsageError("required option '--tty <path>' not specified");
+  if (!opts.device) throw new UsageError("required option '--device <name|pid>' not specified");
   const baud = parseNumber(opts.baud, "--baud");
   if (baud <= 0) throw new UsageError(`--baud must be positive, got ${opts.baud}`);
   const logger: Logger = opts.verbose

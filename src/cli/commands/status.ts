@@ -4,7 +4,7 @@
  */
 import type { Command } from "commander";
 import { FleetWatcher } from "../../mqtt/operator/index.js";
-import { renderStatusTable } from "../../mqtt/operator/index.js";
+import { renderFleetSummary, renderStatusTable } from "../../mqtt/operator/index.js";
 import { assertTopicLevel } from "../../mqtt/operator/index.js";
 import { action, ExitCode, UsageError } from "../run.js";
 import { addBrokerOptions, connectFromFlags } from "./broker-options.js";
@@ -14,7 +14,13 @@ interface StatusFlags extends BrokerFlags {
   gateway?: string;
   watch?: boolean;
   json?: boolean;
+  group?: string;
+  summary?: boolean;
+  table?: boolean;
 }
+
+/** Above this many gateways (and without a filter) the summary replaces the per-module table. */
+const SUMMARY_ABOVE = 25;
 
 export function register(program: Command): void {
   addBrokerOptions(
@@ -22,6 +28,9 @@ export function register(program: Command): void {
       .command("status")
       .description("Show the modules of a gateway (or of all gateways) from their retained MQTT status")
       .option("--gateway <id>", "only this gateway")
+      .option("--group <name>", "only the gateways of this group")
+      .option("--summary", "counts per release and state, per group (the default above 25 gateways)")
+      .option("--table", "the per-module table even for a large fleet")
       .option("--watch", "keep running and redraw on every change (Ctrl-C to stop)")
       .option("--json", "print JSON (with --watch: one snapshot per line)"),
   ).action(action("status", (flags: StatusFlags) => status(flags)));
@@ -70,7 +79,17 @@ function print(watcher: FleetWatcher, flags: StatusFlags): void {
   }
   const clear = flags.watch && process.stdout.isTTY ? "\x1b[2J\x1b[H" : "";
   const stamp = flags.watch ? `${new Date().toLocaleTimeString()}  (Ctrl-C to stop)\n` : "";
-  process.stdout.write(`${clear}${stamp}${renderStatusTable(watcher.view.gateways())}`);
+  const gateways = watcher.view
+    .gateways()
+    .filter((g) => flags.group === undefined || (g.status?.groups ?? []).includes(flags.group));
+  const summary =
+    flags.summary === true ||
+    (!flags.table &&
+      flags.gateway === undefined &&
+      flags.group === undefined &&
+      gateways.length > SUMMARY_ABOVE);
+  const body = summary ? renderFleetSummary(gateways) : renderStatusTable(gateways);
+  process.stdout.write(`${clear}${stamp}${body}`);
 }
 
 /** Redraws at most every 200 ms until SIGINT/SIGTERM. */

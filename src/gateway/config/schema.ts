@@ -214,6 +214,26 @@ export const mqttSchema = z.strictObject({
   protocolVersion: z.union([z.literal(5), z.literal(4)]).default(5),
 });
 
+const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'a time "HH:MM" (24 h)');
+const maintenanceWindowSchema = z
+  .strictObject({
+    days: z.array(z.enum(["mon", "tue", "wed", "thu", "fri", "sat", "sun"])).min(1),
+    start: hhmm,
+    end: hhmm,
+    timeZone: z
+      .string()
+      .refine((zone) => {
+        try {
+          new Intl.DateTimeFormat("en-US", { timeZone: zone });
+          return true;
+        } catch {
+          return false;
+        }
+      }, "an IANA time zone such as Europe/Berlin")
+      .optional(),
+  })
+  .refine((w) => w.start !== w.end, "start and end must differ");
+
 export const configSchema = z.strictObject({
   gateway: z.strictObject({
     id: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, "letters, digits, '.', '_' or '-', at most 64"),
@@ -242,6 +262,8 @@ export const configSchema = z.strictObject({
   recovery: z.enum(["resume", "rollback"]).default("resume"),
   /** Bundle-wide limit on modules updated at once (the manifest may lower it). */
   maxParallel: z.number().int().min(1).max(64).default(4),
+  /** When bundle installs may start (src/gateway/run/window.ts); absent: any time. */
+  maintenanceWindows: z.array(maintenanceWindowSchema).optional(),
   modules: z.array(moduleSchema).min(1, "at least one module"),
 });
 

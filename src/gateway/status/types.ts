@@ -91,7 +91,8 @@ export interface ModuleStatus {
 }
 
 /** State of an accepted bundle (a refused one never becomes `bundle`: see `lastRejected`). */
-export type BundleState = "verifying" | "running" | "committed" | "failed" | "rolled-back" | "cancelled";
+export type BundleState =
+  "verifying" | "waiting-for-window" | "running" | "committed" | "failed" | "rolled-back" | "cancelled";
 
 /** Retained payload of `{prefix}/{gw}/status`. */
 export interface GatewayStatus {

@@ -8,7 +8,7 @@
  * so its decoders check the fields it relies on and keep the rest.
  */
 import { z } from "zod";
-import type { GatewayStatus, ModuleStatus, StatusError } from "../../gateway/index.js";
+import type { GatewayInventory, GatewayStatus, ModuleStatus, StatusError } from "../../gateway/index.js";
 import { MqttError } from "../errors.js";
 
 /** `{prefix}/{gw}/online`: retained "true" while the gateway runs; "false" on clean stop and as last will. */
@@ -60,6 +60,8 @@ export interface TopicPayloads {
   moduleStatus: ModuleStatus;
   events: EventEnvelope;
   commandResponse: CommandResponse;
+  /** Retained: what the gateway is and holds (groups, modules with type, PID, layout, release). */
+  inventory: GatewayInventory;
   /** Signed bundle: COSE_Sign1 (RFC 9052) bytes, images inline or by URL. */
   update: Uint8Array;
   /** Signed command: COSE_Sign1 bytes (rollback, cancel, retry). */
@@ -67,7 +69,7 @@ export interface TopicPayloads {
 }
 
 /** Serialises a JSON payload of the contract. */
-export function encodeJson<K extends "status" | "moduleStatus" | "events" | "commandResponse">(
+export function encodeJson<K extends "status" | "moduleStatus" | "events" | "commandResponse" | "inventory">(
   _kind: K,
   payload: TopicPayloads[K],
 ): string {
@@ -131,6 +133,29 @@ const gatewayStatusSchema = z.looseObject({
   seq: z.number(),
 });
 
+const inventorySchema = z.looseObject({
+  gateway: z.string(),
+  groups: z.array(z.string()),
+  lastSequence: z.number(),
+  bundle: z
+    .looseObject({ release: z.string(), sequence: z.number(), state: z.string() })
+    .nullable()
+    .optional(),
+  modules: z.array(
+    z.looseObject({
+      module: z.string(),
+      type: z.string(),
+      pid: z.number(),
+      layout: z.enum(["ab", "single"]),
+      version: z.string().nullable(),
+      release: z.string().nullable(),
+      state: z.string(),
+      error: statusError.nullable().optional(),
+    }),
+  ),
+  updatedAt: z.string().optional(),
+});
+
 const commandResponseSchema = z.looseObject({
   correlationId: z.string().nullable(),
   gateway: z.string(),
@@ -176,6 +201,7 @@ export function decodeOnline(payload: Uint8Array, topic: string): boolean {
 export type WireModuleStatus = z.infer<typeof moduleStatusSchema>;
 export type WireGatewayStatus = z.infer<typeof gatewayStatusSchema>;
 export type WireCommandResponse = z.infer<typeof commandResponseSchema>;
+export type WireInventory = z.infer<typeof inventorySchema>;
 
 export const decodeModuleStatus = (payload: Uint8Array, topic: string): WireModuleStatus =>
   parseJson(moduleStatusSchema, payload, topic);
@@ -183,6 +209,8 @@ export const decodeGatewayStatus = (payload: Uint8Array, topic: string): WireGat
   parseJson(gatewayStatusSchema, payload, topic);
 export const decodeCommandResponse = (payload: Uint8Array, topic: string): WireCommandResponse =>
   parseJson(commandResponseSchema, payload, topic);
+export const decodeInventory = (payload: Uint8Array, topic: string): WireInventory =>
+  parseJson(inventorySchema, payload, topic);
 export const decodeEvent = (payload: Uint8Array, topic: string): EventEnvelope =>
   parseJson(eventSchema, payload, topic);
 

@@ -6,6 +6,8 @@
  *   {prefix}/{gw}/status                          retained gateway summary (JSON)
  *   {prefix}/{gw}/modules/{module}/status         retained per-module status (JSON)
  *   {prefix}/{gw}/events                          transitions and throttled progress (JSON, not retained)
+ *   {prefix}/{gw}/inventory                       retained: groups, modules with type, PID, layout, release (JSON)
+ *   {prefix}/campaigns/{id}/…                     campaign state, decisions and control (campaign-topics.ts)
  *   {prefix}/{gw}/update                          in: signed bundle (binary COSE)
  *   {prefix}/group/{group}/update                 in: signed bundle for every gateway of a group
  *   {prefix}/{gw}/command[/{correlationId}]       in: signed command (binary COSE)
@@ -61,6 +63,7 @@ export interface GatewayTopics {
   readonly online: string;
   readonly status: string;
   readonly events: string;
+  readonly inventory: string;
   readonly update: string;
   readonly command: string;
   /** Subscription filter for commands carrying their correlation id as the last level (MQTT 3.1.1 form). */
@@ -87,6 +90,7 @@ export function gatewayTopics(prefix: string, gateway: string): GatewayTopics {
     online: `${base}/online`,
     status: `${base}/status`,
     events: `${base}/events`,
+    inventory: `${base}/inventory`,
     update: `${base}/update`,
     command: `${base}/command`,
     commandWithIdFilter: `${base}/command/+`,
@@ -129,7 +133,7 @@ export function parseInboundTopic(
     const id = topic.slice(commandLevel.length);
     if (id.length > 0 && !id.includes("/")) return { kind: "command", correlationId: id };
   }
-  const own = [topics.online, topics.status, topics.events];
+  const own = [topics.online, topics.status, topics.events, topics.inventory];
   if (
     own.includes(topic) ||
     (topic.startsWith(`${topics.prefix}/${topics.gateway}/modules/`) && topic.endsWith("/status"))
@@ -144,13 +148,20 @@ export type StatusTopic =
   | { kind: "online"; gateway: string }
   | { kind: "gateway-status"; gateway: string }
   | { kind: "module-status"; gateway: string; module: string }
+  | { kind: "inventory"; gateway: string }
   | { kind: "events"; gateway: string };
 
 /** Subscription filters an operator uses to follow one gateway, or every gateway under the prefix. */
-export function statusFilters(prefix: string, gateway?: string, opts: { events?: boolean } = {}): string[] {
+export function statusFilters(
+  prefix: string,
+  gateway?: string,
+  opts: { events?: boolean; inventory?: boolean; modules?: boolean } = {},
+): string[] {
   assertPrefix(prefix);
   const gw = gateway === undefined ? "+" : assertTopicLevel(gateway, "gateway id");
-  const filters = [`${prefix}/${gw}/online`, `${prefix}/${gw}/status`, `${prefix}/${gw}/modules/+/status`];
+  const filters = [`${prefix}/${gw}/online`, `${prefix}/${gw}/status`];
+  if (opts.modules ?? true) filters.push(`${prefix}/${gw}/modules/+/status`);
+  if (opts.inventory) filters.push(`${prefix}/${gw}/inventory`);
   if (opts.events) filters.push(`${prefix}/${gw}/events`);
   return filters;
 }
@@ -164,6 +175,7 @@ export function parseStatusTopic(prefix: string, topic: string): StatusTopic | n
   if (levels.length === 2 && second === "online") return { kind: "online", gateway };
   if (levels.length === 2 && second === "status") return { kind: "gateway-status", gateway };
   if (levels.length === 2 && second === "events") return { kind: "events", gateway };
+  if (levels.length === 2 && second === "inventory") return { kind: "inventory", gateway };
   if (levels.length === 4 && second === "modules" && third && fourth === "status") {
     return { kind: "module-status", gateway, module: third };
   }

@@ -20,6 +20,7 @@ import type {
   BundleOutcome,
   CommandOutcome,
   GatewayEvent,
+  GatewayInventory,
   GatewayStatus,
   ModuleStatus,
 } from "../../gateway/index.js";
@@ -56,6 +57,8 @@ export interface BridgeEngine {
   submitCommand(bytes: Uint8Array): Promise<CommandOutcome>;
   moduleStatuses(): ModuleStatus[];
   gatewayStatus(): GatewayStatus;
+  /** The retained inventory; engines without one publish none. */
+  inventory?(): GatewayInventory;
 }
 
 export interface BridgeOptions {
@@ -86,6 +89,8 @@ export class GatewayBridge {
   readonly #now: () => number;
   readonly #statusOut: Coalescer<ModuleStatus>;
   readonly #progressOut: Coalescer<EventEnvelope>;
+  readonly #inventoryOut: Coalescer<string>;
+  #lastInventory = "";
   readonly #lastState = new Map<string, ModuleStatus["state"]>();
   readonly #inFlight = new Set<Promise<void>>();
   #accepting = false;
@@ -114,6 +119,12 @@ export class GatewayBridge {
     this.#progressOut = new Coalescer(
       opts.progressIntervalMs ?? 1000,
       (_module, event) => this.#publishEvent(event),
+      this.#now,
+    );
+    // The inventory follows module states; during a run they change often, so at most one a second.
+    this.#inventoryOut = new Coalescer(
+      opts.statusIntervalMs === undefined ? 1000 : Math.max(opts.statusIntervalMs, 1000),
+      (_key, json) => this.#connection.setRetained(this.topics.inventory, json),
       this.#now,
     );
   }
@@ -156,6 +167,7 @@ export class GatewayBridge {
   ready(): void {
     for (const status of this.#engine.moduleStatuses()) this.#onModuleStatus(status);
     this.#onGatewayStatus(this.#engine.gatewayStatus());
+    this.#publishInventory(true);
     this.#markReady();
   }
 
@@ -189,6 +201,8 @@ export class GatewayBridge {
     this.#connection.off("message", this.#onMessage);
     this.#progressOut.dispose();
     this.#statusOut.flush();
+    this.#publishInventory(true);
+    this.#inventoryOut.flush();
     this.#online = false;
     const finalStatus = { ...this.#engine.gatewayStatus(), online: false };
     await this.#connection.stop([
@@ -201,11 +215,23 @@ export class GatewayBridge {
     const changed = this.#lastState.get(status.module) !== status.state;
     this.#lastState.set(status.module, status.state);
     this.#statusOut.submit(status.module, status, changed);
+    if (changed) this.#publishInventory(false);
   };
 
   readonly #onGatewayStatus = (status: GatewayStatus): void => {
     this.#connection.setRetained(this.topics.status, JSON.stringify({ ...status, online: this.#online }));
+    this.#publishInventory(false);
   };
+
+  /** Publishes the inventory when it changed (ignoring its time stamp). */
+  #publishInventory(urgent: boolean): void {
+    const inventory = this.#engine.inventory?.();
+    if (!inventory) return;
+    const key = JSON.stringify({ ...inventory, updatedAt: "" });
+    if (key === this.#lastInventory) return;
+    this.#lastInventory = key;
+    this.#inventoryOut.submit("inventory", JSON.stringify(inventory), urgent);
+  }
 
   /**
    * Engine events go out as they are, with the gateway id added. Progress is limited per module

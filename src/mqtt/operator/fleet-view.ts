@@ -4,8 +4,13 @@
  * `subflash status`, `subflash rollback` and the demo. Messages that do not match the contract
  * are recorded as problems, never thrown: one bad publisher must not blind the tool.
  */
-import { decodeGatewayStatus, decodeModuleStatus, decodeOnline } from "../contract/contract.js";
-import type { WireGatewayStatus, WireModuleStatus } from "../contract/contract.js";
+import {
+  decodeGatewayStatus,
+  decodeInventory,
+  decodeModuleStatus,
+  decodeOnline,
+} from "../contract/contract.js";
+import type { WireGatewayStatus, WireInventory, WireModuleStatus } from "../contract/contract.js";
 import { parseStatusTopic } from "../contract/topics.js";
 import type { StatusTopic } from "../contract/topics.js";
 
@@ -15,6 +20,8 @@ export interface GatewayView {
   online: boolean | null;
   status: WireGatewayStatus | null;
   modules: Map<string, WireModuleStatus>;
+  /** From `{prefix}/{gw}/inventory`, when the watcher follows it. */
+  inventory: WireInventory | null;
 }
 
 export class FleetView {
@@ -40,6 +47,9 @@ export class FleetView {
         case "gateway-status":
           if (payload.length === 0) view.status = null;
           else view.status = decodeGatewayStatus(payload, topic);
+          return parsed;
+        case "inventory":
+          view.inventory = payload.length === 0 ? null : decodeInventory(payload, topic);
           return parsed;
         case "module-status": {
           if (payload.length === 0) {
@@ -86,7 +96,7 @@ export class FleetView {
   #view(gateway: string): GatewayView {
     let view = this.#gateways.get(gateway);
     if (!view) {
-      view = { gateway, online: null, status: null, modules: new Map() };
+      view = { gateway, online: null, status: null, modules: new Map(), inventory: null };
       this.#gateways.set(gateway, view);
     }
     return view;

@@ -5,3 +5,15 @@ export { FleetWatcher, connectOperator, publishBundle, sendCommand } from "./ope
 export type { BundleTarget } from "./operator.js";
 export { peekBundle } from "./peek.js";
 export { renderStatusTable } from "./status-table.js";
+export { CampaignController, operatorName } from "./campaign/controller.js";
+export type { CampaignControllerOptions } from "./campaign/controller.js";
+export { CampaignWatcher, sendCampaignControl } from "./campaign/control.js";
+export type { CampaignAction } from "./campaign/control.js";
+export { CampaignError } from "./campaign/errors.js";
+export { loadCampaignSpec, parseCampaignSpec } from "./campaign/spec.js";
+export type { CampaignSpec } from "./campaign/spec.js";
+export { planCampaign, waveSizesFor } from "./campaign/plan.js";
+export { renderCampaign, renderReport } from "./campaign/render.js";
+export { renderFleetSummary } from "./fleet-summary.js";
+export type { CampaignSnapshot, GatewayOutcome } from "../contract/campaign.js";
+export type { WireInventory } from "../contract/contract.js";

@@ -79,24 +79,38 @@ export class FleetWatcher extends TypedEmitter<FleetWatcherEvents> {
   readonly #prefix: string;
   readonly #gateway: string | undefined;
   readonly #events: boolean;
+  readonly #inventory: boolean;
+  readonly #modules: boolean;
   #lastMessageAt = 0;
 
   constructor(
     connection: MqttConnection,
-    opts: { prefix?: string; gateway?: string; events?: boolean } = {},
+    opts: {
+      prefix?: string;
+      gateway?: string;
+      events?: boolean;
+      inventory?: boolean;
+      modules?: boolean;
+    } = {},
   ) {
     super();
     this.#connection = connection;
     this.#prefix = opts.prefix ?? DEFAULT_PREFIX;
     this.#gateway = opts.gateway;
     this.#events = opts.events ?? false;
+    this.#inventory = opts.inventory ?? false;
+    this.#modules = opts.modules ?? true;
     this.view = new FleetView(this.#prefix);
   }
 
   async start(): Promise<void> {
     this.#connection.on("message", this.#onMessage);
     await this.#connection.subscribe(
-      statusFilters(this.#prefix, this.#gateway, { events: this.#events }).map((filter) => ({
+      statusFilters(this.#prefix, this.#gateway, {
+        events: this.#events,
+        inventory: this.#inventory,
+        modules: this.#modules,
+      }).map((filter) => ({
         filter,
         qos: 1,
       })),

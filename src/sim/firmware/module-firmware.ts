@@ -45,6 +45,11 @@ export interface ModuleFirmwareOptions {
   bootCommand?: string;
   /** Called on every application start. */
   onBoot?: (event: SimBootEvent) => void;
+  /**
+   * Fault injection for fleets: an application whose version this returns true for boots but never
+   * answers the health probe, as firmware that hangs on this particular board would.
+   */
+  hangs?: (version: string) => boolean;
 }
 
 export const PROBE_REQUEST = "?\n";
@@ -195,7 +200,8 @@ export class ModuleFirmware {
             ctx.enterBootloader();
             return;
           }
-          if (request === PROBE_REQUEST && header.behaviour !== "silent")
+          const hung = this.#options.hangs?.(header.version) ?? false;
+          if (request === PROBE_REQUEST && header.behaviour !== "silent" && !hung)
             reply(new TextEncoder().encode(probeReply(reported)));
         }
       },

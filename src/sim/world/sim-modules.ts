@@ -36,6 +36,8 @@ export interface SimModuleOptions {
   factory?: { version: string; size?: number; behaviour?: SimBehaviour };
   /** USART bootloader version byte; 0x33 offers Get Checksum (device-side CRC). Default: the device table's. */
   bootloaderVersion?: number;
+  /** New firmware of these versions never answers the health probe (fleet fault injection). */
+  hangs?: (version: string) => boolean;
   logger?: Logger;
 }
 
@@ -61,7 +63,7 @@ export function createSimModules(
   for (const module of config.modules) {
     const opts = options(module);
     const layout = firmwareLayout(module);
-    const model = createModuleFirmware({ layout });
+    const model = createModuleFirmware({ layout, ...(opts.hangs ? { hangs: opts.hangs } : {}) });
     const fresh = opts.flashFile === undefined || !existsSync(opts.flashFile);
     const sim = createSimulatedModule({
       device: typeof module.device === "number" ? `0x${module.device.toString(16)}` : module.device,
