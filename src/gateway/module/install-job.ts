@@ -39,7 +39,7 @@ import {
 import { stm32Crc } from "../../signing/index.js";
 import type { ImageRef, InstalledImage, JobRecord } from "../run/types.js";
 import type { Bootloader } from "../../targets/index.js";
-import { flashProgressReporter } from "../status/progress.js";
+import { backupProgress, backupShare, flashProgressReporter } from "../status/progress.js";
 import { keepBudgetMs, keepPrevious, previousToKeep } from "./keep-previous.js";
 
 /**
@@ -179,7 +179,7 @@ async function prepare(
     return;
   }
   job.slot = "single";
-  job.from = await backupSingle(env, bootloader, known, layout.slot);
+  job.from = await backupSingle(env, bootloader, known, layout.slot, job.target.images.single?.length);
 }
 
 /**
@@ -192,17 +192,14 @@ async function backupSingle(
   bl: Bootloader,
   known: InstalledImage | null,
   slot: { address: number; size: number },
+  imageLength: number | undefined,
 ): Promise<InstalledImage> {
   if (known?.digest && (await env.images.has(known.digest)) && (await slotHolds(bl, known)) === true)
     return known;
-  env.report({
-    state: "entering-bootloader",
-    progress: { phase: "backup", done: 0, total: slot.size, percent: 0 },
-  });
+  const share = backupShare(slot.size, imageLength ?? slot.size);
+  env.report({ state: "backing-up", progress: backupProgress(0, slot.size, share) });
   const bytes = await readSlotImage(bl, slot.address, slot.size, (done, total) =>
-    env.report({
-      progress: { phase: "backup", done, total, percent: Math.round((done / total) * 1000) / 10 },
-    }),
+    env.report({ progress: backupProgress(done, total, share) }),
   );
   const digest = await env.images.put(bytes);
   env.log.info(

@@ -13,6 +13,8 @@ export type ModuleState =
   | "queued"
   | "downloading"
   | "entering-bootloader"
+  /** Reading the previous firmware back into the image store before its slot is overwritten (keep-previous). */
+  | "backing-up"
   | "erasing"
   | "writing"
   | "verifying"
@@ -25,7 +27,13 @@ export type ModuleState =
 
 export type Slot = "a" | "b" | "single";
 
+/**
+ * A module's progress in the current run. `percent` is the module's overall progress: it never goes
+ * down while the module moves forward (backup, then erase/write/verify); only a rollback
+ * (`rolling-back`) or the next run starts a new bar. `done`/`total` count the current phase's bytes.
+ */
 export interface ProgressInfo {
+  /** "backup", "connect", "erase", "write", "verify" (or "download"). */
   phase: string;
   done: number;
   total: number;
@@ -91,6 +99,11 @@ export interface GatewayStatus {
     startedAt: string;
     finishedAt: string | null;
   } | null;
+  /**
+   * What the last run did, whatever started it (a bundle, a retry, a rollback command), with a
+   * one-line summary such as "bundle demo-3.0.1 committed" or "rollback committed"; null before any.
+   */
+  lastRun?: RunSummary | null;
   modules: Record<string, { state: ModuleState; version: string | null; activeSlot: Slot | null }>;
   /** Last accepted manifest and command sequence numbers. */
   lastSequence: number;
@@ -98,6 +111,18 @@ export interface GatewayStatus {
   lastRejected?: RejectedBundle | null;
   seq: number;
   updatedAt: string;
+}
+
+export interface RunSummary {
+  kind: "bundle" | "retry" | "rollback";
+  release: string | null;
+  sequence: number | null;
+  state: BundleState;
+  /** e.g. "bundle demo-3.0.1 committed", "retry of demo-3.0.1 failed (flash-failed)", "rollback committed". */
+  summary: string;
+  error: StatusError | null;
+  startedAt: string;
+  finishedAt: string | null;
 }
 
 export interface RejectedBundle {

@@ -2,10 +2,10 @@
  * The gateway as a service: an update engine plus its MQTT side, started and stopped in the right
  * order. Used by `subflash daemon` (real or simulated modules) and by `subflash demo` (in-process).
  *
- * Start: listen to the engine → connect (online = true, subscribe; inbound messages wait) → start the
+ * Start: listen to the engine → connect (online, subscribe; inbound messages wait) → start the
  * engine (it recovers from its journal and emits every module's status) → let messages through.
  * Stop: refuse new bundles and commands → stop the engine (it stops at a safe point) → wait for the
- * answers in flight → publish the final status and online = false → disconnect.
+ * answers in flight → publish the final status and offline → disconnect.
  */
 import { readFileSync } from "node:fs";
 import { silentLogger } from "../../util/logger.js";
@@ -16,6 +16,7 @@ import type { BridgeEngine } from "./bridge.js";
 import { MqttConnection, redactUrl } from "../connection/connection.js";
 import type { MqttTlsOptions, ProtocolVersion } from "../connection/connection.js";
 import { DEFAULT_PREFIX, gatewayTopics } from "../contract/topics.js";
+import type { OnlinePayload } from "../contract/contract.js";
 
 /** The engine as the service drives it (UpdateEngine satisfies it). */
 export interface ServiceEngine extends BridgeEngine {
@@ -73,7 +74,7 @@ export async function startGatewayService(opts: GatewayServiceOptions): Promise<
     ...(opts.mqtt.password !== undefined ? { password: opts.mqtt.password } : {}),
     ...(opts.mqtt.tls ? { tls: readTls(opts.mqtt.tls) } : {}),
     protocolVersion: opts.mqtt.protocolVersion ?? 5,
-    will: { topic: topics.online, payload: "false", retain: true },
+    will: { topic: topics.online, payload: "offline" satisfies OnlinePayload, retain: true },
     persistentSession: true,
     ...(opts.backoff ? { backoff: opts.backoff } : {}),
     ...(opts.logger ? { logger: opts.logger } : {}),
