@@ -2,7 +2,7 @@
  * `subflash daemon --config <file>`: the gateway. JSON logs (pino) on stdout for journald, one config
  * file validated at start (every problem listed, exit 2), state in the configured directory.
  * SIGTERM/SIGINT stop it cleanly: no new bundles, the engine halts at a journalled point (the next
- * start resumes or rolls back), final status and online = false are published, exit 0.
+ * start resumes or rolls back), final status and online = offline are published, exit 0.
  *
  * `--simulate <file>` runs simulated modules in place of the hardware (docs/getting-started.md).
  */
@@ -135,6 +135,8 @@ async function daemon(flags: DaemonFlags): Promise<number> {
       mqtt: config.mqtt,
       logger,
       maxBundleBytes,
+      modules: config.modules.map((m) => m.id),
+      homeAssistant: config.homeAssistant,
     });
     const first = await Promise.race([startup.then(() => null), signals.next]);
     const service = await startup;

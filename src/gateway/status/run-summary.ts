@@ -29,6 +29,7 @@ export function summariseRun(run: RunRecord): RunSummary {
     sequence: run.sequence,
     state,
     summary: `${subject} ${shown}${error}`,
+    notes: run.notes ?? null,
     error: run.firstError,
     startedAt: run.startedAt,
     finishedAt: run.finishedAt,

@@ -120,6 +120,8 @@ export interface RunSummary {
   state: BundleState;
   /** e.g. "bundle demo-3.0.1 committed", "retry of demo-3.0.1 failed (flash-failed)", "rollback committed". */
   summary: string;
+  /** The release notes the manifest carried, if any. */
+  notes: { summary?: string; url?: string } | null;
   error: StatusError | null;
   startedAt: string;
   finishedAt: string | null;

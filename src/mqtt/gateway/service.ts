@@ -16,6 +16,9 @@ import type { BridgeEngine } from "./bridge.js";
 import { MqttConnection, redactUrl } from "../connection/connection.js";
 import type { MqttTlsOptions, ProtocolVersion } from "../connection/connection.js";
 import { DEFAULT_PREFIX, gatewayTopics } from "../contract/topics.js";
+import { packageVersion } from "../../util/version.js";
+import { HomeAssistantPublisher } from "./homeassistant/publisher.js";
+import { RetiredModuleSweeper } from "./retired-modules.js";
 import type { OnlinePayload } from "../contract/contract.js";
 
 /** The engine as the service drives it (UpdateEngine satisfies it). */
@@ -54,11 +57,20 @@ export interface GatewayServiceOptions {
   progressIntervalMs?: number;
   /** Longest wait for answers in flight at stop, in ms. Default 10000. */
   drainTimeoutMs?: number;
+  /**
+   * The configured modules: retained topics of any other module of this gateway (one removed from the
+   * configuration) are cleared at start. Omitted: nothing is cleared.
+   */
+  modules?: readonly string[];
+  /** Home Assistant discovery (the config's `homeAssistant`); omitted or disabled: none. */
+  homeAssistant?: { enabled: boolean; prefix: string } | undefined;
 }
 
 export interface GatewayService {
   readonly bridge: GatewayBridge;
   readonly connection: MqttConnection;
+  readonly homeAssistant: HomeAssistantPublisher | null;
+  readonly sweeper: RetiredModuleSweeper | null;
   /** Stops everything in order; safe to call twice. */
   stop(): Promise<void>;
 }
@@ -90,8 +102,30 @@ export async function startGatewayService(opts: GatewayServiceOptions): Promise<
     ...(opts.logger ? { logger: opts.logger } : {}),
   });
 
+  const ha = opts.homeAssistant?.enabled ? { haPrefix: opts.homeAssistant.prefix, topics } : null;
+  const sweeper = opts.modules
+    ? new RetiredModuleSweeper({
+        connection,
+        topics,
+        configured: opts.modules,
+        homeAssistant: ha,
+        logger: log,
+      })
+    : null;
+  const homeAssistant = ha
+    ? new HomeAssistantPublisher({
+        engine: opts.engine,
+        connection,
+        topics,
+        haPrefix: ha.haPrefix,
+        swVersion: packageVersion(),
+        logger: log,
+      })
+    : null;
+
   bridge.attach();
   log.info({ broker: redactUrl(opts.mqtt.url), prefix, gateway: opts.gateway.id }, "starting");
+  await sweeper?.start();
   await bridge.connect();
   try {
     await opts.engine.start();
@@ -100,6 +134,7 @@ export async function startGatewayService(opts: GatewayServiceOptions): Promise<
     throw error;
   }
   bridge.ready();
+  await homeAssistant?.start();
   log.info({ modules: opts.engine.moduleStatuses().length }, "gateway ready");
 
   let stopping: Promise<void> | null = null;
@@ -115,12 +150,14 @@ export async function startGatewayService(opts: GatewayServiceOptions): Promise<
         ),
       ]);
       if (!drained) log.warn({}, "some bundle or command answers were still pending at stop");
+      homeAssistant?.stop();
+      sweeper?.stop();
       await bridge.stop();
       log.info({}, "stopped");
     })();
     return stopping;
   };
-  return { bridge, connection, stop };
+  return { bridge, connection, homeAssistant, sweeper, stop };
 }
 
 function readTls(tls: NonNullable<ServiceMqttSettings["tls"]>): MqttTlsOptions {
