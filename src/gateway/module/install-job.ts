@@ -276,7 +276,11 @@ async function write(
     );
   }
   job.verification = result.stats.verifiedBy;
-  env.report({ verification: result.stats.verifiedBy });
+  const { bytesWritten, blocksWritten, blocksSkipped, retries, verifiedBy, elapsedMs } = result.stats;
+  env.report({
+    verification: verifiedBy,
+    lastFlash: { bytesWritten, blocksWritten, blocksSkipped, retries, verifiedBy, elapsedMs },
+  });
 }
 
 async function activate(

@@ -66,6 +66,7 @@ export class StatusBoard {
         release: null,
         sequence: null,
         verification: null,
+        lastFlash: null,
         lastError: null,
         note: null,
         seq: 0,

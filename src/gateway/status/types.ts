@@ -48,6 +48,18 @@ export interface ProgressInfo {
 export type StatusErrorCode =
   GatewayErrorCode | VerifyFailureCode | TransportErrorCode | BootloaderErrorCode | FlashErrorCode;
 
+/** What one flash write did (the flasher's stats, AN3155 Write Memory 0x31 blocks of 256 bytes). */
+export interface FlashFigures {
+  bytesWritten: number;
+  blocksWritten: number;
+  /** Blocks left out because they were all 0xFF over erased flash. */
+  blocksSkipped: number;
+  /** Block writes, reads and erase commands tried again (NACK, timeout, garbled answer). */
+  retries: number;
+  verifiedBy: string;
+  elapsedMs: number;
+}
+
 /** A stable error code with a readable message, as published in status. */
 export interface StatusError {
   code: StatusErrorCode;
@@ -73,6 +85,8 @@ export interface ModuleStatus {
   sequence: number | null;
   /** How the written image was checked on the device: "crc", "readback", "none". */
   verification: string | null;
+  /** Figures of the last flash write on this module (metrics and the status page), null before one. */
+  lastFlash?: FlashFigures | null;
   lastError: StatusError | null;
   /** Human note for recovery decisions after a restart, e.g. "resumed after restart" or "rolled back after restart". */
   note: string | null;
