@@ -8,6 +8,7 @@ import { randomUUID } from "node:crypto";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { connectOperator, publishBundle, sendCommand } from "../../src/mqtt/operator/operator.js";
+import { retireGateway } from "../../src/mqtt/operator/retire.js";
 import type { MqttConnection } from "../../src/mqtt/connection/connection.js";
 import { fleetBundle, fleetCommand } from "../../src/sim/world/fleet.js";
 import { createWorld } from "../../src/sim/world/world.js";
@@ -347,6 +348,35 @@ describe.skipIf(skip !== null)(
       );
       await new Promise((resolve) => setTimeout(resolve, 300));
       expect(seen.filter((s) => s.topic === ghost || s.topic === ghostConfig)).toEqual([]);
+    }, 60_000);
+
+    it("retires a gateway: refuses while it is online, then clears every retained topic it left, discovery included", async () => {
+      const haPrefix = uniquePrefix("ha");
+      const prefix = uniquePrefix("gw");
+      const gateway = `gw-${randomUUID().slice(0, 6)}`;
+      world = await createWorld({
+        broker: broker.url,
+        prefix,
+        gateway,
+        homeAssistantPrefix: haPrefix,
+        timing: false,
+      });
+      const operator = await connectOperator({ broker: broker.url });
+      try {
+        await expect(retireGateway(operator, { prefix, gateway, haPrefix })).rejects.toThrow(
+          /\[gateway-online\]/,
+        );
+        await world.service.stop();
+        const cleared = await retireGateway(operator, { prefix, gateway, haPrefix });
+        expect(cleared).toContain(`${prefix}/${gateway}/online`);
+        expect(cleared).toContain(`${prefix}/${gateway}/modules/motor/status`);
+        expect(cleared).toContain(`${haPrefix}/update/subflash_${gateway}/motor/config`);
+      } finally {
+        await operator.stop();
+      }
+      const seen = await observe([`${prefix}/#`, `${haPrefix}/#`]);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect(seen.filter((m) => m.text.length > 0)).toEqual([]);
     }, 60_000);
   },
 );

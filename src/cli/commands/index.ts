@@ -14,6 +14,7 @@ import { register as daemon } from "./daemon.js";
 import { register as publish } from "./publish.js";
 import { register as status } from "./status.js";
 import { register as rollback } from "./rollback.js";
+import { register as retire } from "./retire.js";
 import { register as demo } from "./demo.js";
 
 export const commands: ReadonlyArray<(program: Command) => void> = [
@@ -31,5 +32,6 @@ export const commands: ReadonlyArray<(program: Command) => void> = [
   publish,
   status,
   rollback,
+  retire,
   demo,
 ];

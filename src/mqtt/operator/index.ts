@@ -5,3 +5,5 @@ export { FleetWatcher, connectOperator, publishBundle, sendCommand } from "./ope
 export type { BundleTarget } from "./operator.js";
 export { peekBundle } from "./peek.js";
 export { renderStatusTable } from "./status-table.js";
+export { retireGateway } from "./retire.js";
+export type { RetireOptions } from "./retire.js";
