@@ -252,9 +252,10 @@ describe.skipIf(chromiumSkip !== null)(
       const moving = percents.filter((p) => p > 0 && p < 100);
       expect(moving.length).toBeGreaterThan(1);
       for (let i = 1; i < moving.length; i++) expect(moving[i]!).toBeGreaterThanOrEqual(moving[i - 1]!);
-      await page.waitForFunction(
-        `document.querySelector('[data-module="motor"] .version')?.textContent === "2.0.0"`,
-      );
+      // Locators, not page functions: the page's CSP forbids eval, which string page functions need.
+      await expect
+        .poll(() => page.locator('[data-module="motor"] .version').textContent(), { timeout: 30_000 })
+        .toBe("2.0.0");
       await settled(w, "bundle r1 committed");
 
       await publishBundle(
@@ -263,11 +264,12 @@ describe.skipIf(chromiumSkip !== null)(
         bundle(w, 2, { radio: { version: "3.0.0", behaviour: "crash-on-boot" } }),
         w.prefix,
       );
-      await page.waitForFunction(
-        `document.querySelector('[data-module="radio"] .error')?.dataset.code === "health-check-failed"`,
-        undefined,
-        { timeout: 90_000 },
-      );
+      await expect
+        .poll(() => page.locator('[data-module="radio"] .error').getAttribute("data-code"), {
+          timeout: 90_000,
+          interval: 250,
+        })
+        .toBe("health-check-failed");
       expect(await page.locator("#summary").textContent()).toMatch(/bundle r2 (running|rolling back|failed)/);
     }, 180_000);
   },
