@@ -34,6 +34,7 @@ import { createRunHost, jobStatus, type RunHostParts } from "./run/host.js";
 import type { RunRecord } from "./run/types.js";
 import { StateStore } from "./store/state-store.js";
 import { StatusBoard } from "./status/board.js";
+import { summariseRun } from "./status/run-summary.js";
 import type {
   GatewayEvent,
   GatewayEventDraft,
@@ -150,6 +151,7 @@ export class UpdateEngine extends TypedEmitter<EngineEvents> {
     if (lastBundle?.release && lastBundle.sequence !== null)
       board.setBundle({ ...lastBundle, release: lastBundle.release, sequence: lastBundle.sequence });
     const last = this.#lastRun;
+    if (last) board.setLastRun(summariseRun(last));
     const recovery = last && (await prepareRecovery(this.#parts, last));
     if (last?.state === "finished") {
       // Show how the last run left each module, and finish its bookkeeping if a kill interrupted it.
@@ -319,6 +321,7 @@ export class UpdateEngine extends TypedEmitter<EngineEvents> {
         startedAt: run.startedAt,
         finishedAt: null,
       });
+    parts.board.setLastRun(summariseRun(run));
     this.#emitEvent({
       type: "bundle",
       state: "running",
@@ -410,6 +413,7 @@ export class UpdateEngine extends TypedEmitter<EngineEvents> {
         finishedAt: run.finishedAt,
       });
     }
+    parts.board.setLastRun(summariseRun(run));
     this.#log.info(
       { run: run.id, kind: run.kind, release: run.release, outcome: run.outcome, error: run.firstError },
       "run finished",

@@ -65,6 +65,14 @@ const specSchema = z
     modules: z
       .record(name, moduleSpec)
       .refine((m) => Object.keys(m).length > 0, "list at least one module type"),
+    /** Release notes shown to people (Home Assistant's update entity): a summary and a link. */
+    notes: z
+      .object({
+        summary: z.string().min(1).max(255).optional(),
+        url: z.url({ protocol: /^https$/ }).optional(),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 
@@ -95,6 +103,7 @@ export interface ReleaseSpec {
   targets: { gateways: string[]; groups: string[] };
   policy: { atomicity: Atomicity; parallelism: number };
   modules: Record<string, ModuleSpec>;
+  notes?: { summary?: string; url?: string };
 }
 
 /** Reads a release spec (YAML or JSON). Throws ManifestError "spec-unreadable" or "bad-spec" naming every problem. */
@@ -162,6 +171,12 @@ export function parseReleaseSpec(document: unknown, path: string): ReleaseSpec {
     targets: spec.targets,
     policy: spec.policy,
     modules,
+    ...(spec.notes && {
+      notes: {
+        ...(spec.notes.summary !== undefined && { summary: spec.notes.summary }),
+        ...(spec.notes.url !== undefined && { url: spec.notes.url }),
+      },
+    }),
   };
 }
 

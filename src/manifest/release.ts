@@ -92,6 +92,7 @@ export async function buildRelease(spec: ReleaseSpec, options: ReleaseOptions): 
     release: spec.release,
     policy: spec.policy,
     modules,
+    ...(spec.notes && { notes: spec.notes }),
   };
   return { bundle: createBundle({ manifest, images, keys: options.keys }), manifest, images };
 }

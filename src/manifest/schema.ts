@@ -24,6 +24,7 @@ import {
   type Dependency,
   type ImageSource,
   type Manifest,
+  type ReleaseNotes,
   type ModuleEntry,
   type ModuleSlots,
   type SignedCommand,
@@ -131,6 +132,15 @@ const policy = struct<BundlePolicy>({
   parallelism: { key: 1, codec: uint({ min: 1, max: 64 }) },
 });
 
+const releaseNotes = struct<ReleaseNotes>({
+  summary: {
+    key: 0,
+    codec: text({ maxLength: 255, pattern: /^[^\p{Cc}]*(?:[\n][^\p{Cc}]*)*$/u, expected: "text" }),
+    optional: true,
+  },
+  url: { key: 1, codec: httpsUrl, optional: true },
+});
+
 export const manifestCodec = struct<Manifest>({
   formatVersion: { key: 0, codec: formatVersion },
   sequence: { key: 1, codec: uint() },
@@ -140,6 +150,7 @@ export const manifestCodec = struct<Manifest>({
   release: { key: 5, codec: printable },
   policy: { key: 6, codec: policy },
   modules: { key: 7, codec: nameMap(name, moduleEntry, { min: 1, max: MAX_MODULES }) },
+  notes: { key: 8, codec: releaseNotes, optional: true },
 });
 
 const bundleRef = struct<BundleRef>({

@@ -25,6 +25,15 @@ export interface Manifest {
   policy: BundlePolicy;
   /** One entry per module type the release updates. */
   modules: Record<ModuleType, ModuleEntry>;
+  /** Optional release notes for people (Home Assistant shows them on the module's update entity). */
+  notes?: ReleaseNotes;
+}
+
+export interface ReleaseNotes {
+  /** A short summary (at most 255 characters, no control characters but line breaks). */
+  summary?: string;
+  /** Where the full notes are (https). */
+  url?: string;
 }
 
 /** Who the manifest is for: a gateway accepts it if its id or one of its groups is listed. */

@@ -7,7 +7,8 @@ export type MqttErrorCode =
   | "connection-refused" // the broker answered CONNACK with a refusal (auth, client id…)
   | "timeout" // no CONNACK, SUBACK, PUBACK or command response within the time allowed
   | "not-connected" // an operation that needs a live connection was tried while offline
-  | "bad-payload"; // a status or response payload that is not the JSON the contract describes
+  | "bad-payload" // a status or response payload that is not the JSON the contract describes
+  | "gateway-online"; // retiring a gateway that still says it is online
 
 /** The MQTT side of the gateway and the operator tools: connecting, topics, payloads. */
 export class MqttError extends SubflashError<MqttErrorCode> {

@@ -39,12 +39,15 @@ describe("signed commands", () => {
     const factory = buildSimFirmware({ version: "1.0.0", size: 3000 });
     expect(rig.flash("power", MODULES.power.layout.slot.address, factory.length)).toEqual(factory);
     expect(engine.gatewayStatus().bundle).toMatchObject({ state: "committed", release: "release-1" });
+    // The summary line tells what the last run did, agreeing with the modules below it.
+    expect(engine.gatewayStatus().lastRun).toMatchObject({ kind: "rollback", summary: "rollback committed" });
 
-    // Rolling back again goes forward to what was rolled back from.
+    // Rolling back again goes forward to what was rolled back from: the module is on the newer
+    // release again, so it is "committed", not "rolled-back" (issue 11: rolled-back only when older).
     await engine.submitCommand(rig.command("rollback", { module: "motor" }));
     await engine.idle();
     expect(rig.statuses(engine).motor).toMatchObject({
-      state: "rolled-back",
+      state: "committed",
       version: "2.0.0",
       activeSlot: "b",
     });

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { parseConfig } from "../../src/gateway/config/config.js";
 import { StatusBoard } from "../../src/gateway/status/board.js";
 import type { ModuleStatus } from "../../src/gateway/status/types.js";
+import { backupProgress, backupShare } from "../../src/gateway/status/progress.js";
 
 const config = parseConfig(
   {
@@ -70,5 +71,42 @@ describe("module status board", () => {
     expect(emitted.map((e) => e.status.state)).toEqual(["writing", "failed"]);
     expect(emitted.at(-1)!.status).toMatchObject({ progress: null, remainingSeconds: null });
     expect(b.gateway().modules.power).toEqual({ state: "failed", version: null, activeSlot: null });
+  });
+
+  it("keeps the overall percent rising from the backup read-back through the flash, naming the phase backing-up", () => {
+    const { b, emitted, tick } = board();
+    b.update("power", { state: "queued" });
+    const share = backupShare(65536, 65536);
+    b.update("power", { state: "backing-up", progress: backupProgress(0, 65536, share) });
+    for (let done = 4096; done <= 65536; done += 4096) {
+      tick(600);
+      b.update("power", { progress: backupProgress(done, 65536, share) });
+    }
+    b.update("power", { state: "entering-bootloader", ...progress("connect", 0) });
+    for (let p = 0; p <= 100; p += 5) {
+      tick(600);
+      b.update("power", {
+        state: p < 30 ? "erasing" : "writing",
+        ...progress(p < 30 ? "erase" : "write", p),
+      });
+    }
+    const seen = emitted.filter((e) => e.status.progress).map((e) => e.status.progress!.percent);
+    expect(emitted.some((e) => e.status.state === "backing-up")).toBe(true);
+    for (let i = 1; i < seen.length; i++) expect(seen[i]!).toBeGreaterThanOrEqual(seen[i - 1]!);
+    expect(seen.at(-1)).toBe(100);
+    // The backup took its share of the bar, not all of it.
+    const lastBackup = emitted.filter((e) => e.status.progress?.phase === "backup").at(-1)!;
+    expect(lastBackup.status.progress!.percent).toBeCloseTo(share * 100, 0);
+  });
+
+  it("starts a new bar for the next run and for a rollback", () => {
+    const { b, emitted } = board();
+    b.update("power", { state: "writing", ...progress("write", 80) });
+    b.update("power", { state: "rolling-back", ...progress("write", 10) });
+    expect(emitted.at(-1)!.status.progress!.percent).toBe(10);
+    b.update("power", { state: "committed" });
+    b.update("power", { state: "queued" });
+    b.update("power", { state: "writing", ...progress("write", 5) });
+    expect(emitted.at(-1)!.status.progress!.percent).toBe(5);
   });
 });

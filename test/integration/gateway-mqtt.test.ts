@@ -94,7 +94,7 @@ for (const suite of suites) {
         }),
         w.prefix,
       );
-      expect(topic).toBe(`${w.prefix}/group/line-3/update`);
+      expect(topic).toBe(`${w.prefix}/in/group/line-3/update`);
       expect(await finished(w, 1)).toBe("committed");
       for (const id of ALL) {
         expect(moduleOf(w, id)).toMatchObject({

@@ -32,7 +32,7 @@ for (const suite of suites) {
       const connection = new MqttConnection({
         url: broker.url,
         clientId: `gw-${randomUUID().slice(0, 8)}`,
-        will: { topic: gatewayTopics(prefix, "gw-1").online, payload: "false", retain: true },
+        will: { topic: gatewayTopics(prefix, "gw-1").online, payload: "offline", retain: true },
         backoff: { initialMs: 50, maxMs: 200 },
       });
       const bridge = new GatewayBridge({
@@ -69,7 +69,7 @@ for (const suite of suites) {
       // MQTT orders messages per topic only: wait for each topic before reading it.
       await obs.waitFor((m) => m.topic === topics.status, 3000, "gateway status");
       await obs.waitFor((m) => m.topic === topics.moduleStatus("power"), 3000, "power status");
-      expect(obs.texts(topics.online)).toEqual(["true"]);
+      expect(obs.texts(topics.online)).toEqual(["online"]);
       expect(json(obs, topics.status)).toEqual([expect.objectContaining({ gateway: "gw-1", online: true })]);
       expect(json(obs, topics.moduleStatus("power"))).toEqual([
         expect.objectContaining({ module: "power", state: "idle" }),
@@ -235,7 +235,7 @@ for (const suite of suites) {
       const { obs, topics, stop } = await setup();
       await obs.waitFor((m) => m.topic === topics.online);
       await stop();
-      await obs.waitFor((m) => m.topic === topics.online && text(m) === "false", 3000, "online false");
+      await obs.waitFor((m) => m.topic === topics.online && text(m) === "offline", 3000, "offline");
       const statuses = json(obs, topics.status) as Array<{ online: boolean }>;
       expect(statuses.at(-1)!.online).toBe(false);
     });

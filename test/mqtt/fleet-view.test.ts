@@ -9,14 +9,22 @@ const bytes = (value: unknown): Uint8Array =>
 describe("fleet view", () => {
   it("collects online flag, gateway summary and module statuses per gateway", () => {
     const view = new FleetView("subflash");
-    view.apply("subflash/gw-1/online", bytes("true"));
+    view.apply("subflash/gw-1/online", bytes("online"));
     view.apply("subflash/gw-1/status", bytes({ gateway: "gw-1", seq: 1, bundle: null }));
     view.apply("subflash/gw-1/modules/power/status", bytes(moduleStatus("power", {})));
-    view.apply("subflash/gw-2/online", bytes("false"));
+    view.apply("subflash/gw-2/online", bytes("offline"));
     expect(view.gateways().map((g) => [g.gateway, g.online, g.modules.size])).toEqual([
       ["gw-1", true, 1],
       ["gw-2", false, 0],
     ]);
+  });
+
+  it("still reads the true/false online payloads of gateways from before online/offline", () => {
+    const view = new FleetView("subflash");
+    view.apply("subflash/old/online", bytes("true"));
+    view.apply("subflash/older/online", bytes("false"));
+    expect(view.gateway("old")!.online).toBe(true);
+    expect(view.gateway("older")!.online).toBe(false);
   });
 
   it("drops a module status older than the one it holds, and forgets a cleared one", () => {
@@ -49,7 +57,7 @@ describe("fleet view", () => {
     expect(view.apply("subflash/gw/modules/m/status", bytes({ module: "m" }))).toBeNull();
     expect(view.apply("subflash/gw/status", bytes("{not json"))).toBeNull();
     expect(view.problems).toHaveLength(3);
-    expect(view.problems[0]).toMatch(/subflash\/gw\/online: expected "true" or "false"/);
+    expect(view.problems[0]).toMatch(/subflash\/gw\/online: expected "online" or "offline"/);
     expect(view.problems[1]).toMatch(/subflash\/gw\/modules\/m\/status: .*state/);
   });
 });
@@ -57,7 +65,7 @@ describe("fleet view", () => {
 describe("status table", () => {
   it("shows each module's state, versions, slot, progress, time left and error code", () => {
     const view = new FleetView("subflash");
-    view.apply("subflash/gw-1/online", bytes("true"));
+    view.apply("subflash/gw-1/online", bytes("online"));
     view.apply(
       "subflash/gw-1/status",
       bytes({

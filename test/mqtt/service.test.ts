@@ -55,8 +55,8 @@ describe("gateway service", () => {
       5000,
       "recovery status",
     );
-    await obs.waitFor((m) => m.topic === `${prefix}/gw-s/online` && text(m) === "true", 5000, "online");
-    await obs.connection.publishAndWait(`${prefix}/gw-s/update`, new Uint8Array([1, 2]));
+    await obs.waitFor((m) => m.topic === `${prefix}/gw-s/online` && text(m) === "online", 5000, "online");
+    await obs.connection.publishAndWait(`${prefix}/in/gw-s/update`, new Uint8Array([1, 2]));
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect(engine.bundles).toHaveLength(0);
 
@@ -72,7 +72,7 @@ describe("gateway service", () => {
     await service.stop();
     expect(engine.stopped).toBe(true);
     await obs.waitFor(
-      (m) => m.topic === `${prefix}/gw-s/online` && text(m) === "false",
+      (m) => m.topic === `${prefix}/gw-s/online` && text(m) === "offline",
       5000,
       "online false",
     );

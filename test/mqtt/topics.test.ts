@@ -11,15 +11,15 @@ import {
 describe("gateway topics", () => {
   const t = gatewayTopics("subflash", "gw-1");
 
-  it("builds every topic of the contract under the prefix", () => {
+  it("builds every topic of the contract under the prefix, binary inputs in their own subtree", () => {
     expect(t.online).toBe("subflash/gw-1/online");
     expect(t.status).toBe("subflash/gw-1/status");
     expect(t.moduleStatus("power")).toBe("subflash/gw-1/modules/power/status");
     expect(t.events).toBe("subflash/gw-1/events");
-    expect(t.update).toBe("subflash/gw-1/update");
-    expect(t.groupUpdate("lab")).toBe("subflash/group/lab/update");
-    expect(t.command).toBe("subflash/gw-1/command");
-    expect(t.commandFor("c1")).toBe("subflash/gw-1/command/c1");
+    expect(t.update).toBe("subflash/in/gw-1/update");
+    expect(t.groupUpdate("lab")).toBe("subflash/in/group/lab/update");
+    expect(t.command).toBe("subflash/in/gw-1/command");
+    expect(t.commandFor("c1")).toBe("subflash/in/gw-1/command/c1");
     expect(t.commandResponse).toBe("subflash/gw-1/command/response");
     expect(t.commandResponseFor("c1")).toBe("subflash/gw-1/command/response/c1");
   });
@@ -35,6 +35,7 @@ describe("gateway topics", () => {
     expect(() => gatewayTopics("subflash", "gw+")).toThrow(/\[bad-topic\]/);
     expect(() => gatewayTopics("sub#", "gw")).toThrow(/prefix/);
     expect(() => gatewayTopics("subflash", "group")).toThrow(/reserved/);
+    expect(() => gatewayTopics("subflash", "in")).toThrow(/reserved for input topics/);
     expect(() => t.moduleStatus("")).toThrow(/module name must not be empty/);
     expect(() => groupUpdateTopic("subflash", "a/b")).toThrow(/group name/);
     expect(() => assertCorrelationId("response")).toThrow(/must not be "response"/);
@@ -43,25 +44,29 @@ describe("gateway topics", () => {
 
   it("classifies inbound topics, including its own echoes", () => {
     const groups = ["lab", "eu"];
-    expect(parseInboundTopic(t, groups, "subflash/gw-1/update")).toEqual({ kind: "update", via: "gateway" });
-    expect(parseInboundTopic(t, groups, "subflash/group/eu/update")).toEqual({
+    expect(parseInboundTopic(t, groups, "subflash/in/gw-1/update")).toEqual({
+      kind: "update",
+      via: "gateway",
+    });
+    expect(parseInboundTopic(t, groups, "subflash/in/group/eu/update")).toEqual({
       kind: "update",
       via: "group",
       group: "eu",
     });
-    expect(parseInboundTopic(t, groups, "subflash/group/us/update")).toEqual({ kind: "unknown" });
-    expect(parseInboundTopic(t, groups, "subflash/gw-1/command")).toEqual({
+    expect(parseInboundTopic(t, groups, "subflash/in/group/us/update")).toEqual({ kind: "unknown" });
+    expect(parseInboundTopic(t, groups, "subflash/in/gw-1/command")).toEqual({
       kind: "command",
       correlationId: null,
     });
-    expect(parseInboundTopic(t, groups, "subflash/gw-1/command/abc")).toEqual({
+    expect(parseInboundTopic(t, groups, "subflash/in/gw-1/command/abc")).toEqual({
       kind: "command",
       correlationId: "abc",
     });
     expect(parseInboundTopic(t, groups, "subflash/gw-1/command/response")).toEqual({ kind: "own" });
     expect(parseInboundTopic(t, groups, "subflash/gw-1/command/response/abc")).toEqual({ kind: "own" });
     expect(parseInboundTopic(t, groups, "subflash/gw-1/modules/power/status")).toEqual({ kind: "own" });
-    expect(parseInboundTopic(t, groups, "subflash/gw-2/update")).toEqual({ kind: "unknown" });
+    expect(parseInboundTopic(t, groups, "subflash/in/gw-2/update")).toEqual({ kind: "unknown" });
+    expect(parseInboundTopic(t, groups, "subflash/gw-1/update")).toEqual({ kind: "unknown" });
   });
 });
 
@@ -87,7 +92,8 @@ describe("status topics for operators", () => {
       module: "m1",
     });
     expect(parseStatusTopic("subflash", "subflash/gw/events")).toEqual({ kind: "events", gateway: "gw" });
-    expect(parseStatusTopic("subflash", "subflash/group/lab/update")).toBeNull();
+    expect(parseStatusTopic("subflash", "subflash/in/group/lab/update")).toBeNull();
+    expect(parseStatusTopic("subflash", "subflash/in/gw/update")).toBeNull();
     expect(parseStatusTopic("subflash", "other/gw/status")).toBeNull();
     expect(parseStatusTopic("a/b", "a/b/gw/status")).toEqual({ kind: "gateway-status", gateway: "gw" });
   });

@@ -2,7 +2,7 @@
  * `subflash daemon --config <file>`: the gateway. JSON logs (pino) on stdout for journald, one config
  * file validated at start (every problem listed, exit 2), state in the configured directory.
  * SIGTERM/SIGINT stop it cleanly: no new bundles, the engine halts at a journalled point (the next
- * start resumes or rolls back), final status and online = false are published, exit 0.
+ * start resumes or rolls back), final status and online = offline are published, exit 0.
  *
  * `--simulate <file>` runs simulated modules in place of the hardware (docs/getting-started.md).
  */
@@ -14,6 +14,7 @@ import { UpdateEngine } from "../../gateway/index.js";
 import { ConfigError } from "../../gateway/index.js";
 import { DEFAULT_MAX_BUNDLE_BYTES } from "../../mqtt/gateway/index.js";
 import { startGatewayService } from "../../mqtt/gateway/index.js";
+import { GatewayMetrics, startHttpServer } from "../../http/index.js";
 import { createSimModules } from "../../sim/index.js";
 import type { SimModules } from "../../sim/index.js";
 import { loadSimSpec } from "../../sim/index.js";
@@ -114,6 +115,9 @@ async function daemon(flags: DaemonFlags): Promise<number> {
         mqtt: config.mqtt,
         stateDir: config.stateDir,
         trustStore: config.trustStore,
+        http: config.http
+          ? { listen: config.http.listen, token: config.http.token ? "[redacted]" : undefined }
+          : null,
         modules: config.modules.map((m) => m.id),
       },
     },
@@ -143,15 +147,31 @@ async function daemon(flags: DaemonFlags): Promise<number> {
       mqtt: config.mqtt,
       logger,
       maxBundleBytes,
+      modules: config.modules.map((m) => m.id),
+      homeAssistant: config.homeAssistant,
     });
     const first = await Promise.race([startup.then(() => null), signals.next]);
     const service = await startup;
+    const metrics = config.http ? new GatewayMetrics({ engine, connection: service.connection }) : null;
+    const http =
+      config.http && metrics
+        ? await startHttpServer({
+            listen: config.http.listen,
+            token: config.http.token,
+            engine,
+            metrics,
+            mqttConnected: () => service.connection.connected,
+            logger,
+          })
+        : null;
     const signal = first ?? (await signals.next);
     logger.info({ signal }, "signal received; stopping");
     signals.onAgain((again) => {
       logger.warn({ signal: again }, "second signal: exiting at once");
       process.exit(ExitCode.failed);
     });
+    await http?.close();
+    metrics?.stop();
     await service.stop();
     return ExitCode.ok;
   } catch (error) {

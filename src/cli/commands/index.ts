@@ -114,6 +114,11 @@ export const COMMANDS: readonly CommandEntry[] = [
     summaries: ["Roll a signed bundle out to a fleet in waves"],
     load: () => import("./campaign.js"),
   },
+  {
+    names: ["retire"],
+    summaries: ["Clear the retained MQTT topics (and Home Assistant entities) of a retired gateway"],
+    load: () => import("./retire.js"),
+  },
 ];
 
 /** The entry whose file registers `name`, if any. */

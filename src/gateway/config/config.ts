@@ -145,6 +145,10 @@ function semanticProblems(config: GatewayConfig, checkFiles: boolean): string[] 
     problems.push(`trustStore: ${config.trustStore} does not exist`);
   if (checkFiles && config.downloads.ca && !existsSync(config.downloads.ca))
     problems.push(`downloads.ca: ${config.downloads.ca} does not exist`);
+  if (config.http && !config.http.token && !isLoopback(config.http.listen))
+    problems.push(
+      `http.listen: ${config.http.listen} is reachable beyond this machine; give http.token (a bearer token) or listen on 127.0.0.1`,
+    );
   const seen = new Map<string, number>();
   config.modules.forEach((module, index) => {
     const at = `modules[${index}]`;
@@ -339,4 +343,10 @@ function unitRange(region: Region, unitIndexAt: (address: number) => number): nu
   const last = unitIndexAt(region.end - 1);
   if (first < 0 || last < 0) return [];
   return Array.from({ length: last - first + 1 }, (_, k) => first + k);
+}
+
+/** Whether a "host:port" listens on the loopback interface only. */
+export function isLoopback(listen: string): boolean {
+  const host = listen.slice(0, listen.lastIndexOf(":")).replace(/^\[|\]$/g, "");
+  return host === "localhost" || host === "::1" || /^127\.\d+\.\d+\.\d+$/.test(host);
 }

@@ -265,6 +265,30 @@ export const configSchema = z.strictObject({
   /** When bundle installs may start (src/gateway/run/window.ts); absent: any time. */
   maintenanceWindows: z.array(maintenanceWindowSchema).optional(),
   modules: z.array(moduleSchema).min(1, "at least one module"),
+  /** Home Assistant MQTT discovery: one device per gateway, an update entity per module (docs/home-assistant.md). */
+  homeAssistant: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      /** Home Assistant's discovery prefix (its MQTT integration setting). */
+      prefix: z
+        .string()
+        .regex(/^[^#+/][^#+]*$/, "a topic prefix without wildcards or a leading '/'")
+        .default("homeassistant"),
+    })
+    .default({ enabled: true, prefix: "homeassistant" }),
+  /**
+   * The local HTTP endpoint (status page, /metrics, /api/status, /healthz); off when absent. Read-only.
+   * Loopback by default; give a `token` (sent as "Authorization: Bearer …") when it listens elsewhere.
+   */
+  http: z
+    .strictObject({
+      listen: z
+        .string()
+        .regex(/^(\[[0-9a-fA-F:.]+\]|[^:\s]+):\d{1,5}$/, 'expected "host:port", e.g. "127.0.0.1:8080"')
+        .default("127.0.0.1:8080"),
+      token: z.string().min(16, "at least 16 characters").optional(),
+    })
+    .optional(),
 });
 
 export type GatewayConfig = z.infer<typeof configSchema>;

@@ -99,6 +99,7 @@ export async function intakeBundle(ctx: IntakeContext, bytes: Uint8Array): Promi
     commitOrder: [],
     firstError: null,
     note: plan.upToDate.length > 0 ? `already up to date: ${plan.upToDate.join(", ")}` : null,
+    notes: manifest.notes ?? null,
     startedAt: now,
     finishedAt: null,
   };

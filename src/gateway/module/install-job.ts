@@ -39,7 +39,7 @@ import {
 import { stm32Crc } from "../../signing/index.js";
 import type { ImageRef, InstalledImage, JobRecord } from "../run/types.js";
 import type { Bootloader } from "../../targets/index.js";
-import { flashProgressReporter } from "../status/progress.js";
+import { backupProgress, backupShare, flashProgressReporter } from "../status/progress.js";
 import { flashSummary } from "../status/flash-summary.js";
 import type { KnownContent } from "../../targets/index.js";
 import { keepBudgetMs, keepPrevious, previousToKeep } from "./keep-previous.js";
@@ -181,7 +181,7 @@ async function prepare(
     return;
   }
   job.slot = "single";
-  job.from = await backupSingle(env, bootloader, known, layout.slot);
+  job.from = await backupSingle(env, bootloader, known, layout.slot, job.target.images.single?.length);
 }
 
 /**
@@ -194,17 +194,14 @@ async function backupSingle(
   bl: Bootloader,
   known: InstalledImage | null,
   slot: { address: number; size: number },
+  imageLength: number | undefined,
 ): Promise<InstalledImage> {
   if (known?.digest && (await env.images.has(known.digest)) && (await slotHolds(bl, known)) === true)
     return known;
-  env.report({
-    state: "entering-bootloader",
-    progress: { phase: "backup", done: 0, total: slot.size, percent: 0 },
-  });
+  const share = backupShare(slot.size, imageLength ?? slot.size);
+  env.report({ state: "backing-up", progress: backupProgress(0, slot.size, share) });
   const bytes = await readSlotImage(bl, slot.address, slot.size, (done, total) =>
-    env.report({
-      progress: { phase: "backup", done, total, percent: Math.round((done / total) * 1000) / 10 },
-    }),
+    env.report({ progress: backupProgress(done, total, share) }),
   );
   const digest = await env.images.put(bytes);
   env.log.info(
@@ -287,7 +284,11 @@ async function write(
     );
   }
   job.verification = result.stats.verifiedBy;
-  env.report({ verification: result.stats.verifiedBy });
+  const { bytesWritten, blocksWritten, blocksSkipped, retries, verifiedBy, elapsedMs } = result.stats;
+  env.report({
+    verification: verifiedBy,
+    lastFlash: { bytesWritten, blocksWritten, blocksSkipped, retries, verifiedBy, elapsedMs },
+  });
 }
 
 /**

@@ -21,7 +21,7 @@ import { runHealthCheck } from "./health.js";
 import type { ImageStore } from "../store/image-store.js";
 import type { BootSession, ModuleLink } from "./link.js";
 import type { StateStore } from "../store/state-store.js";
-import type { FlashSummary, ModuleState, ProgressInfo, StatusError } from "../status/types.js";
+import type { FlashFigures, FlashSummary, ModuleState, ProgressInfo, StatusError } from "../status/types.js";
 import { withWatchdog } from "./watchdog.js";
 
 export interface StatusUpdate {
@@ -30,6 +30,7 @@ export interface StatusUpdate {
   remainingSeconds?: number | null;
   verification?: string | null;
   flash?: FlashSummary | null;
+  lastFlash?: FlashFigures | null;
   lastError?: StatusError | null;
   note?: string | null;
   version?: string | null;

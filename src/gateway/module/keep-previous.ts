@@ -16,6 +16,7 @@ import type { Bootloader } from "../../targets/index.js";
 import { addr } from "../../util/logger.js";
 import { readFlash, readSlotImage } from "./device-ops.js";
 import { readBudgetMs, type JobEnv } from "./job-env.js";
+import { backupProgress, backupShare } from "../status/progress.js";
 import type { InstalledImage, JobRecord } from "../run/types.js";
 
 /** The previous firmware an install is about to overwrite and the image store lacks; null when none. */
@@ -55,14 +56,11 @@ export async function keepPrevious(
   if (layout.kind !== "ab") return;
   const known = previous.length > 0 && previous.crc !== null;
   const size = known ? previous.length : (previous.slot === "a" ? layout.slotA : layout.slotB).size;
-  env.report({
-    state: "entering-bootloader",
-    progress: { phase: "backup", done: 0, total: size, percent: 0 },
-  });
+  // The backup is the first part of this install's bar (status/progress.ts), named as such.
+  const share = backupShare(size, (job.slot ? job.target.images[job.slot]?.length : undefined) ?? size);
+  env.report({ state: "backing-up", progress: backupProgress(0, size, share) });
   const onProgress = (done: number, total: number): void =>
-    env.report({
-      progress: { phase: "backup", done, total, percent: Math.round((done / total) * 1000) / 10 },
-    });
+    env.report({ progress: backupProgress(done, total, share) });
   const bytes = known
     ? await readFlash(bl, previous.address, previous.length, onProgress)
     : await readSlotImage(bl, previous.address, size, onProgress);

@@ -14,6 +14,7 @@ import type { JobRecord, RunRecord } from "./types.js";
 import type { StateStore } from "../store/state-store.js";
 import type { StatusBoard } from "../status/board.js";
 import type { ModuleState } from "../status/types.js";
+import { isOlderRelease } from "../status/release-order.js";
 
 export interface RunHostParts {
   config: GatewayConfig;
@@ -86,7 +87,9 @@ export function jobStatus(job: JobRecord): StatusUpdate & {
     case "committed":
       return {
         ...common,
-        state: job.kind === "restore" ? "rolled-back" : "committed",
+        // A restore is "rolled-back" only when it took the module back to an older release than the one
+        // it left; a second rollback that returns to the newer firmware is just "committed".
+        state: job.kind === "restore" && wentBack(job) ? "rolled-back" : "committed",
         version: job.target.version,
         activeSlot: job.slot,
         targetVersion: null,
@@ -134,4 +137,8 @@ export function jobStatus(job: JobRecord): StatusUpdate & {
         sequence: job.target.sequence,
       };
   }
+}
+
+function wentBack(job: JobRecord): boolean {
+  return isOlderRelease(job.target, job.from);
 }

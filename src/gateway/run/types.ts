@@ -131,6 +131,8 @@ export interface RunRecord {
   commitOrder: string[];
   firstError: StatusError | null;
   note: string | null;
+  /** The manifest's release notes (summary, url), when it carries them. */
+  notes?: { summary?: string; url?: string } | null;
   startedAt: string;
   finishedAt: string | null;
 }

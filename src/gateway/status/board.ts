@@ -5,9 +5,17 @@
  */
 import type { ModuleConfig } from "../config/config.js";
 import type { StatusUpdate } from "../module/job-env.js";
-import { ProgressThrottle } from "./progress.js";
+import { ModuleBar, ProgressThrottle } from "./progress.js";
 import type { StateStore } from "../store/state-store.js";
-import type { BundleState, GatewayStatus, ModuleStatus, RejectedBundle, StatusError } from "./types.js";
+import type {
+  BundleState,
+  GatewayStatus,
+  ModuleState,
+  ModuleStatus,
+  RejectedBundle,
+  RunSummary,
+  StatusError,
+} from "./types.js";
 
 export interface BoardSink {
   moduleStatus(status: ModuleStatus, change: { from: ModuleStatus["state"]; progressOnly: boolean }): void;
@@ -31,6 +39,8 @@ export class StatusBoard {
   readonly #sink: BoardSink;
   readonly #now: () => number;
   readonly #throttle: ProgressThrottle;
+  /** Each working module's overall bar in the current run (reset by a new run or a rollback). */
+  readonly #bars = new Map<string, ModuleBar>();
 
   constructor(options: {
     gateway: string;
@@ -56,6 +66,7 @@ export class StatusBoard {
         release: null,
         sequence: null,
         verification: null,
+        lastFlash: null,
         lastError: null,
         note: null,
         seq: 0,
@@ -70,6 +81,7 @@ export class StatusBoard {
       modules: {},
       lastSequence: 0,
       lastRejected: null,
+      lastRun: null,
       seq: 0,
       updatedAt: at,
     };
@@ -112,6 +124,14 @@ export class StatusBoard {
     if (!status) return;
     const from = status.state;
     const stateChanged = update.state !== undefined && update.state !== status.state;
+    if (update.state !== undefined && stateChanged && startsBar(update.state)) this.#bars.delete(id);
+    if (update.progress) {
+      let bar = this.#bars.get(id);
+      if (!bar) this.#bars.set(id, (bar = new ModuleBar(this.#now)));
+      const mapped = bar.map(update.progress, update.remainingSeconds);
+      update = { ...update, progress: mapped.progress, remainingSeconds: mapped.remainingSeconds };
+    }
+    if (update.state !== undefined && SETTLED.has(update.state)) this.#bars.delete(id);
     const defined = Object.fromEntries(Object.entries(update).filter(([, v]) => v !== undefined));
     Object.assign(status, defined);
     if (stateChanged && update.progress === undefined && !isWorking(status.state)) {
@@ -148,6 +168,12 @@ export class StatusBoard {
     this.#publishGateway();
   }
 
+  /** What the last run did (bundle, retry or rollback), shown as the gateway's summary line. */
+  setLastRun(run: RunSummary | null): void {
+    this.#gateway.lastRun = run ? { ...run } : null;
+    this.#publishGateway();
+  }
+
   setRejected(rejected: RejectedBundle): void {
     this.#gateway.lastRejected = { ...rejected };
     this.#publishGateway();
@@ -178,5 +204,19 @@ export class StatusBoard {
 }
 
 function isWorking(state: ModuleStatus["state"]): boolean {
-  return state === "downloading" || state === "erasing" || state === "writing" || state === "verifying";
+  return (
+    state === "downloading" ||
+    state === "backing-up" ||
+    state === "erasing" ||
+    state === "writing" ||
+    state === "verifying"
+  );
+}
+
+/** States after which a module's bar is gone: the next progress starts a new one. */
+const SETTLED = new Set<ModuleState>(["idle", "committed", "failed", "rolled-back"]);
+
+/** Entering these starts a new bar: a new run queues the module; a rollback is a story of its own. */
+function startsBar(state: ModuleState): boolean {
+  return state === "queued" || state === "rolling-back";
 }

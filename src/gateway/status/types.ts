@@ -13,6 +13,8 @@ export type ModuleState =
   | "queued"
   | "downloading"
   | "entering-bootloader"
+  /** Reading the previous firmware back into the image store before its slot is overwritten (keep-previous). */
+  | "backing-up"
   | "erasing"
   | "writing"
   | "verifying"
@@ -25,7 +27,13 @@ export type ModuleState =
 
 export type Slot = "a" | "b" | "single";
 
+/**
+ * A module's progress in the current run. `percent` is the module's overall progress: it never goes
+ * down while the module moves forward (backup, then erase/write/verify); only a rollback
+ * (`rolling-back`) or the next run starts a new bar. `done`/`total` count the current phase's bytes.
+ */
 export interface ProgressInfo {
+  /** "backup", "connect", "erase", "write", "verify" (or "download"). */
   phase: string;
   done: number;
   total: number;
@@ -39,6 +47,18 @@ export interface ProgressInfo {
  */
 export type StatusErrorCode =
   GatewayErrorCode | VerifyFailureCode | TransportErrorCode | BootloaderErrorCode | FlashErrorCode;
+
+/** What one flash write did (the flasher's stats, AN3155 Write Memory 0x31 blocks of 256 bytes). */
+export interface FlashFigures {
+  bytesWritten: number;
+  blocksWritten: number;
+  /** Blocks left out because they were all 0xFF over erased flash. */
+  blocksSkipped: number;
+  /** Block writes, reads and erase commands tried again (NACK, timeout, garbled answer). */
+  retries: number;
+  verifiedBy: string;
+  elapsedMs: number;
+}
 
 /** A stable error code with a readable message, as published in status. */
 export interface StatusError {
@@ -81,6 +101,8 @@ export interface ModuleStatus {
   verification: string | null;
   /** What the last slot write did (differential flashing): absent until one ran. */
   flash?: FlashSummary | null;
+  /** Figures of the last flash write on this module (metrics and the status page), null before one. */
+  lastFlash?: FlashFigures | null;
   lastError: StatusError | null;
   /** Human note for recovery decisions after a restart, e.g. "resumed after restart" or "rolled back after restart". */
   note: string | null;
@@ -108,6 +130,11 @@ export interface GatewayStatus {
     startedAt: string;
     finishedAt: string | null;
   } | null;
+  /**
+   * What the last run did, whatever started it (a bundle, a retry, a rollback command), with a
+   * one-line summary such as "bundle demo-3.0.1 committed" or "rollback committed"; null before any.
+   */
+  lastRun?: RunSummary | null;
   modules: Record<string, { state: ModuleState; version: string | null; activeSlot: Slot | null }>;
   /** Last accepted manifest and command sequence numbers. */
   lastSequence: number;
@@ -115,6 +142,20 @@ export interface GatewayStatus {
   lastRejected?: RejectedBundle | null;
   seq: number;
   updatedAt: string;
+}
+
+export interface RunSummary {
+  kind: "bundle" | "retry" | "rollback";
+  release: string | null;
+  sequence: number | null;
+  state: BundleState;
+  /** e.g. "bundle demo-3.0.1 committed", "retry of demo-3.0.1 failed (flash-failed)", "rollback committed". */
+  summary: string;
+  /** The release notes the manifest carried, if any. */
+  notes: { summary?: string; url?: string } | null;
+  error: StatusError | null;
+  startedAt: string;
+  finishedAt: string | null;
 }
 
 export interface RejectedBundle {

@@ -11,8 +11,12 @@ import { z } from "zod";
 import type { GatewayInventory, GatewayStatus, ModuleStatus, StatusError } from "../../gateway/index.js";
 import { MqttError } from "../errors.js";
 
-/** `{prefix}/{gw}/online`: retained "true" while the gateway runs; "false" on clean stop and as last will. */
-export type OnlinePayload = "true" | "false";
+/**
+ * `{prefix}/{gw}/online`: retained "online" while the gateway runs; "offline" on clean stop and as last
+ * will. These are the words Home Assistant's availability defaults and most MQTT tools expect (before
+ * 0.2 the payloads were "true"/"false"; operator tools still read those from older gateways).
+ */
+export type OnlinePayload = "online" | "offline";
 
 /**
  * One message on `{prefix}/{gw}/events` (not retained). Every event names its gateway and time. The
@@ -119,6 +123,16 @@ const gatewayStatusSchema = z.looseObject({
     })
     .nullable()
     .optional(),
+  lastRun: z
+    .looseObject({
+      kind: z.string(),
+      release: z.string().nullable(),
+      state: z.string(),
+      summary: z.string(),
+      error: statusError.nullable().optional(),
+    })
+    .nullable()
+    .optional(),
   lastSequence: z.number().optional(),
   lastRejected: z
     .looseObject({
@@ -190,9 +204,10 @@ function parseJson<T>(schema: z.ZodType<T>, payload: Uint8Array, topic: string):
 
 export function decodeOnline(payload: Uint8Array, topic: string): boolean {
   const text = new TextDecoder().decode(payload).trim();
-  if (text === "true") return true;
-  if (text === "false") return false;
-  throw new MqttError("bad-payload", `${topic}: expected "true" or "false", got "${text.slice(0, 40)}"`, {
+  // "true"/"false": gateways from before the online/offline payloads.
+  if (text === "online" || text === "true") return true;
+  if (text === "offline" || text === "false") return false;
+  throw new MqttError("bad-payload", `${topic}: expected "online" or "offline", got "${text.slice(0, 40)}"`, {
     topic,
   });
 }

@@ -2,16 +2,20 @@
  * Topic names of the MQTT contract (design.md decision 7), built and parsed in one place so the
  * gateway, the operator tools, the tests and docs/mqtt-api.md cannot drift apart.
  *
- *   {prefix}/{gw}/online                          retained "true" | "false" (last will "false")
+ *   {prefix}/{gw}/online                          retained "online" | "offline" (last will "offline")
  *   {prefix}/{gw}/status                          retained gateway summary (JSON)
  *   {prefix}/{gw}/modules/{module}/status         retained per-module status (JSON)
  *   {prefix}/{gw}/events                          transitions and throttled progress (JSON, not retained)
  *   {prefix}/{gw}/inventory                       retained: groups, modules with type, PID, layout, release (JSON)
  *   {prefix}/campaigns/{id}/…                     campaign state, decisions and control (campaign-topics.ts)
- *   {prefix}/{gw}/update                          in: signed bundle (binary COSE)
- *   {prefix}/group/{group}/update                 in: signed bundle for every gateway of a group
- *   {prefix}/{gw}/command[/{correlationId}]       in: signed command (binary COSE)
  *   {prefix}/{gw}/command/response[/{correlationId}]  out: command response (JSON)
+ *   {prefix}/in/{gw}/update                       in: signed bundle (binary COSE)
+ *   {prefix}/in/group/{group}/update              in: signed bundle for every gateway of a group
+ *   {prefix}/in/{gw}/command[/{correlationId}]    in: signed command (binary COSE)
+ *
+ * Binary inputs live in a subtree of their own, `{prefix}/in/…`, outside every gateway's
+ * `{prefix}/{gw}/…`: a `{prefix}/{gw}/#` subscription (mosquitto_sub, Node-RED, Home Assistant) sees
+ * JSON only, and a broker ACL can give operators write access to `{prefix}/in/#` alone.
  */
 import { MqttError } from "../errors.js";
 
@@ -20,8 +24,15 @@ export const DEFAULT_PREFIX = "subflash";
 /** The level under `command/` that carries responses; never a correlation id. */
 export const RESPONSE_LEVEL = "response";
 
-/** Level-name reserved for group topics (`{prefix}/group/{group}/update`), so it cannot be a gateway id. */
+/** Level-name reserved for group topics (`{prefix}/in/group/{group}/update`), so it cannot be a gateway id. */
 export const GROUP_LEVEL = "group";
+
+/** Level-name of the binary input subtree (`{prefix}/in/…`), so it cannot be a gateway id either. */
+export const IN_LEVEL = "in";
+
+/** Payloads of `{prefix}/{gw}/online` (retained; the last will is "offline"). */
+export const ONLINE = "online";
+export const OFFLINE = "offline";
 
 /**
  * Checks one topic level (a gateway id, module name, group name or correlation id): non-empty,
@@ -78,12 +89,15 @@ export interface GatewayTopics {
 export function gatewayTopics(prefix: string, gateway: string): GatewayTopics {
   assertPrefix(prefix);
   assertTopicLevel(gateway, "gateway id");
-  if (gateway === GROUP_LEVEL) {
-    throw new MqttError("bad-topic", `gateway id must not be "${GROUP_LEVEL}" (reserved for group topics)`, {
-      value: gateway,
-    });
+  if (gateway === GROUP_LEVEL || gateway === IN_LEVEL) {
+    throw new MqttError(
+      "bad-topic",
+      `gateway id must not be "${gateway}" (reserved for ${gateway === IN_LEVEL ? "input" : "group"} topics)`,
+      { value: gateway },
+    );
   }
   const base = `${prefix}/${gateway}`;
+  const inBase = `${prefix}/${IN_LEVEL}/${gateway}`;
   return {
     prefix,
     gateway,
@@ -91,19 +105,19 @@ export function gatewayTopics(prefix: string, gateway: string): GatewayTopics {
     status: `${base}/status`,
     events: `${base}/events`,
     inventory: `${base}/inventory`,
-    update: `${base}/update`,
-    command: `${base}/command`,
-    commandWithIdFilter: `${base}/command/+`,
+    update: `${inBase}/update`,
+    command: `${inBase}/command`,
+    commandWithIdFilter: `${inBase}/command/+`,
     commandResponse: `${base}/command/${RESPONSE_LEVEL}`,
     moduleStatus: (module) => `${base}/modules/${assertTopicLevel(module, "module name")}/status`,
-    commandFor: (id) => `${base}/command/${assertCorrelationId(id)}`,
+    commandFor: (id) => `${inBase}/command/${assertCorrelationId(id)}`,
     commandResponseFor: (id) => `${base}/command/${RESPONSE_LEVEL}/${assertCorrelationId(id)}`,
     groupUpdate: (group) => groupUpdateTopic(prefix, group),
   };
 }
 
 export function groupUpdateTopic(prefix: string, group: string): string {
-  return `${assertPrefix(prefix)}/${GROUP_LEVEL}/${assertTopicLevel(group, "group name")}/update`;
+  return `${assertPrefix(prefix)}/${IN_LEVEL}/${GROUP_LEVEL}/${assertTopicLevel(group, "group name")}/update`;
 }
 
 /** What an incoming message on one of the gateway's subscriptions is. */
@@ -171,7 +185,8 @@ export function parseStatusTopic(prefix: string, topic: string): StatusTopic | n
   if (!topic.startsWith(`${prefix}/`)) return null;
   const levels = topic.slice(prefix.length + 1).split("/");
   const [gateway, second, third, fourth] = levels;
-  if (gateway === undefined || gateway === GROUP_LEVEL || gateway.length === 0) return null;
+  if (gateway === undefined || gateway === GROUP_LEVEL || gateway === IN_LEVEL || gateway.length === 0)
+    return null;
   if (levels.length === 2 && second === "online") return { kind: "online", gateway };
   if (levels.length === 2 && second === "status") return { kind: "gateway-status", gateway };
   if (levels.length === 2 && second === "events") return { kind: "events", gateway };

@@ -149,7 +149,7 @@ export class GatewayBridge {
   async connect(): Promise<void> {
     this.attach();
     this.#online = true;
-    this.#connection.setRetained(this.topics.online, "true" satisfies OnlinePayload);
+    this.#connection.setRetained(this.topics.online, "online" satisfies OnlinePayload);
     this.#accepting = true;
     this.#connection.start();
     await this.#connection.subscribe([
@@ -190,7 +190,7 @@ export class GatewayBridge {
 
   /**
    * Final step of a shutdown (after the engine stopped): sends the latest status of every module,
-   * the gateway status with online = false, and online = "false", then disconnects.
+   * the gateway status with online = false, and online = "offline", then disconnects.
    */
   async stop(): Promise<void> {
     this.#accepting = false;
@@ -207,7 +207,7 @@ export class GatewayBridge {
     const finalStatus = { ...this.#engine.gatewayStatus(), online: false };
     await this.#connection.stop([
       [this.topics.status, JSON.stringify(finalStatus)],
-      [this.topics.online, "false" satisfies OnlinePayload],
+      [this.topics.online, "offline" satisfies OnlinePayload],
     ]);
   }
 

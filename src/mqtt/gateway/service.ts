@@ -2,10 +2,10 @@
  * The gateway as a service: an update engine plus its MQTT side, started and stopped in the right
  * order. Used by `subflash daemon` (real or simulated modules) and by `subflash demo` (in-process).
  *
- * Start: listen to the engine → connect (online = true, subscribe; inbound messages wait) → start the
+ * Start: listen to the engine → connect (online, subscribe; inbound messages wait) → start the
  * engine (it recovers from its journal and emits every module's status) → let messages through.
  * Stop: refuse new bundles and commands → stop the engine (it stops at a safe point) → wait for the
- * answers in flight → publish the final status and online = false → disconnect.
+ * answers in flight → publish the final status and offline → disconnect.
  */
 import { readFileSync } from "node:fs";
 import { silentLogger } from "../../util/logger.js";
@@ -16,6 +16,10 @@ import type { BridgeEngine } from "./bridge.js";
 import { MqttConnection, redactUrl } from "../connection/connection.js";
 import type { MqttTlsOptions, ProtocolVersion } from "../connection/connection.js";
 import { DEFAULT_PREFIX, gatewayTopics } from "../contract/topics.js";
+import { packageVersion } from "../../util/version.js";
+import { HomeAssistantPublisher } from "./homeassistant/publisher.js";
+import { RetiredModuleSweeper } from "./retired-modules.js";
+import type { OnlinePayload } from "../contract/contract.js";
 
 /** The engine as the service drives it (UpdateEngine satisfies it). */
 export interface ServiceEngine extends BridgeEngine {
@@ -53,11 +57,20 @@ export interface GatewayServiceOptions {
   progressIntervalMs?: number;
   /** Longest wait for answers in flight at stop, in ms. Default 10000. */
   drainTimeoutMs?: number;
+  /**
+   * The configured modules: retained topics of any other module of this gateway (one removed from the
+   * configuration) are cleared at start. Omitted: nothing is cleared.
+   */
+  modules?: readonly string[];
+  /** Home Assistant discovery (the config's `homeAssistant`); omitted or disabled: none. */
+  homeAssistant?: { enabled: boolean; prefix: string } | undefined;
 }
 
 export interface GatewayService {
   readonly bridge: GatewayBridge;
   readonly connection: MqttConnection;
+  readonly homeAssistant: HomeAssistantPublisher | null;
+  readonly sweeper: RetiredModuleSweeper | null;
   /** Stops everything in order; safe to call twice. */
   stop(): Promise<void>;
 }
@@ -73,7 +86,7 @@ export async function startGatewayService(opts: GatewayServiceOptions): Promise<
     ...(opts.mqtt.password !== undefined ? { password: opts.mqtt.password } : {}),
     ...(opts.mqtt.tls ? { tls: readTls(opts.mqtt.tls) } : {}),
     protocolVersion: opts.mqtt.protocolVersion ?? 5,
-    will: { topic: topics.online, payload: "false", retain: true },
+    will: { topic: topics.online, payload: "offline" satisfies OnlinePayload, retain: true },
     persistentSession: true,
     ...(opts.backoff ? { backoff: opts.backoff } : {}),
     ...(opts.logger ? { logger: opts.logger } : {}),
@@ -89,8 +102,30 @@ export async function startGatewayService(opts: GatewayServiceOptions): Promise<
     ...(opts.logger ? { logger: opts.logger } : {}),
   });
 
+  const ha = opts.homeAssistant?.enabled ? { haPrefix: opts.homeAssistant.prefix, topics } : null;
+  const sweeper = opts.modules
+    ? new RetiredModuleSweeper({
+        connection,
+        topics,
+        configured: opts.modules,
+        homeAssistant: ha,
+        logger: log,
+      })
+    : null;
+  const homeAssistant = ha
+    ? new HomeAssistantPublisher({
+        engine: opts.engine,
+        connection,
+        topics,
+        haPrefix: ha.haPrefix,
+        swVersion: packageVersion(),
+        logger: log,
+      })
+    : null;
+
   bridge.attach();
   log.info({ broker: redactUrl(opts.mqtt.url), prefix, gateway: opts.gateway.id }, "starting");
+  await sweeper?.start();
   await bridge.connect();
   try {
     await opts.engine.start();
@@ -99,6 +134,7 @@ export async function startGatewayService(opts: GatewayServiceOptions): Promise<
     throw error;
   }
   bridge.ready();
+  await homeAssistant?.start();
   log.info({ modules: opts.engine.moduleStatuses().length }, "gateway ready");
 
   let stopping: Promise<void> | null = null;
@@ -114,12 +150,14 @@ export async function startGatewayService(opts: GatewayServiceOptions): Promise<
         ),
       ]);
       if (!drained) log.warn({}, "some bundle or command answers were still pending at stop");
+      homeAssistant?.stop();
+      sweeper?.stop();
       await bridge.stop();
       log.info({}, "stopped");
     })();
     return stopping;
   };
-  return { bridge, connection, stop };
+  return { bridge, connection, homeAssistant, sweeper, stop };
 }
 
 function readTls(tls: NonNullable<ServiceMqttSettings["tls"]>): MqttTlsOptions {

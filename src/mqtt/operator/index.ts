@@ -17,3 +17,5 @@ export { renderCampaign, renderReport } from "./campaign/render.js";
 export { renderFleetSummary } from "./fleet-summary.js";
 export type { CampaignSnapshot, GatewayOutcome } from "../contract/campaign.js";
 export type { WireInventory } from "../contract/contract.js";
+export { retireGateway } from "./retire.js";
+export type { RetireOptions } from "./retire.js";

@@ -24,9 +24,14 @@ export function renderStatusTable(gateways: readonly GatewayView[]): string {
 function renderGateway(view: GatewayView): string {
   const online = view.online === null ? "online ?" : view.online ? "online" : "OFFLINE";
   const bundle = view.status?.bundle;
-  const bundleText = bundle
-    ? `  bundle ${bundle.release} #${bundle.sequence} ${bundle.state}${bundle.error ? ` (${bundle.error.code})` : ""}`
-    : "";
+  const lastRun = view.status?.lastRun;
+  // The last run's own summary ("rollback committed") when the gateway gives one, so the line agrees
+  // with the modules below it; older gateways only tell the last bundle.
+  const bundleText = lastRun
+    ? `  ${lastRun.summary}`
+    : bundle
+      ? `  bundle ${bundle.release} #${bundle.sequence} ${bundle.state}${bundle.error ? ` (${bundle.error.code})` : ""}`
+      : "";
   const rejected = view.status?.lastRejected;
   const header = `gateway ${view.gateway}  ${online}${bundleText}\n${rejected ? `    refused  ${describeRefusal(rejected)}\n` : ""}`;
   const modules = [...view.modules.values()].sort((a, b) => a.module.localeCompare(b.module));

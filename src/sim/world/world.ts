@@ -38,6 +38,8 @@ export interface WorldOptions {
   sharedLine?: boolean;
   /** Factory firmware size per module, bytes. */
   factorySize?: number;
+  /** Home Assistant discovery under this prefix (off by default in a world: tests share brokers). */
+  homeAssistantPrefix?: string;
   logger?: Logger;
 }
 
@@ -106,6 +108,10 @@ export async function createWorld(opts: WorldOptions = {}): Promise<World> {
       mqtt: { url: brokerUrl, prefix },
       logger,
       backoff: { initialMs: 200, maxMs: 2000 },
+      modules: config.modules.map((m) => m.id),
+      ...(opts.homeAssistantPrefix !== undefined
+        ? { homeAssistant: { enabled: true, prefix: opts.homeAssistantPrefix } }
+        : {}),
     });
     cleanups.push(() => service.stop());
     const operator = await connectOperator({
