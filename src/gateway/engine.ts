@@ -12,7 +12,8 @@ import { loadTrustStore, type TrustStore } from "../signing/index.js";
 import { TypedEmitter } from "../util/events.js";
 import { describeError } from "../util/errors.js";
 import { silentLogger, type Logger } from "../util/logger.js";
-import { ensureDirectory } from "./store/atomic-file.js";
+import { openStateDirectory } from "./store/state-dir.js";
+import { GatewayError } from "./errors.js";
 import { intakeBundle, type IntakeContext } from "./intake/bundle-intake.js";
 import {
   decideCommand,
@@ -108,7 +109,9 @@ export class UpdateEngine extends TypedEmitter<EngineEvents> {
   /** Loads state and journal, recovers an unfinished run (resume or roll back), emits every module's status. */
   async start(): Promise<void> {
     const config = this.#config;
-    await ensureDirectory(config.stateDir);
+    // Cheapest checks first, each naming the file and field it is about (issue 10, defect 1).
+    const trust = this.#options.trust ?? (await loadTrust(config.trustStore));
+    await openStateDirectory(config.stateDir);
     const state = await StateStore.open(config.stateDir, this.#gate);
     const images = new ImageStore(config.stateDir, this.#gate);
     await images.init();
@@ -118,7 +121,6 @@ export class UpdateEngine extends TypedEmitter<EngineEvents> {
       this.#gate,
       hook && (async (info) => ((await hook(info)) === "halt" ? this.#gate.halt() : undefined)),
     );
-    const trust = this.#options.trust ?? (await loadTrustStore(config.trustStore));
     const board = new StatusBoard({
       gateway: config.gateway.id,
       groups: config.gateway.groups,
@@ -244,6 +246,11 @@ export class UpdateEngine extends TypedEmitter<EngineEvents> {
 
   gatewayStatus(): GatewayStatus {
     return this.#started().board.gateway();
+  }
+
+  /** Whether start() completed (a failed start leaves nothing to report a status from). */
+  get started(): boolean {
+    return this.#parts !== undefined;
   }
 
   /** Resolves when no bundle or command work is running (or the engine was stopped). */
@@ -466,5 +473,20 @@ export class UpdateEngine extends TypedEmitter<EngineEvents> {
   #started(): RunHostParts & { trust: TrustStore } {
     if (!this.#parts) throw new Error("UpdateEngine: call start() first");
     return this.#parts;
+  }
+}
+
+/** The trust store, or a GatewayError naming the file and the field at fault. */
+async function loadTrust(path: string): Promise<TrustStore> {
+  try {
+    return await loadTrustStore(path);
+  } catch (error) {
+    const message = describeError(error);
+    throw new GatewayError(
+      "trust-store-invalid",
+      message.includes(path) ? message : `trust store ${path}: ${message}`,
+      { file: path, field: "trustStore" },
+      { cause: error },
+    );
   }
 }

@@ -51,6 +51,10 @@ export type GatewayErrorCode =
   | "stopped" // the engine is stopping: nothing new is accepted
   | "shutting-down" // the MQTT side answers a command that arrived while the gateway stops
   | "state-corrupt" // the state file or journal cannot be read
+  | "state-unusable" // stateDir is not a directory the gateway can use (start-up)
+  | "storage-unavailable" // the state file system refused a write (full, read-only, I/O error)
+  | "intake-full" // too many bundles waiting for verification: this one was shed
+  | "trust-store-invalid" // the trust store cannot be read or is not valid (start-up)
   | "internal";
 
 /** Something the update engine could not do; the context names the module, port, slot or address. */

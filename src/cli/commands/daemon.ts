@@ -28,6 +28,9 @@ interface DaemonFlags {
   check?: boolean;
 }
 
+/** After a fatal error, the longest wait for clean-up before the process exits anyway. */
+const FATAL_EXIT_GRACE_MS = 2_000;
+
 const LEVELS = ["trace", "debug", "info", "warn", "error", "fatal", "silent"];
 
 /** Secrets never reach the logs, wherever they appear in a logged object. */
@@ -148,6 +151,10 @@ async function daemon(flags: DaemonFlags): Promise<number> {
     return ExitCode.ok;
   } catch (error) {
     logger.fatal({ err: describeError(error) }, "gateway failed");
+    process.stderr.write(`subflash daemon: ${describeError(error)}\n`);
+    // Fail fast: whatever handle is left open (a socket, a port) must not keep a failed gateway
+    // alive, where systemd cannot restart it and monitoring sees it up (issue 10, defect 1).
+    setTimeout(() => process.exit(ExitCode.failed), FATAL_EXIT_GRACE_MS).unref();
     return ExitCode.failed;
   } finally {
     await sims?.close();

@@ -197,6 +197,25 @@ export class GatewayBridge {
     ]);
   }
 
+  /**
+   * The engine failed to start (issue 10, defect 1): there is no status to publish. Waits briefly
+   * for the broker (the connection may still be coming up), publishes online = "false" so nobody
+   * goes on seeing the gateway as up, and disconnects. Without a broker the last will (or the
+   * previous run's) says it.
+   */
+  async abort(waitMs = 3000): Promise<void> {
+    this.#accepting = false;
+    this.#markReady();
+    this.#engine.off("module-status", this.#onModuleStatus);
+    this.#engine.off("gateway-status", this.#onGatewayStatus);
+    this.#engine.off("event", this.#onEngineEvent);
+    this.#connection.off("message", this.#onMessage);
+    this.#progressOut.dispose();
+    this.#online = false;
+    await this.#connection.waitConnected(waitMs).catch(() => undefined);
+    await this.#connection.stop([[this.topics.online, "false" satisfies OnlinePayload]]);
+  }
+
   readonly #onModuleStatus = (status: ModuleStatus): void => {
     const changed = this.#lastState.get(status.module) !== status.state;
     this.#lastState.set(status.module, status.state);

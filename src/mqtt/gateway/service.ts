@@ -8,6 +8,7 @@
  * answers in flight → publish the final status and online = false → disconnect.
  */
 import { readFileSync } from "node:fs";
+import { describeError } from "../../util/errors.js";
 import { silentLogger } from "../../util/logger.js";
 import type { Logger } from "../../util/logger.js";
 import type { BackoffOptions } from "../connection/backoff.js";
@@ -95,7 +96,9 @@ export async function startGatewayService(opts: GatewayServiceOptions): Promise<
   try {
     await opts.engine.start();
   } catch (error) {
-    await bridge.stop();
+    // Fail closed: online = false and a closed connection, so the process can exit (issue 10, defect 1).
+    log.error({ err: describeError(error) }, "engine failed to start");
+    await bridge.abort();
     throw error;
   }
   bridge.ready();
