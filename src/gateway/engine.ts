@@ -61,6 +61,8 @@ export type BundleOutcome =
       sequence: number | null;
     };
 
+export type CrashPoint = "bundle-verified";
+
 export interface EngineOptions {
   config: GatewayConfig;
   logger?: Logger;
@@ -75,6 +77,12 @@ export interface EngineOptions {
   journalHook?: (info: Parameters<JournalHook>[0]) => void | "halt" | Promise<void | "halt">;
   /** Crash tests: a gate they can halt at any instant (mid-write), freezing the engine as a kill would. */
   haltGate?: HaltGate;
+  /**
+   * Crash tests of the daemon process: called at named points that have no journal write of their
+   * own (`bundle-verified`: received and verified, not yet journalled); the daemon SIGKILLs itself
+   * there when SUBFLASH_TEST_KILL_AT names the point.
+   */
+  crashPoint?: (point: CrashPoint) => void;
 }
 
 export class UpdateEngine extends TypedEmitter<EngineEvents> {
@@ -178,6 +186,7 @@ export class UpdateEngine extends TypedEmitter<EngineEvents> {
       const result = await intakeBundle(this.#intakeContext(parts), bytes);
       if (!result.ok) return this.#reject(result.error, result.release, result.sequence, via.topic);
       const { run } = result;
+      this.#options.crashPoint?.("bundle-verified");
       await parts.journal.write(run, "bundle accepted");
       await parts.state.update((draft) => {
         draft.lastSequence = Math.max(draft.lastSequence, run.sequence ?? 0);

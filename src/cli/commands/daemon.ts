@@ -131,7 +131,14 @@ async function daemon(flags: DaemonFlags): Promise<number> {
       sims = createSimModules(config, (m) => ({ ...simOptions(m), logger }));
       logger.warn({ modules: config.modules.map((m) => m.id) }, "running SIMULATED modules (--simulate)");
     }
-    const engine = new UpdateEngine({ config, logger, ...(sims ? { targets: sims.targets } : {}) });
+    const killAt = process.env.SUBFLASH_TEST_KILL_AT;
+    const engine = new UpdateEngine({
+      config,
+      logger,
+      ...(sims ? { targets: sims.targets } : {}),
+      // Crash tests only: a real SIGKILL at a named point (e.g. between receipt and journal).
+      ...(killAt ? { crashPoint: (point) => point === killAt && process.kill(process.pid, "SIGKILL") } : {}),
+    });
     const startup = startGatewayService({
       engine,
       gateway: config.gateway,

@@ -258,13 +258,23 @@ export class GatewayBridge {
     }
   };
 
+  /**
+   * A bundle's PUBACK goes out only once the engine has answered: accepted means journalled, refused
+   * means the refusal is published (issue 10, defect 4). A bundle left unanswered because the
+   * gateway is stopping is not acked: the broker redelivers it to the next start.
+   */
   async #handleBundle(message: InboundMessage): Promise<void> {
+    const answered = await this.#answerBundle(message);
+    if (answered) message.ack();
+  }
+
+  async #answerBundle(message: InboundMessage): Promise<boolean> {
     const { topic, payload } = message;
     // A zero-length retained message is how an operator deletes a retained bundle: not a bundle.
-    if (payload.length === 0) return;
+    if (payload.length === 0) return true;
     if (!this.#accepting) {
-      this.#log.warn({ topic }, "bundle ignored: the gateway is shutting down");
-      return;
+      this.#log.warn({ topic }, "bundle left for the next start: the gateway is shutting down");
+      return false;
     }
     if (payload.length > this.#maxBundleBytes) {
       this.#log.warn(
@@ -279,17 +289,18 @@ export class GatewayBridge {
         limit: this.#maxBundleBytes,
       };
       this.#publishEvent(event);
-      return;
+      return true;
     }
     this.#log.info({ topic, bytes: payload.length, retained: message.retain }, "bundle received");
     await this.#ready;
-    if (!this.#accepting) return;
+    if (!this.#accepting) return false;
     try {
       const outcome = await this.#engine.submitBundle(payload, { topic });
       this.#log.info({ topic, outcome: summarise(outcome) }, "bundle handled");
     } catch (error) {
       this.#log.error({ topic, err: describeError(error) }, "bundle handling failed");
     }
+    return true;
   }
 
   async #handleCommand(message: InboundMessage, topicCorrelation: string | null): Promise<void> {

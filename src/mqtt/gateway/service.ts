@@ -16,7 +16,8 @@ import { GatewayBridge } from "./bridge.js";
 import type { BridgeEngine } from "./bridge.js";
 import { MqttConnection, redactUrl } from "../connection/connection.js";
 import type { MqttTlsOptions, ProtocolVersion } from "../connection/connection.js";
-import { DEFAULT_PREFIX, gatewayTopics } from "../contract/topics.js";
+import { DEFAULT_PREFIX, gatewayTopics, parseInboundTopic } from "../contract/topics.js";
+import { DEFAULT_MAX_BUNDLE_BYTES } from "./bridge.js";
 
 /** The engine as the service drives it (UpdateEngine satisfies it). */
 export interface ServiceEngine extends BridgeEngine {
@@ -76,6 +77,10 @@ export async function startGatewayService(opts: GatewayServiceOptions): Promise<
     protocolVersion: opts.mqtt.protocolVersion ?? 5,
     will: { topic: topics.online, payload: "false", retain: true },
     persistentSession: true,
+    // Bundles are acked once journalled (bridge.ts); commands on receipt.
+    holdAck: (topic) => parseInboundTopic(topics, opts.gateway.groups, topic).kind === "update",
+    // The broker drops what we could not accept anyway, before it reaches our memory (defect 5).
+    maximumPacketSize: maximumPacketSize(opts.maxBundleBytes ?? DEFAULT_MAX_BUNDLE_BYTES),
     ...(opts.backoff ? { backoff: opts.backoff } : {}),
     ...(opts.logger ? { logger: opts.logger } : {}),
   });
@@ -133,3 +138,15 @@ function readTls(tls: NonNullable<ServiceMqttSettings["tls"]>): MqttTlsOptions {
     ...(tls.rejectUnauthorized !== undefined ? { rejectUnauthorized: tls.rejectUnauthorized } : {}),
   };
 }
+
+/**
+ * Maximum Packet Size for a bundle limit: the payload plus the PUBLISH fixed header (5 bytes),
+ * topic (2 + up to 64 KiB) and properties (MQTT 5 §3.3.2.3: a few dozen bytes; user properties are
+ * bounded by the same slack). Also bounds command packets, which are far smaller. Capped at the
+ * protocol's largest packet (268,435,460 bytes, MQTT 5 §2.1.4).
+ */
+export function maximumPacketSize(maxBundleBytes: number): number {
+  return Math.min(maxBundleBytes + PUBLISH_HEADER_SLACK, 268_435_460);
+}
+
+const PUBLISH_HEADER_SLACK = 70 * 1024;
