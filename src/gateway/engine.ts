@@ -10,6 +10,8 @@
  */
 import { loadTrustStore, type TrustStore } from "../signing/index.js";
 import { TypedEmitter } from "../util/events.js";
+import { SerialQueue } from "../util/serial-queue.js";
+import { errnoOf, isStorageError } from "./store/storage-errors.js";
 import { describeError } from "../util/errors.js";
 import { silentLogger, type Logger } from "../util/logger.js";
 import { openStateDirectory } from "./store/state-dir.js";
@@ -45,6 +47,8 @@ export interface EngineEvents {
   "gateway-status": [GatewayStatus];
   event: [GatewayEvent];
 }
+
+export const DEFAULT_MAX_PENDING_BUNDLES = 8;
 
 /** Longest wait at stop for bundles and commands being verified to get their answer. */
 const STOP_DRAIN_MS = 5_000;
@@ -83,6 +87,12 @@ export interface EngineOptions {
    * there when SUBFLASH_TEST_KILL_AT names the point.
    */
   crashPoint?: (point: CrashPoint) => void;
+  /**
+   * Most bundles waiting for verification; more are refused at once with `intake-full`. Keep it
+   * under the broker's in-flight window (Mosquitto `max_inflight_messages`, default 20), since
+   * waiting bundles are not yet acknowledged and commands must still get through.
+   */
+  maxPendingBundles?: number;
 }
 
 export class UpdateEngine extends TypedEmitter<EngineEvents> {
@@ -96,7 +106,12 @@ export class UpdateEngine extends TypedEmitter<EngineEvents> {
   #executor: RunExecutor | null = null;
   #lastRun: RunRecord | null = null;
   #work: Promise<void> = Promise.resolve();
-  #intake: Promise<unknown> = Promise.resolve();
+  readonly #bundleQueue = new SerialQueue();
+  readonly #commandQueue = new SerialQueue();
+  /** Taken to decide, journal and start a run: bundles and commands meet only here, briefly. */
+  readonly #decisions = new SerialQueue();
+  readonly #maxPendingBundles: number;
+  #pendingBundles = 0;
   #stopped = false;
   #markStopped!: () => void;
   readonly #stoppedSignal = new Promise<void>((resolve) => (this.#markStopped = resolve));
@@ -112,6 +127,7 @@ export class UpdateEngine extends TypedEmitter<EngineEvents> {
     this.#targets = options.targets ?? createDefaultTargetFactory(this.#log);
     this.#now = options.now ?? Date.now;
     this.#gate = options.haltGate ?? new HaltGate();
+    this.#maxPendingBundles = options.maxPendingBundles ?? DEFAULT_MAX_PENDING_BUNDLES;
   }
 
   /** Loads state and journal, recovers an unfinished run (resume or roll back), emits every module's status. */
@@ -165,33 +181,65 @@ export class UpdateEngine extends TypedEmitter<EngineEvents> {
     }
   }
 
-  /** Verifies and plans a bundle; resolves once it is accepted (the run goes on in the background) or refused. */
+  /**
+   * Verifies and plans a bundle; resolves once it is accepted (journalled; the run goes on in the
+   * background) or refused. Never throws: every failure is a named refusal on `events` and
+   * `lastRejected` (issue 10, defect 9). Bundles wait in a bounded queue of their own; past
+   * `maxPendingBundles` the excess is refused at once with `intake-full` (defect 6).
+   */
   submitBundle(bytes: Uint8Array, via: { topic?: string } = {}): Promise<BundleOutcome> {
-    return this.#serialised(async () => {
-      const parts = this.#started();
-      if (this.#stopped || this.#executor) {
-        const code = this.#stopped ? "stopped" : "busy";
-        return this.#reject(
+    this.#started();
+    if (this.#pendingBundles >= this.#maxPendingBundles) {
+      return Promise.resolve(
+        this.#reject(
           {
-            code,
-            message: this.#stopped
-              ? "the engine is stopping"
-              : `a run is in progress (${this.#executor?.run.release ?? "rollback"})`,
+            code: "intake-full",
+            message: `${this.#pendingBundles} bundles are already waiting for verification; this one was shed`,
+            context: { limit: this.#maxPendingBundles },
           },
           null,
           null,
           via.topic,
+        ),
+      );
+    }
+    this.#pendingBundles++;
+    return this.#bundleQueue
+      .run(() => this.#intakeOne(bytes, via))
+      .catch((error: unknown) => this.#reject(intakeFailure(error), null, null, via.topic))
+      .finally(() => this.#pendingBundles--);
+  }
+
+  async #intakeOne(bytes: Uint8Array, via: { topic?: string }): Promise<BundleOutcome> {
+    // Verification is CPU work with no I/O of its own: yield between bundles, so a command's file
+    // writes and the MQTT socket get their turn during a flood.
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    const parts = this.#started();
+    const refusal = this.#busyRefusal();
+    if (refusal) return this.#reject(refusal, null, null, via.topic);
+    const result = await intakeBundle(this.#intakeContext(parts), bytes);
+    if (!result.ok) return this.#reject(result.error, result.release, result.sequence, via.topic);
+    const { run } = result;
+    // Decide and journal under the lock commands also take: a rollback command accepted while this
+    // bundle was being verified must not start a second run beside it.
+    return this.#decisions.run(async (): Promise<BundleOutcome> => {
+      const late = this.#busyRefusal();
+      if (late) return this.#reject(late, run.release, run.sequence, via.topic);
+      this.#options.crashPoint?.("bundle-verified");
+      // The journal is the commitment: once it is written the run happens (now, or after a restart).
+      await parts.journal.write(run, "bundle accepted");
+      try {
+        await parts.state.update((draft) => {
+          draft.lastSequence = Math.max(draft.lastSequence, run.sequence ?? 0);
+        });
+      } catch (error) {
+        // The journalled run still carries its sequence, which start-up counts as evidence.
+        this.#log.warn(
+          { err: describeError(error), sequence: run.sequence },
+          "state update failed after journalling",
         );
       }
-      const result = await intakeBundle(this.#intakeContext(parts), bytes);
-      if (!result.ok) return this.#reject(result.error, result.release, result.sequence, via.topic);
-      const { run } = result;
-      this.#options.crashPoint?.("bundle-verified");
-      await parts.journal.write(run, "bundle accepted");
-      await parts.state.update((draft) => {
-        draft.lastSequence = Math.max(draft.lastSequence, run.sequence ?? 0);
-      });
-      parts.board.setLastSequence(parts.state.get().lastSequence);
+      parts.board.setLastSequence(Math.max(parts.state.get().lastSequence, run.sequence ?? 0));
       this.#log.info(
         {
           release: run.release,
@@ -213,14 +261,44 @@ export class UpdateEngine extends TypedEmitter<EngineEvents> {
     });
   }
 
-  /** Verifies and carries out a signed command; resolves with the response payload. */
+  #busyRefusal(): StatusError | null {
+    if (this.#stopped) return { code: "stopped", message: "the engine is stopping" };
+    if (this.#executor)
+      return { code: "busy", message: `a run is in progress (${this.#executor.run.release ?? "rollback"})` };
+    return null;
+  }
+
+  /**
+   * Verifies and carries out a signed command; resolves with the response payload. Commands have a
+   * path of their own, never queued behind bundles (issue 10, defect 6): a cancel is answered while
+   * a flood of bundles waits.
+   */
   submitCommand(bytes: Uint8Array): Promise<CommandOutcome> {
-    return this.#serialised(async () => {
-      const parts = this.#started();
-      const ctx = this.#commandContext(parts);
-      const verified = verifySignedCommand(ctx, bytes);
-      if (!verified.ok) return this.#commandEvent(verified.outcome);
-      const { command } = verified;
+    return this.#commandQueue.run(async () => {
+      try {
+        return await this.#commandOne(bytes);
+      } catch (error) {
+        const failure = intakeFailure(error);
+        return this.#commandEvent({
+          ok: false,
+          status: "error",
+          command: null,
+          modules: [],
+          code: failure.code,
+          message: failure.message,
+          error: failure,
+        });
+      }
+    });
+  }
+
+  async #commandOne(bytes: Uint8Array): Promise<CommandOutcome> {
+    const parts = this.#started();
+    const ctx = this.#commandContext(parts);
+    const verified = verifySignedCommand(ctx, bytes);
+    if (!verified.ok) return this.#commandEvent(verified.outcome);
+    const { command } = verified;
+    return this.#decisions.run(async () => {
       await parts.state.update((draft) => {
         draft.lastCommandSequence = Math.max(draft.lastCommandSequence, command.sequence);
       });
@@ -265,10 +343,12 @@ export class UpdateEngine extends TypedEmitter<EngineEvents> {
   /** Resolves when no bundle or command work is running (or the engine was stopped). */
   async idle(): Promise<void> {
     for (;;) {
-      const intake = this.#intake;
       const work = this.#work;
-      await Promise.race([Promise.all([intake, work]), this.#stoppedSignal]);
-      if (this.#stopped || (intake === this.#intake && work === this.#work)) return;
+      await Promise.race([
+        Promise.all([this.#bundleQueue.idle(), this.#commandQueue.idle(), work]),
+        this.#stoppedSignal,
+      ]);
+      if (this.#stopped || (work === this.#work && this.#pendingBundles === 0)) return;
     }
   }
 
@@ -283,7 +363,7 @@ export class UpdateEngine extends TypedEmitter<EngineEvents> {
     this.#stopped = true;
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([
-      this.#intake,
+      Promise.all([this.#bundleQueue.idle(), this.#commandQueue.idle()]),
       new Promise((resolve) => (timer = setTimeout(resolve, STOP_DRAIN_MS))),
     ]);
     clearTimeout(timer);
@@ -473,12 +553,6 @@ export class UpdateEngine extends TypedEmitter<EngineEvents> {
     };
   }
 
-  #serialised<T>(fn: () => Promise<T>): Promise<T> {
-    const next = this.#intake.then(fn, fn);
-    this.#intake = next.catch(() => {});
-    return next;
-  }
-
   #started(): RunHostParts & { trust: TrustStore } {
     if (!this.#parts) throw new Error("UpdateEngine: call start() first");
     return this.#parts;
@@ -498,4 +572,22 @@ async function loadTrust(path: string): Promise<TrustStore> {
       { cause: error },
     );
   }
+}
+
+/**
+ * An intake that threw (storage refused a write, or a bug) as a named refusal. A full, read-only or
+ * failing state file system is `storage-unavailable`, with the errno (issue 10, defect 9).
+ */
+function intakeFailure(error: unknown): StatusError {
+  if (isStorageError(error))
+    return {
+      code: "storage-unavailable",
+      message: `the state storage refused a write (${errnoOf(error)}): ${describeError(error)}`,
+      context: { errno: errnoOf(error) },
+    };
+  const code = (error as { code?: unknown }).code;
+  return {
+    code: typeof code === "string" && /^[a-z-]+$/.test(code) ? code : "internal",
+    message: describeError(error),
+  };
 }
