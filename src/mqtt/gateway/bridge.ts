@@ -61,6 +61,12 @@ export interface BridgeEngine {
 export interface BridgeOptions {
   engine: BridgeEngine;
   connection: MqttConnection;
+  /**
+   * A second session for signed commands (issue 10, defect 6). A broker delivers one session's
+   * messages in order, so on the bundle session a cancel would wait behind every bundle queued
+   * before it; on its own session it is delivered at once. Default: the main connection.
+   */
+  commandConnection?: MqttConnection;
   gateway: { id: string; groups: readonly string[] };
   /** Topic prefix; default "subflash". */
   prefix?: string;
@@ -80,6 +86,7 @@ export class GatewayBridge {
   readonly topics: GatewayTopics;
   readonly #engine: BridgeEngine;
   readonly #connection: MqttConnection;
+  readonly #commands: MqttConnection;
   readonly #groups: readonly string[];
   readonly #maxBundleBytes: number;
   readonly #log: Logger;
@@ -101,6 +108,7 @@ export class GatewayBridge {
     for (const group of opts.gateway.groups) this.topics.groupUpdate(group); // validates the names early
     this.#engine = opts.engine;
     this.#connection = opts.connection;
+    this.#commands = opts.commandConnection ?? opts.connection;
     this.#groups = opts.gateway.groups;
     this.#maxBundleBytes = opts.maxBundleBytes ?? DEFAULT_MAX_BUNDLE_BYTES;
     this.#log = (opts.logger ?? silentLogger).child({ component: "mqtt-bridge", gateway: opts.gateway.id });
@@ -129,6 +137,7 @@ export class GatewayBridge {
     this.#engine.on("gateway-status", this.#onGatewayStatus);
     this.#engine.on("event", this.#onEngineEvent);
     this.#connection.on("message", this.#onMessage);
+    if (this.#commands !== this.#connection) this.#commands.on("message", this.#onMessage);
   }
 
   /**
@@ -141,12 +150,18 @@ export class GatewayBridge {
     this.#connection.setRetained(this.topics.online, "true" satisfies OnlinePayload);
     this.#accepting = true;
     this.#connection.start();
+    const commandFilters = [
+      { filter: this.topics.command, qos: 1 as const, noLocal: true },
+      { filter: this.topics.commandWithIdFilter, qos: 1 as const, noLocal: true },
+    ];
+    const separate = this.#commands !== this.#connection;
+    if (separate) this.#commands.start();
     await this.#connection.subscribe([
       { filter: this.topics.update, qos: 1, noLocal: true },
       ...this.#groups.map((g) => ({ filter: this.topics.groupUpdate(g), qos: 1 as const, noLocal: true })),
-      { filter: this.topics.command, qos: 1, noLocal: true },
-      { filter: this.topics.commandWithIdFilter, qos: 1, noLocal: true },
+      ...(separate ? [] : commandFilters),
     ]);
+    if (separate) await this.#commands.subscribe(commandFilters);
   }
 
   /**
@@ -187,10 +202,12 @@ export class GatewayBridge {
     this.#engine.off("gateway-status", this.#onGatewayStatus);
     this.#engine.off("event", this.#onEngineEvent);
     this.#connection.off("message", this.#onMessage);
+    this.#commands.off("message", this.#onMessage);
     this.#progressOut.dispose();
     this.#statusOut.flush();
     this.#online = false;
     const finalStatus = { ...this.#engine.gatewayStatus(), online: false };
+    if (this.#commands !== this.#connection) await this.#commands.stop();
     await this.#connection.stop([
       [this.topics.status, JSON.stringify(finalStatus)],
       [this.topics.online, "false" satisfies OnlinePayload],
@@ -210,8 +227,10 @@ export class GatewayBridge {
     this.#engine.off("gateway-status", this.#onGatewayStatus);
     this.#engine.off("event", this.#onEngineEvent);
     this.#connection.off("message", this.#onMessage);
+    this.#commands.off("message", this.#onMessage);
     this.#progressOut.dispose();
     this.#online = false;
+    if (this.#commands !== this.#connection) await this.#commands.stop();
     await this.#connection.waitConnected(waitMs).catch(() => undefined);
     await this.#connection.stop([[this.topics.online, "false" satisfies OnlinePayload]]);
   }
@@ -332,7 +351,7 @@ export class GatewayBridge {
       { correlationId, status: response.status, code: response.error?.code },
       "command answered",
     );
-    this.#connection.publish(responseTopic, JSON.stringify(response), {
+    this.#commands.publish(responseTopic, JSON.stringify(response), {
       qos: 1,
       queue: true,
       ...(correlationData ? { correlationData } : {}),

@@ -84,9 +84,24 @@ export async function startGatewayService(opts: GatewayServiceOptions): Promise<
     ...(opts.backoff ? { backoff: opts.backoff } : {}),
     ...(opts.logger ? { logger: opts.logger } : {}),
   });
+  // Commands on a session of their own, so no bundle queued at the broker delays them (defect 6).
+  // No will: `online` belongs to the main session.
+  const commandConnection = new MqttConnection({
+    url: opts.mqtt.url,
+    clientId: `${opts.mqtt.clientId ?? `subflash-${opts.gateway.id}`}-commands`,
+    ...(opts.mqtt.username !== undefined ? { username: opts.mqtt.username } : {}),
+    ...(opts.mqtt.password !== undefined ? { password: opts.mqtt.password } : {}),
+    ...(opts.mqtt.tls ? { tls: readTls(opts.mqtt.tls) } : {}),
+    protocolVersion: opts.mqtt.protocolVersion ?? 5,
+    persistentSession: true,
+    maximumPacketSize: maximumPacketSize(opts.maxBundleBytes ?? DEFAULT_MAX_BUNDLE_BYTES),
+    ...(opts.backoff ? { backoff: opts.backoff } : {}),
+    ...(opts.logger ? { logger: opts.logger.child({ session: "commands" }) } : {}),
+  });
   const bridge = new GatewayBridge({
     engine: opts.engine,
     connection,
+    commandConnection,
     gateway: opts.gateway,
     prefix,
     ...(opts.maxBundleBytes !== undefined ? { maxBundleBytes: opts.maxBundleBytes } : {}),
