@@ -112,6 +112,8 @@ export class UpdateEngine extends TypedEmitter<EngineEvents> {
   readonly #decisions = new SerialQueue();
   readonly #maxPendingBundles: number;
   #pendingBundles = 0;
+  #shedCount = 0;
+  #lastShedStatusAt = -Infinity;
   #stopped = false;
   #markStopped!: () => void;
   readonly #stoppedSignal = new Promise<void>((resolve) => (this.#markStopped = resolve));
@@ -191,7 +193,7 @@ export class UpdateEngine extends TypedEmitter<EngineEvents> {
     this.#started();
     if (this.#pendingBundles >= this.#maxPendingBundles) {
       return Promise.resolve(
-        this.#reject(
+        this.#shed(
           {
             code: "intake-full",
             message: `${this.#pendingBundles} bundles are already waiting for verification; this one was shed`,
@@ -475,6 +477,34 @@ export class UpdateEngine extends TypedEmitter<EngineEvents> {
     const at = new Date(this.#now()).toISOString();
     // `bundle` keeps showing the last bundle that ran (or runs); the refusal shows beside it.
     parts.board.setRejected({ release, sequence, error, topic: topic ?? null, at });
+    this.#emitEvent({ type: "rejected", release, sequence, error });
+    return {
+      ok: false,
+      status: "rejected",
+      code: error.code,
+      message: error.message,
+      error,
+      release,
+      sequence,
+    };
+  }
+
+  /**
+   * A shed bundle: its own `rejected` event, but the retained `lastRejected` (a status publish) at
+   * most once a second, so that shedding stays cheaper than receiving during a flood.
+   */
+  #shed(error: StatusError, release: null, sequence: null, topic: string | undefined): BundleOutcome {
+    const now = this.#now();
+    this.#shedCount++;
+    if (now - this.#lastShedStatusAt >= 1000) {
+      this.#lastShedStatusAt = now;
+      return this.#reject(
+        { ...error, context: { ...error.context, shedSoFar: this.#shedCount } },
+        release,
+        sequence,
+        topic,
+      );
+    }
     this.#emitEvent({ type: "rejected", release, sequence, error });
     return {
       ok: false,
