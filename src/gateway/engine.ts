@@ -93,6 +93,11 @@ export interface EngineOptions {
    * waiting bundles are not yet acknowledged and commands must still get through.
    */
   maxPendingBundles?: number;
+  /**
+   * The operator's acknowledgement that state.json was lost (`daemon --accept-state-loss`): the
+   * journal's last run becomes the sequence floor and bundles are accepted again.
+   */
+  acceptStateLoss?: boolean;
 }
 
 export class UpdateEngine extends TypedEmitter<EngineEvents> {
@@ -113,6 +118,7 @@ export class UpdateEngine extends TypedEmitter<EngineEvents> {
   readonly #maxPendingBundles: number;
   #pendingBundles = 0;
   #shedCount = 0;
+  #stateLost: StatusError | null = null;
   #lastShedStatusAt = -Infinity;
   #stopped = false;
   #markStopped!: () => void;
@@ -163,6 +169,7 @@ export class UpdateEngine extends TypedEmitter<EngineEvents> {
     );
     this.#parts = { config, log: this.#log, state, images, journal, board, links, now: this.#now, trust };
     this.#lastRun = await journal.load();
+    await this.#checkStateLoss(state, this.#lastRun);
     const lastBundle = state.get().lastBundle;
     if (lastBundle?.release && lastBundle.sequence !== null)
       board.setBundle({ ...lastBundle, release: lastBundle.release, sequence: lastBundle.sequence });
@@ -210,6 +217,32 @@ export class UpdateEngine extends TypedEmitter<EngineEvents> {
       .run(() => this.#intakeOne(bytes, via))
       .catch((error: unknown) => this.#reject(intakeFailure(error), null, null, via.topic))
       .finally(() => this.#pendingBundles--);
+  }
+
+  /**
+   * Anti-replay across a lost state.json (issue 10, defect 3): a journal means this gateway has
+   * history, so a missing state file would silently reset the sequence to 0 and re-open replay and
+   * downgrade. Bundles are refused with `state-lost` until the operator acknowledges; then the
+   * journal's run sets the sequence floor.
+   */
+  async #checkStateLoss(state: StateStore, last: RunRecord | null): Promise<void> {
+    if (state.existed || last === null) return;
+    if (!this.#options.acceptStateLoss) {
+      this.#stateLost = {
+        code: "state-lost",
+        message: `${state.path} is missing but the journal records run ${last.id} (${last.release ?? "rollback"}, sequence ${last.sequence ?? "none"}): bundles are refused until an operator starts the daemon with --accept-state-loss`,
+        context: { file: state.path, journalSequence: last.sequence },
+      };
+      this.#log.error(this.#stateLost.context ?? {}, this.#stateLost.message);
+      return;
+    }
+    await state.update((draft) => {
+      draft.lastSequence = Math.max(draft.lastSequence, last.sequence ?? 0);
+    });
+    this.#log.warn(
+      { lastSequence: state.get().lastSequence },
+      "state loss acknowledged; sequence floor taken from the journal",
+    );
   }
 
   async #intakeOne(bytes: Uint8Array, via: { topic?: string }): Promise<BundleOutcome> {
@@ -264,6 +297,7 @@ export class UpdateEngine extends TypedEmitter<EngineEvents> {
   }
 
   #busyRefusal(): StatusError | null {
+    if (this.#stateLost) return this.#stateLost;
     if (this.#stopped) return { code: "stopped", message: "the engine is stopping" };
     if (this.#executor)
       return { code: "busy", message: `a run is in progress (${this.#executor.run.release ?? "rollback"})` };

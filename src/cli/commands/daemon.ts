@@ -26,6 +26,7 @@ interface DaemonFlags {
   simulate?: string;
   maxBundleBytes?: string;
   check?: boolean;
+  acceptStateLoss?: boolean;
 }
 
 /** After a fatal error, the longest wait for clean-up before the process exits anyway. */
@@ -60,6 +61,10 @@ export function register(program: Command): void {
       "run simulated modules instead of the hardware (see docs/getting-started.md)",
     )
     .option("--max-bundle-bytes <n>", `largest bundle accepted (default ${DEFAULT_MAX_BUNDLE_BYTES})`)
+    .option(
+      "--accept-state-loss",
+      "state.json was lost: take the sequence floor from the journal and accept bundles again",
+    )
     .option("--check", "validate the configuration (and --simulate file), print a summary and exit")
     .action(action("daemon", (flags: DaemonFlags) => daemon(flags)));
 }
@@ -136,6 +141,7 @@ async function daemon(flags: DaemonFlags): Promise<number> {
       config,
       logger,
       ...(sims ? { targets: sims.targets } : {}),
+      ...(flags.acceptStateLoss ? { acceptStateLoss: true } : {}),
       // Crash tests only: a real SIGKILL at a named point (e.g. between receipt and journal).
       ...(killAt ? { crashPoint: (point) => point === killAt && process.kill(process.pid, "SIGKILL") } : {}),
     });

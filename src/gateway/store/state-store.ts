@@ -62,8 +62,12 @@ export class StateStore {
   #state: StoredState;
   readonly #queue = new SerialQueue();
 
-  private constructor(path: string, gate: HaltGate, state: StoredState) {
+  /** Whether state.json existed at open (a gateway with history but no state file has lost it). */
+  readonly existed: boolean;
+
+  private constructor(path: string, gate: HaltGate, state: StoredState, existed: boolean) {
     this.path = path;
+    this.existed = existed;
     this.#gate = gate;
     this.#state = state;
   }
@@ -99,6 +103,7 @@ export class StateStore {
       path,
       gate,
       raw === undefined ? emptyState() : { ...emptyState(), ...(raw as Partial<StoredState>) },
+      raw !== undefined,
     );
   }
 
