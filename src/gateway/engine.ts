@@ -36,7 +36,13 @@ import { createRunHost, jobStatus, type RunHostParts } from "./run/host.js";
 import type { RunRecord } from "./run/types.js";
 import { StateStore } from "./store/state-store.js";
 import { StatusBoard } from "./status/board.js";
-import type { GatewayEvent, GatewayStatus, ModuleStatus, StatusError, StatusErrorCode } from "./status/types.js";
+import type {
+  GatewayEvent,
+  GatewayStatus,
+  ModuleStatus,
+  StatusError,
+  StatusErrorCode,
+} from "./status/types.js";
 import type { TargetFactory } from "./module/targets.js";
 
 export type { CommandOutcome } from "./intake/commands.js";
@@ -649,9 +655,5 @@ function intakeFailure(error: unknown): StatusError {
       message: `the state storage refused a write (${errnoOf(error)}): ${describeError(error)}`,
       context: { errno: errnoOf(error) },
     };
-  const code = (error as { code?: unknown }).code;
-  return {
-    code: typeof code === "string" && /^[a-z-]+$/.test(code) ? code : "internal",
-    message: describeError(error),
-  };
+  return { code: error instanceof GatewayError ? error.code : "internal", message: describeError(error) };
 }
