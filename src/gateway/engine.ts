@@ -10,9 +10,12 @@
  */
 import { loadTrustStore, type TrustStore } from "../signing/index.js";
 import { TypedEmitter } from "../util/events.js";
+import { SerialQueue } from "../util/serial-queue.js";
+import { errnoOf, isStorageError } from "./store/storage-errors.js";
 import { describeError } from "../util/errors.js";
 import { silentLogger, type Logger } from "../util/logger.js";
-import { ensureDirectory } from "./store/atomic-file.js";
+import { openStateDirectory } from "./store/state-dir.js";
+import { GatewayError } from "./errors.js";
 import { intakeBundle, type IntakeContext } from "./intake/bundle-intake.js";
 import {
   decideCommand,
@@ -55,6 +58,8 @@ export interface EngineEvents {
   event: [GatewayEvent];
 }
 
+export const DEFAULT_MAX_PENDING_BUNDLES = 8;
+
 /** Longest wait at stop for bundles and commands being verified to get their answer. */
 const STOP_DRAIN_MS = 5_000;
 
@@ -69,6 +74,8 @@ export type BundleOutcome =
       release: string | null;
       sequence: number | null;
     };
+
+export type CrashPoint = "bundle-verified";
 
 export interface EngineOptions {
   config: GatewayConfig;
@@ -86,6 +93,23 @@ export interface EngineOptions {
   haltGate?: HaltGate;
   /** How often a bundle waiting for its maintenance window looks at the clock. Default 15 s. */
   windowPollMs?: number;
+  /**
+   * Crash tests of the daemon process: called at named points that have no journal write of their
+   * own (`bundle-verified`: received and verified, not yet journalled); the daemon SIGKILLs itself
+   * there when SUBFLASH_TEST_KILL_AT names the point.
+   */
+  crashPoint?: (point: CrashPoint) => void;
+  /**
+   * Most bundles waiting for verification; more are refused at once with `intake-full`. Keep it
+   * under the broker's in-flight window (Mosquitto `max_inflight_messages`, default 20), since
+   * waiting bundles are not yet acknowledged and commands must still get through.
+   */
+  maxPendingBundles?: number;
+  /**
+   * The operator's acknowledgement that state.json was lost (`daemon --accept-state-loss`): the
+   * journal's last run becomes the sequence floor and bundles are accepted again.
+   */
+  acceptStateLoss?: boolean;
 }
 
 export class UpdateEngine extends TypedEmitter<EngineEvents> {
@@ -99,7 +123,15 @@ export class UpdateEngine extends TypedEmitter<EngineEvents> {
   #executor: RunExecutor | null = null;
   #lastRun: RunRecord | null = null;
   #work: Promise<void> = Promise.resolve();
-  #intake: Promise<unknown> = Promise.resolve();
+  readonly #bundleQueue = new SerialQueue();
+  readonly #commandQueue = new SerialQueue();
+  /** Taken to decide, journal and start a run: bundles and commands meet only here, briefly. */
+  readonly #decisions = new SerialQueue();
+  readonly #maxPendingBundles: number;
+  #pendingBundles = 0;
+  #shedCount = 0;
+  #stateLost: StatusError | null = null;
+  #lastShedStatusAt = -Infinity;
   #stopped = false;
   #markStopped!: () => void;
   readonly #stoppedSignal = new Promise<void>((resolve) => (this.#markStopped = resolve));
@@ -115,12 +147,15 @@ export class UpdateEngine extends TypedEmitter<EngineEvents> {
     this.#targets = options.targets ?? createDefaultTargetFactory(this.#log);
     this.#now = options.now ?? Date.now;
     this.#gate = options.haltGate ?? new HaltGate();
+    this.#maxPendingBundles = options.maxPendingBundles ?? DEFAULT_MAX_PENDING_BUNDLES;
   }
 
   /** Loads state and journal, recovers an unfinished run (resume or roll back), emits every module's status. */
   async start(): Promise<void> {
     const config = this.#config;
-    await ensureDirectory(config.stateDir);
+    // Cheapest checks first, each naming the file and field it is about (issue 10, defect 1).
+    const trust = this.#options.trust ?? (await loadTrust(config.trustStore));
+    await openStateDirectory(config.stateDir);
     const state = await StateStore.open(config.stateDir, this.#gate);
     const images = new ImageStore(config.stateDir, this.#gate);
     await images.init();
@@ -130,7 +165,6 @@ export class UpdateEngine extends TypedEmitter<EngineEvents> {
       this.#gate,
       hook && (async (info) => ((await hook(info)) === "halt" ? this.#gate.halt() : undefined)),
     );
-    const trust = this.#options.trust ?? (await loadTrustStore(config.trustStore));
     const board = new StatusBoard({
       gateway: config.gateway.id,
       groups: config.gateway.groups,
@@ -147,6 +181,7 @@ export class UpdateEngine extends TypedEmitter<EngineEvents> {
     );
     this.#parts = { config, log: this.#log, state, images, journal, board, links, now: this.#now, trust };
     this.#lastRun = await journal.load();
+    await this.#checkStateLoss(state, this.#lastRun);
     const lastBundle = state.get().lastBundle;
     if (lastBundle?.release && lastBundle.sequence !== null)
       board.setBundle({ ...lastBundle, release: lastBundle.release, sequence: lastBundle.sequence });
@@ -168,32 +203,91 @@ export class UpdateEngine extends TypedEmitter<EngineEvents> {
     }
   }
 
-  /** Verifies and plans a bundle; resolves once it is accepted (the run goes on in the background) or refused. */
+  /**
+   * Verifies and plans a bundle; resolves once it is accepted (journalled; the run goes on in the
+   * background) or refused. Never throws: every failure is a named refusal on `events` and
+   * `lastRejected` (issue 10, defect 9). Bundles wait in a bounded queue of their own; past
+   * `maxPendingBundles` the excess is refused at once with `intake-full` (defect 6).
+   */
   submitBundle(bytes: Uint8Array, via: { topic?: string } = {}): Promise<BundleOutcome> {
-    return this.#serialised(async () => {
-      const parts = this.#started();
-      if (this.#stopped || this.#executor) {
-        const code = this.#stopped ? "stopped" : "busy";
-        return this.#reject(
+    this.#started();
+    if (this.#pendingBundles >= this.#maxPendingBundles) {
+      return Promise.resolve(
+        this.#shed(
           {
-            code,
-            message: this.#stopped
-              ? "the engine is stopping"
-              : `a run is in progress (${this.#executor?.run.release ?? "rollback"})`,
+            code: "intake-full",
+            message: `${this.#pendingBundles} bundles are already waiting for verification; this one was shed`,
+            context: { limit: this.#maxPendingBundles },
           },
           null,
           null,
           via.topic,
+        ),
+      );
+    }
+    this.#pendingBundles++;
+    return this.#bundleQueue
+      .run(() => this.#intakeOne(bytes, via))
+      .catch((error: unknown) => this.#reject(intakeFailure(error), null, null, via.topic))
+      .finally(() => this.#pendingBundles--);
+  }
+
+  /**
+   * Anti-replay across a lost state.json (issue 10, defect 3): a journal means this gateway has
+   * history, so a missing state file would silently reset the sequence to 0 and re-open replay and
+   * downgrade. Bundles are refused with `state-lost` until the operator acknowledges; then the
+   * journal's run sets the sequence floor.
+   */
+  async #checkStateLoss(state: StateStore, last: RunRecord | null): Promise<void> {
+    if (state.existed || last === null) return;
+    if (!this.#options.acceptStateLoss) {
+      this.#stateLost = {
+        code: "state-lost",
+        message: `${state.path} is missing but the journal records run ${last.id} (${last.release ?? "rollback"}, sequence ${last.sequence ?? "none"}): bundles are refused until an operator starts the daemon with --accept-state-loss`,
+        context: { file: state.path, journalSequence: last.sequence },
+      };
+      this.#log.error(this.#stateLost.context ?? {}, this.#stateLost.message);
+      return;
+    }
+    await state.update((draft) => {
+      draft.lastSequence = Math.max(draft.lastSequence, last.sequence ?? 0);
+    });
+    this.#log.warn(
+      { lastSequence: state.get().lastSequence },
+      "state loss acknowledged; sequence floor taken from the journal",
+    );
+  }
+
+  async #intakeOne(bytes: Uint8Array, via: { topic?: string }): Promise<BundleOutcome> {
+    // Verification is CPU work with no I/O of its own: yield between bundles, so a command's file
+    // writes and the MQTT socket get their turn during a flood.
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    const parts = this.#started();
+    const refusal = this.#busyRefusal();
+    if (refusal) return this.#reject(refusal, null, null, via.topic);
+    const result = await intakeBundle(this.#intakeContext(parts), bytes);
+    if (!result.ok) return this.#reject(result.error, result.release, result.sequence, via.topic);
+    const { run } = result;
+    // Decide and journal under the lock commands also take: a rollback command accepted while this
+    // bundle was being verified must not start a second run beside it.
+    return this.#decisions.run(async (): Promise<BundleOutcome> => {
+      const late = this.#busyRefusal();
+      if (late) return this.#reject(late, run.release, run.sequence, via.topic);
+      this.#options.crashPoint?.("bundle-verified");
+      // The journal is the commitment: once it is written the run happens (now, or after a restart).
+      await parts.journal.write(run, "bundle accepted");
+      try {
+        await parts.state.update((draft) => {
+          draft.lastSequence = Math.max(draft.lastSequence, run.sequence ?? 0);
+        });
+      } catch (error) {
+        // The journalled run still carries its sequence, which start-up counts as evidence.
+        this.#log.warn(
+          { err: describeError(error), sequence: run.sequence },
+          "state update failed after journalling",
         );
       }
-      const result = await intakeBundle(this.#intakeContext(parts), bytes);
-      if (!result.ok) return this.#reject(result.error, result.release, result.sequence, via.topic);
-      const { run } = result;
-      await parts.journal.write(run, "bundle accepted");
-      await parts.state.update((draft) => {
-        draft.lastSequence = Math.max(draft.lastSequence, run.sequence ?? 0);
-      });
-      parts.board.setLastSequence(parts.state.get().lastSequence);
+      parts.board.setLastSequence(Math.max(parts.state.get().lastSequence, run.sequence ?? 0));
       this.#log.info(
         {
           release: run.release,
@@ -215,14 +309,45 @@ export class UpdateEngine extends TypedEmitter<EngineEvents> {
     });
   }
 
-  /** Verifies and carries out a signed command; resolves with the response payload. */
+  #busyRefusal(): StatusError | null {
+    if (this.#stateLost) return this.#stateLost;
+    if (this.#stopped) return { code: "stopped", message: "the engine is stopping" };
+    if (this.#executor)
+      return { code: "busy", message: `a run is in progress (${this.#executor.run.release ?? "rollback"})` };
+    return null;
+  }
+
+  /**
+   * Verifies and carries out a signed command; resolves with the response payload. Commands have a
+   * path of their own, never queued behind bundles (issue 10, defect 6): a cancel is answered while
+   * a flood of bundles waits.
+   */
   submitCommand(bytes: Uint8Array): Promise<CommandOutcome> {
-    return this.#serialised(async () => {
-      const parts = this.#started();
-      const ctx = this.#commandContext(parts);
-      const verified = verifySignedCommand(ctx, bytes);
-      if (!verified.ok) return this.#commandEvent(verified.outcome);
-      const { command } = verified;
+    return this.#commandQueue.run(async () => {
+      try {
+        return await this.#commandOne(bytes);
+      } catch (error) {
+        const failure = intakeFailure(error);
+        return this.#commandEvent({
+          ok: false,
+          status: "error",
+          command: null,
+          modules: [],
+          code: failure.code,
+          message: failure.message,
+          error: failure,
+        });
+      }
+    });
+  }
+
+  async #commandOne(bytes: Uint8Array): Promise<CommandOutcome> {
+    const parts = this.#started();
+    const ctx = this.#commandContext(parts);
+    const verified = verifySignedCommand(ctx, bytes);
+    if (!verified.ok) return this.#commandEvent(verified.outcome);
+    const { command } = verified;
+    return this.#decisions.run(async () => {
       await parts.state.update((draft) => {
         draft.lastCommandSequence = Math.max(draft.lastCommandSequence, command.sequence);
       });
@@ -259,6 +384,11 @@ export class UpdateEngine extends TypedEmitter<EngineEvents> {
     return this.#started().board.gateway();
   }
 
+  /** Whether start() completed (a failed start leaves nothing to report a status from). */
+  get started(): boolean {
+    return this.#parts !== undefined;
+  }
+
   /** What this gateway is and holds (the retained inventory of the MQTT contract). */
   inventory(): GatewayInventory {
     const status = this.gatewayStatus();
@@ -278,10 +408,12 @@ export class UpdateEngine extends TypedEmitter<EngineEvents> {
   /** Resolves when no bundle or command work is running (or the engine was stopped). */
   async idle(): Promise<void> {
     for (;;) {
-      const intake = this.#intake;
       const work = this.#work;
-      await Promise.race([Promise.all([intake, work]), this.#stoppedSignal]);
-      if (this.#stopped || (intake === this.#intake && work === this.#work)) return;
+      await Promise.race([
+        Promise.all([this.#bundleQueue.idle(), this.#commandQueue.idle(), work]),
+        this.#stoppedSignal,
+      ]);
+      if (this.#stopped || (work === this.#work && this.#pendingBundles === 0)) return;
     }
   }
 
@@ -296,7 +428,7 @@ export class UpdateEngine extends TypedEmitter<EngineEvents> {
     this.#stopped = true;
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([
-      this.#intake,
+      Promise.all([this.#bundleQueue.idle(), this.#commandQueue.idle()]),
       new Promise((resolve) => (timer = setTimeout(resolve, STOP_DRAIN_MS))),
     ]);
     clearTimeout(timer);
@@ -451,6 +583,34 @@ export class UpdateEngine extends TypedEmitter<EngineEvents> {
     };
   }
 
+  /**
+   * A shed bundle: its own `rejected` event, but the retained `lastRejected` (a status publish) at
+   * most once a second, so that shedding stays cheaper than receiving during a flood.
+   */
+  #shed(error: StatusError, release: null, sequence: null, topic: string | undefined): BundleOutcome {
+    const now = this.#now();
+    this.#shedCount++;
+    if (now - this.#lastShedStatusAt >= 1000) {
+      this.#lastShedStatusAt = now;
+      return this.#reject(
+        { ...error, context: { ...error.context, shedSoFar: this.#shedCount } },
+        release,
+        sequence,
+        topic,
+      );
+    }
+    this.#emitEvent({ type: "rejected", release, sequence, error });
+    return {
+      ok: false,
+      status: "rejected",
+      code: error.code,
+      message: error.message,
+      error,
+      release,
+      sequence,
+    };
+  }
+
   #commandEvent(outcome: CommandOutcome): CommandOutcome {
     this.#emitEvent({
       type: "command",
@@ -517,14 +677,37 @@ export class UpdateEngine extends TypedEmitter<EngineEvents> {
     };
   }
 
-  #serialised<T>(fn: () => Promise<T>): Promise<T> {
-    const next = this.#intake.then(fn, fn);
-    this.#intake = next.catch(() => {});
-    return next;
-  }
-
   #started(): RunHostParts & { trust: TrustStore } {
     if (!this.#parts) throw new Error("UpdateEngine: call start() first");
     return this.#parts;
   }
+}
+
+/** The trust store, or a GatewayError naming the file and the field at fault. */
+async function loadTrust(path: string): Promise<TrustStore> {
+  try {
+    return await loadTrustStore(path);
+  } catch (error) {
+    const message = describeError(error);
+    throw new GatewayError(
+      "trust-store-invalid",
+      message.includes(path) ? message : `trust store ${path}: ${message}`,
+      { file: path, field: "trustStore" },
+      { cause: error },
+    );
+  }
+}
+
+/**
+ * An intake that threw (storage refused a write, or a bug) as a named refusal. A full, read-only or
+ * failing state file system is `storage-unavailable`, with the errno (issue 10, defect 9).
+ */
+function intakeFailure(error: unknown): StatusError {
+  if (isStorageError(error))
+    return {
+      code: "storage-unavailable",
+      message: `the state storage refused a write (${errnoOf(error)}): ${describeError(error)}`,
+      context: { errno: errnoOf(error) },
+    };
+  return { code: error instanceof GatewayError ? error.code : "internal", message: describeError(error) };
 }

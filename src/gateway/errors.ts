@@ -52,6 +52,11 @@ export type GatewayErrorCode =
   | "shutting-down" // the MQTT side answers a command that arrived while the gateway stops
   | "state-corrupt" // the state file or journal cannot be read
   | "state-locked" // another running daemon holds the state directory's lock (stateDir/.lock)
+  | "state-unusable" // stateDir is not a directory the gateway can use (start-up)
+  | "storage-unavailable" // the state file system refused a write (full, read-only, I/O error)
+  | "state-lost" // state.json is missing on a gateway with history: refused until acknowledged
+  | "intake-full" // too many bundles waiting for verification: this one was shed
+  | "trust-store-invalid" // the trust store cannot be read or is not valid (start-up)
   | "internal";
 
 /** Something the update engine could not do; the context names the module, port, slot or address. */

@@ -30,7 +30,11 @@ interface DaemonFlags {
   maxBundleBytes?: string;
   check?: boolean;
   json?: boolean;
+  acceptStateLoss?: boolean;
 }
+
+/** After a fatal error, the longest wait for clean-up before the process exits anyway. */
+const FATAL_EXIT_GRACE_MS = 2_000;
 
 const LEVELS = ["trace", "debug", "info", "warn", "error", "fatal", "silent"];
 
@@ -66,6 +70,10 @@ export function register(program: Command): void {
       "check everything the daemon needs (configuration, trust store, state directory and lock, module devices, gpioset, broker URL), print each result and exit: 0 only if all pass",
     )
     .option("--json", "with --check: one JSON object on stdout")
+    .option(
+      "--accept-state-loss",
+      "state.json was lost: take the sequence floor from the journal and accept bundles again",
+    )
     .action(action("daemon", (flags: DaemonFlags) => daemon(flags)));
 }
 
@@ -140,7 +148,15 @@ async function daemon(flags: DaemonFlags): Promise<number> {
       sims = createSimModules(config, (m) => ({ ...simOptions(m), logger }));
       logger.warn({ modules: config.modules.map((m) => m.id) }, "running SIMULATED modules (--simulate)");
     }
-    const engine = new UpdateEngine({ config, logger, ...(sims ? { targets: sims.targets } : {}) });
+    const killAt = process.env.SUBFLASH_TEST_KILL_AT;
+    const engine = new UpdateEngine({
+      config,
+      logger,
+      ...(sims ? { targets: sims.targets } : {}),
+      ...(flags.acceptStateLoss ? { acceptStateLoss: true } : {}),
+      // Crash tests only: a real SIGKILL at a named point (e.g. between receipt and journal).
+      ...(killAt ? { crashPoint: (point) => point === killAt && process.kill(process.pid, "SIGKILL") } : {}),
+    });
     const startup = startGatewayService({
       engine,
       gateway: config.gateway,
@@ -176,6 +192,10 @@ async function daemon(flags: DaemonFlags): Promise<number> {
     return ExitCode.ok;
   } catch (error) {
     logger.fatal({ err: describeError(error) }, "gateway failed");
+    process.stderr.write(`subflash daemon: ${describeError(error)}\n`);
+    // Fail fast: whatever handle is left open (a socket, a port) must not keep a failed gateway
+    // alive, where systemd cannot restart it and monitoring sees it up (issue 10, defect 1).
+    setTimeout(() => process.exit(ExitCode.failed), FATAL_EXIT_GRACE_MS).unref();
     return ExitCode.failed;
   } finally {
     await sims?.close();

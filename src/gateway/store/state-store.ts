@@ -62,8 +62,12 @@ export class StateStore {
   #state: StoredState;
   readonly #queue = new SerialQueue();
 
-  private constructor(path: string, gate: HaltGate, state: StoredState) {
+  /** Whether state.json existed at open (a gateway with history but no state file has lost it). */
+  readonly existed: boolean;
+
+  private constructor(path: string, gate: HaltGate, state: StoredState, existed: boolean) {
     this.path = path;
+    this.existed = existed;
     this.#gate = gate;
     this.#state = state;
   }
@@ -75,17 +79,32 @@ export class StateStore {
     try {
       raw = await readJsonFile(path);
     } catch (error) {
+      // An empty file is what a full disk or a power cut on a file system without atomic rename leaves.
+      const reason =
+        error instanceof SyntaxError && /end of JSON input/.test(error.message)
+          ? "the file is empty or cut short"
+          : (error as Error).message;
       throw new GatewayError(
         "state-corrupt",
-        `cannot read the state file ${path}: ${(error as Error).message}`,
+        `cannot read the state file ${path}: ${reason}`,
         { file: path },
         { cause: error },
       );
     }
     await removeStaleTemporaries(path);
-    if (raw !== undefined && !isState(raw))
-      throw new GatewayError("state-corrupt", `${path} is not a subflash state file`, { file: path });
-    return new StateStore(path, gate, raw === undefined ? emptyState() : { ...emptyState(), ...raw });
+    const problems = raw === undefined ? [] : stateProblems(raw);
+    if (problems.length > 0)
+      throw new GatewayError(
+        "state-corrupt",
+        `${path} is not a subflash state file: ${problems.join("; ")}`,
+        { file: path, fields: problems },
+      );
+    return new StateStore(
+      path,
+      gate,
+      raw === undefined ? emptyState() : { ...emptyState(), ...(raw as Partial<StoredState>) },
+      raw !== undefined,
+    );
   }
 
   /** The current state (read-only view; change it through update()). */
@@ -110,8 +129,28 @@ export class StateStore {
   }
 }
 
-function isState(value: unknown): value is StoredState {
-  if (typeof value !== "object" || value === null) return false;
-  const v = value as Partial<StoredState>;
-  return v.format === 1 && typeof v.lastSequence === "number" && typeof v.modules === "object";
+/** What is wrong with a parsed state file, field by field (empty when it is usable). */
+function stateProblems(value: unknown): string[] {
+  if (typeof value !== "object" || value === null || Array.isArray(value))
+    return ["(root): expected an object"];
+  const v = value as Record<string, unknown>;
+  const problems: string[] = [];
+  if (v.format !== 1) problems.push(`format: expected 1, got ${JSON.stringify(v.format)}`);
+  for (const field of ["lastSequence", "lastCommandSequence"]) {
+    const n = v[field];
+    if (n !== undefined && !(typeof n === "number" && Number.isSafeInteger(n) && n >= 0))
+      problems.push(`${field}: expected a whole number ≥ 0, got ${JSON.stringify(n)}`);
+  }
+  if (typeof v.lastSequence !== "number" && !problems.some((p) => p.startsWith("lastSequence")))
+    problems.push("lastSequence: missing");
+  if (typeof v.modules !== "object" || v.modules === null) problems.push("modules: expected an object");
+  if (v.securityFloors !== undefined) {
+    const floors = v.securityFloors;
+    if (typeof floors !== "object" || floors === null) problems.push("securityFloors: expected an object");
+    else
+      for (const [type, floor] of Object.entries(floors))
+        if (typeof floor !== "number" || !Number.isSafeInteger(floor) || floor < 0)
+          problems.push(`securityFloors.${type}: expected a whole number ≥ 0, got ${JSON.stringify(floor)}`);
+  }
+  return problems;
 }

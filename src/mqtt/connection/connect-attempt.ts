@@ -30,6 +30,7 @@ export interface AttemptSettings {
   sessionExpirySeconds?: number;
   keepaliveSeconds?: number;
   connectTimeoutMs?: number;
+  maximumPacketSize?: number;
 }
 
 /** Why one connection attempt failed; decides between falling back to 3.1.1 and backing off. */
@@ -50,6 +51,11 @@ export function connectAttempt(
   o: AttemptSettings,
   version: ProtocolVersion,
   log: Logger,
+  /**
+   * Called with the client before it connects: a resumed session's queued messages can arrive in
+   * the same read as the CONNACK, before this promise settles, and must find their listener.
+   */
+  prepare?: (client: MqttClient) => void,
 ): Promise<{ client: MqttClient; connack: IConnackPacket }> {
   const timeoutMs = o.connectTimeoutMs ?? 10_000;
   const options: IClientOptions = {
@@ -67,8 +73,13 @@ export function connectAttempt(
     ...(o.will
       ? { will: { topic: o.will.topic, payload: toBuffer(o.will.payload), qos: 1, retain: o.will.retain } }
       : {}),
-    ...(version === 5 && o.persistentSession
-      ? { properties: { sessionExpiryInterval: o.sessionExpirySeconds ?? 86_400 } }
+    ...(version === 5
+      ? {
+          properties: {
+            ...(o.persistentSession ? { sessionExpiryInterval: o.sessionExpirySeconds ?? 86_400 } : {}),
+            ...(o.maximumPacketSize !== undefined ? { maximumPacketSize: o.maximumPacketSize } : {}),
+          },
+        }
       : {}),
   };
   return new Promise((resolve, reject) => {
@@ -76,6 +87,7 @@ export function connectAttempt(
     let client: MqttClient;
     try {
       client = mqtt.connect(o.url, options);
+      prepare?.(client);
     } catch (thrown) {
       reject(new ConnectFailure("network", describeError(thrown)));
       return;

@@ -49,6 +49,17 @@ export interface MqttConnectionOptions {
   backoff?: BackoffOptions;
   /** When false, a failed first connection is reported to waiters instead of retried (operator tools). */
   retryInitialConnect?: boolean;
+  /**
+   * Topics whose QoS 1 messages are acknowledged (PUBACK) only when the receiver calls the message's
+   * `ack()`: the gateway acks a bundle once it is journalled, so a crash before that makes the broker
+   * redeliver it to the persistent session (MQTT 3.1.1 §4.4, MQTT 5 §4.4). Others are acked on receipt.
+   */
+  holdAck?: (topic: string) => boolean;
+  /**
+   * MQTT 5 Maximum Packet Size sent in CONNECT (MQTT 5 §3.1.2.11.4): the broker must not send us
+   * a larger packet, so an oversize bundle never reaches this process's memory. Ignored on 3.1.1.
+   */
+  maximumPacketSize?: number;
   /** Most transient messages kept while offline (those published with `queue: true`). Default 100. */
   maxQueued?: number;
   logger?: Logger;
@@ -61,6 +72,11 @@ export interface InboundMessage {
   /** MQTT 5 request/response properties, null on 3.1.1 or when absent. */
   correlationData: Uint8Array | null;
   responseTopic: string | null;
+  /**
+   * Sends the PUBACK of a held message (see `holdAck`); a no-op for messages acked on receipt, for a
+   * second call, and after the connection it came on was lost (the broker redelivers it then).
+   */
+  ack(): void;
 }
 
 export interface ConnectionEvents {
@@ -102,6 +118,8 @@ export class MqttConnection extends TypedEmitter<ConnectionEvents> {
   #reconnectTimer: NodeJS.Timeout | null = null;
   #lastFailure: string | null = null;
   #dropped = 0;
+  /** Packets whose PUBACK waits for `ack()` (see #holdAcks). */
+  readonly #held = new WeakSet<object>();
   #waiters: Array<{ resolve: () => void; reject: (error: Error) => void }> = [];
 
   constructor(opts: MqttConnectionOptions) {
@@ -250,7 +268,10 @@ export class MqttConnection extends TypedEmitter<ConnectionEvents> {
     if (this.#stopping) return;
     const version = this.#version;
     this.#log.debug({ protocolVersion: version, attempt: this.#backoff.attempt }, "connecting");
-    connectAttempt(this.#opts, version, this.#log).then(
+    connectAttempt(this.#opts, version, this.#log, (client) => {
+      this.#holdAcks(client);
+      client.on("message", (topic, payload, packet) => this.#onMessage(client, topic, payload, packet));
+    }).then(
       ({ client, connack }) => this.#onConnected(client, connack, version),
       (failure: ConnectFailure) => this.#onAttemptFailed(failure, version),
     );
@@ -309,7 +330,6 @@ export class MqttConnection extends TypedEmitter<ConnectionEvents> {
     this.#everConnected = true;
     this.#lastFailure = null;
     this.#backoff.reset();
-    client.on("message", (topic, payload, packet) => this.#onMessage(topic, payload, packet));
     client.once("close", () => this.#onClosed(client));
 
     // Retained state first (latest value per topic), then whatever was queued, then subscriptions:
@@ -344,10 +364,46 @@ export class MqttConnection extends TypedEmitter<ConnectionEvents> {
     this.#scheduleReconnect("connection closed");
   }
 
-  #onMessage(topic: string, payload: Buffer, packet: IPublishPacket): void {
+  /**
+   * mqtt.js sends a QoS 1 PUBACK when its `handleMessage` hook calls back; calling back with an
+   * error skips the PUBACK without stalling its packet pump (holding the callback would block every
+   * later packet, commands and PINGRESP included). The PUBACK is sent later by `ack()`.
+   */
+  #holdAcks(client: MqttClient): void {
+    const hold = this.#opts.holdAck;
+    if (!hold) return;
+    client.handleMessage = (packet, callback) => {
+      if (packet.cmd === "publish" && packet.qos === 1 && this.#held.has(packet)) {
+        this.#held.delete(packet);
+        callback(new Error("PUBACK held until the message is durable"));
+        return;
+      }
+      callback();
+    };
+  }
+
+  #ackFor(client: MqttClient, packet: IPublishPacket): () => void {
+    const messageId = packet.messageId;
+    let done = false;
+    return () => {
+      if (done || messageId === undefined) return;
+      done = true;
+      // Only on the connection it came on: a PUBACK on a newer one would acknowledge a different
+      // message with the same id, and the broker redelivers this one there anyway.
+      if (!client.connected || client.disconnecting) return;
+      // mqtt.js has no public call for a deferred PUBACK; its own handler sends exactly this packet.
+      const internal = client as unknown as { _sendPacket(packet: object): void };
+      internal._sendPacket({ cmd: "puback", messageId, reasonCode: 0 });
+    };
+  }
+
+  #onMessage(client: MqttClient, topic: string, payload: Buffer, packet: IPublishPacket): void {
     const props = packet.properties;
     const correlation = props?.correlationData;
+    const held = packet.qos === 1 && this.#opts.holdAck?.(topic) === true;
+    if (held) this.#held.add(packet);
     this.emit("message", {
+      ack: held ? this.#ackFor(client, packet) : () => undefined,
       topic,
       payload: new Uint8Array(payload.buffer, payload.byteOffset, payload.byteLength),
       retain: packet.retain,

@@ -64,6 +64,12 @@ export interface BridgeEngine {
 export interface BridgeOptions {
   engine: BridgeEngine;
   connection: MqttConnection;
+  /**
+   * A second session for signed commands (issue 10, defect 6). A broker delivers one session's
+   * messages in order, so on the bundle session a cancel would wait behind every bundle queued
+   * before it; on its own session it is delivered at once. Default: the main connection.
+   */
+  commandConnection?: MqttConnection;
   gateway: { id: string; groups: readonly string[] };
   /** Topic prefix; default "subflash". */
   prefix?: string;
@@ -83,6 +89,7 @@ export class GatewayBridge {
   readonly topics: GatewayTopics;
   readonly #engine: BridgeEngine;
   readonly #connection: MqttConnection;
+  readonly #commands: MqttConnection;
   readonly #groups: readonly string[];
   readonly #maxBundleBytes: number;
   readonly #log: Logger;
@@ -106,6 +113,7 @@ export class GatewayBridge {
     for (const group of opts.gateway.groups) this.topics.groupUpdate(group); // validates the names early
     this.#engine = opts.engine;
     this.#connection = opts.connection;
+    this.#commands = opts.commandConnection ?? opts.connection;
     this.#groups = opts.gateway.groups;
     this.#maxBundleBytes = opts.maxBundleBytes ?? DEFAULT_MAX_BUNDLE_BYTES;
     this.#log = (opts.logger ?? silentLogger).child({ component: "mqtt-bridge", gateway: opts.gateway.id });
@@ -140,6 +148,7 @@ export class GatewayBridge {
     this.#engine.on("gateway-status", this.#onGatewayStatus);
     this.#engine.on("event", this.#onEngineEvent);
     this.#connection.on("message", this.#onMessage);
+    if (this.#commands !== this.#connection) this.#commands.on("message", this.#onMessage);
   }
 
   /**
@@ -152,12 +161,18 @@ export class GatewayBridge {
     this.#connection.setRetained(this.topics.online, "online" satisfies OnlinePayload);
     this.#accepting = true;
     this.#connection.start();
+    const commandFilters = [
+      { filter: this.topics.command, qos: 1 as const, noLocal: true },
+      { filter: this.topics.commandWithIdFilter, qos: 1 as const, noLocal: true },
+    ];
+    const separate = this.#commands !== this.#connection;
+    if (separate) this.#commands.start();
     await this.#connection.subscribe([
       { filter: this.topics.update, qos: 1, noLocal: true },
       ...this.#groups.map((g) => ({ filter: this.topics.groupUpdate(g), qos: 1 as const, noLocal: true })),
-      { filter: this.topics.command, qos: 1, noLocal: true },
-      { filter: this.topics.commandWithIdFilter, qos: 1, noLocal: true },
+      ...(separate ? [] : commandFilters),
     ]);
+    if (separate) await this.#commands.subscribe(commandFilters);
   }
 
   /**
@@ -199,16 +214,39 @@ export class GatewayBridge {
     this.#engine.off("gateway-status", this.#onGatewayStatus);
     this.#engine.off("event", this.#onEngineEvent);
     this.#connection.off("message", this.#onMessage);
+    this.#commands.off("message", this.#onMessage);
     this.#progressOut.dispose();
     this.#statusOut.flush();
     this.#publishInventory(true);
     this.#inventoryOut.flush();
     this.#online = false;
     const finalStatus = { ...this.#engine.gatewayStatus(), online: false };
+    if (this.#commands !== this.#connection) await this.#commands.stop();
     await this.#connection.stop([
       [this.topics.status, JSON.stringify(finalStatus)],
       [this.topics.online, "offline" satisfies OnlinePayload],
     ]);
+  }
+
+  /**
+   * The engine failed to start (issue 10, defect 1): there is no status to publish. Waits briefly
+   * for the broker (the connection may still be coming up), publishes online = "false" so nobody
+   * goes on seeing the gateway as up, and disconnects. Without a broker the last will (or the
+   * previous run's) says it.
+   */
+  async abort(waitMs = 3000): Promise<void> {
+    this.#accepting = false;
+    this.#markReady();
+    this.#engine.off("module-status", this.#onModuleStatus);
+    this.#engine.off("gateway-status", this.#onGatewayStatus);
+    this.#engine.off("event", this.#onEngineEvent);
+    this.#connection.off("message", this.#onMessage);
+    this.#commands.off("message", this.#onMessage);
+    this.#progressOut.dispose();
+    this.#online = false;
+    if (this.#commands !== this.#connection) await this.#commands.stop();
+    await this.#connection.waitConnected(waitMs).catch(() => undefined);
+    await this.#connection.stop([[this.topics.online, "offline" satisfies OnlinePayload]]);
   }
 
   readonly #onModuleStatus = (status: ModuleStatus): void => {
@@ -265,13 +303,23 @@ export class GatewayBridge {
     }
   };
 
+  /**
+   * A bundle's PUBACK goes out only once the engine has answered: accepted means journalled, refused
+   * means the refusal is published (issue 10, defect 4). A bundle left unanswered because the
+   * gateway is stopping is not acked: the broker redelivers it to the next start.
+   */
   async #handleBundle(message: InboundMessage): Promise<void> {
+    const answered = await this.#answerBundle(message);
+    if (answered) message.ack();
+  }
+
+  async #answerBundle(message: InboundMessage): Promise<boolean> {
     const { topic, payload } = message;
     // A zero-length retained message is how an operator deletes a retained bundle: not a bundle.
-    if (payload.length === 0) return;
+    if (payload.length === 0) return true;
     if (!this.#accepting) {
-      this.#log.warn({ topic }, "bundle ignored: the gateway is shutting down");
-      return;
+      this.#log.warn({ topic }, "bundle left for the next start: the gateway is shutting down");
+      return false;
     }
     if (payload.length > this.#maxBundleBytes) {
       this.#log.warn(
@@ -286,17 +334,18 @@ export class GatewayBridge {
         limit: this.#maxBundleBytes,
       };
       this.#publishEvent(event);
-      return;
+      return true;
     }
     this.#log.info({ topic, bytes: payload.length, retained: message.retain }, "bundle received");
     await this.#ready;
-    if (!this.#accepting) return;
+    if (!this.#accepting) return false;
     try {
       const outcome = await this.#engine.submitBundle(payload, { topic });
       this.#log.info({ topic, outcome: summarise(outcome) }, "bundle handled");
     } catch (error) {
       this.#log.error({ topic, err: describeError(error) }, "bundle handling failed");
     }
+    return true;
   }
 
   async #handleCommand(message: InboundMessage, topicCorrelation: string | null): Promise<void> {
@@ -328,7 +377,7 @@ export class GatewayBridge {
       { correlationId, status: response.status, code: response.error?.code },
       "command answered",
     );
-    this.#connection.publish(responseTopic, JSON.stringify(response), {
+    this.#commands.publish(responseTopic, JSON.stringify(response), {
       qos: 1,
       queue: true,
       ...(correlationData ? { correlationData } : {}),

@@ -8,6 +8,7 @@
  * answers in flight → publish the final status and offline → disconnect.
  */
 import { readFileSync } from "node:fs";
+import { describeError } from "../../util/errors.js";
 import { silentLogger } from "../../util/logger.js";
 import type { Logger } from "../../util/logger.js";
 import type { BackoffOptions } from "../connection/backoff.js";
@@ -15,7 +16,8 @@ import { GatewayBridge } from "./bridge.js";
 import type { BridgeEngine } from "./bridge.js";
 import { MqttConnection, redactUrl } from "../connection/connection.js";
 import type { MqttTlsOptions, ProtocolVersion } from "../connection/connection.js";
-import { DEFAULT_PREFIX, gatewayTopics } from "../contract/topics.js";
+import { DEFAULT_PREFIX, gatewayTopics, parseInboundTopic } from "../contract/topics.js";
+import { DEFAULT_MAX_BUNDLE_BYTES } from "./bridge.js";
 import { packageVersion } from "../../util/version.js";
 import { HomeAssistantPublisher } from "./homeassistant/publisher.js";
 import { RetiredModuleSweeper } from "./retired-modules.js";
@@ -88,12 +90,31 @@ export async function startGatewayService(opts: GatewayServiceOptions): Promise<
     protocolVersion: opts.mqtt.protocolVersion ?? 5,
     will: { topic: topics.online, payload: "offline" satisfies OnlinePayload, retain: true },
     persistentSession: true,
+    // Bundles are acked once journalled (bridge.ts); commands on receipt.
+    holdAck: (topic) => parseInboundTopic(topics, opts.gateway.groups, topic).kind === "update",
+    // The broker drops what we could not accept anyway, before it reaches our memory (defect 5).
+    maximumPacketSize: maximumPacketSize(opts.maxBundleBytes ?? DEFAULT_MAX_BUNDLE_BYTES),
     ...(opts.backoff ? { backoff: opts.backoff } : {}),
     ...(opts.logger ? { logger: opts.logger } : {}),
+  });
+  // Commands on a session of their own, so no bundle queued at the broker delays them (defect 6).
+  // No will: `online` belongs to the main session.
+  const commandConnection = new MqttConnection({
+    url: opts.mqtt.url,
+    clientId: `${opts.mqtt.clientId ?? `subflash-${opts.gateway.id}`}-commands`,
+    ...(opts.mqtt.username !== undefined ? { username: opts.mqtt.username } : {}),
+    ...(opts.mqtt.password !== undefined ? { password: opts.mqtt.password } : {}),
+    ...(opts.mqtt.tls ? { tls: readTls(opts.mqtt.tls) } : {}),
+    protocolVersion: opts.mqtt.protocolVersion ?? 5,
+    persistentSession: true,
+    maximumPacketSize: maximumPacketSize(opts.maxBundleBytes ?? DEFAULT_MAX_BUNDLE_BYTES),
+    ...(opts.backoff ? { backoff: opts.backoff } : {}),
+    ...(opts.logger ? { logger: opts.logger.child({ session: "commands" }) } : {}),
   });
   const bridge = new GatewayBridge({
     engine: opts.engine,
     connection,
+    commandConnection,
     gateway: opts.gateway,
     prefix,
     ...(opts.maxBundleBytes !== undefined ? { maxBundleBytes: opts.maxBundleBytes } : {}),
@@ -130,7 +151,9 @@ export async function startGatewayService(opts: GatewayServiceOptions): Promise<
   try {
     await opts.engine.start();
   } catch (error) {
-    await bridge.stop();
+    // Fail closed: online = false and a closed connection, so the process can exit (issue 10, defect 1).
+    log.error({ err: describeError(error) }, "engine failed to start");
+    await bridge.abort();
     throw error;
   }
   bridge.ready();
@@ -168,3 +191,15 @@ function readTls(tls: NonNullable<ServiceMqttSettings["tls"]>): MqttTlsOptions {
     ...(tls.rejectUnauthorized !== undefined ? { rejectUnauthorized: tls.rejectUnauthorized } : {}),
   };
 }
+
+/**
+ * Maximum Packet Size for a bundle limit: the payload plus the PUBLISH fixed header (5 bytes),
+ * topic (2 + up to 64 KiB) and properties (MQTT 5 §3.3.2.3: a few dozen bytes; user properties are
+ * bounded by the same slack). Also bounds command packets, which are far smaller. Capped at the
+ * protocol's largest packet (268,435,460 bytes, MQTT 5 §2.1.4).
+ */
+export function maximumPacketSize(maxBundleBytes: number): number {
+  return Math.min(maxBundleBytes + PUBLISH_HEADER_SLACK, 268_435_460);
+}
+
+const PUBLISH_HEADER_SLACK = 70 * 1024;

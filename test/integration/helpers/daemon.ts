@@ -28,7 +28,8 @@ export interface DaemonRig {
   readonly simPath: string;
   /** Log lines (JSON) of every run, in order. */
   readonly logs: string[];
-  start(): DaemonProcess;
+  /** Starts the daemon; `env` adds variables (e.g. SUBFLASH_TEST_KILL_AT) to this start only. */
+  start(env?: Record<string, string>): DaemonProcess;
   /** What the module would boot now, from its flash file: version and slot, and whether the boot record is confirmed. */
   flashTruth(module: string): { version: string | null; slot: string; confirmed: boolean };
   close(): void;
@@ -79,8 +80,12 @@ export function createDaemonRig(opts: {
     configPath,
     simPath,
     logs,
-    start: () =>
-      startDaemon(["daemon", "--config", configPath, "--simulate", simPath, "--log-level", "info"], logs),
+    start: (env) =>
+      startDaemon(
+        ["daemon", "--config", configPath, "--simulate", simPath, "--log-level", "info"],
+        logs,
+        env,
+      ),
     flashTruth: (id) => {
       const def = modules.find((m) => m.id === id)!;
       const flash = new Uint8Array(readFileSync(join(dir, `${id}.flash`)));
@@ -106,8 +111,11 @@ export function createDaemonRig(opts: {
   };
 }
 
-export function startDaemon(args: string[], logs: string[]): DaemonProcess {
-  const child = spawn(process.execPath, ["bin/subflash.mjs", ...args], { stdio: ["ignore", "pipe", "pipe"] });
+export function startDaemon(args: string[], logs: string[], env?: Record<string, string>): DaemonProcess {
+  const child = spawn(process.execPath, ["bin/subflash.mjs", ...args], {
+    stdio: ["ignore", "pipe", "pipe"],
+    ...(env ? { env: { ...process.env, ...env } } : {}),
+  });
   let buffered = "";
   child.stdout.on("data", (chunk: Buffer) => {
     buffered += chunk.toString();
