@@ -51,7 +51,6 @@ export type GatewayErrorCode =
   | "unknown-module" // a command names a module that is not configured
   | "nothing-to-cancel"
   | "nothing-to-retry"
-  | "quarantined" // the bundle failed too often; it waits for a newer sequence or a signed retry
   | "cancelled" // the operator cancelled the bundle
   | "dependency-failed" // a module was not updated because one it depends on failed
   | "stopped" // the engine is stopping: nothing new is accepted

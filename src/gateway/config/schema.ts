@@ -256,17 +256,6 @@ export const configSchema = z.strictObject({
       method: z.enum(["crc", "readback", "probe"]).default("crc"),
     })
     .default({ atStart: true, repair: "report", method: "crc" }),
-  /**
-   * No update loops: a bundle whose run failed is retried at most this often (per bundle, counting
-   * failed runs on any of its modules), with a back-off between attempts; then it is quarantined
-   * until a newer sequence or a signed retry arrives.
-   */
-  failures: z
-    .strictObject({
-      quarantineAfter: z.number().int().min(1).max(100).default(3),
-      backoffSeconds: z.number().nonnegative().default(60),
-    })
-    .default({ quarantineAfter: 3, backoffSeconds: 60 }),
   /** Bundle-wide limit on modules updated at once (the manifest may lower it). */
   maxParallel: z.number().int().min(1).max(64).default(4),
   modules: z.array(moduleSchema).min(1, "at least one module"),
