@@ -9,18 +9,17 @@
  * Only runs when no run is in progress: an unfinished run is recovery's business (run/recovery.ts).
  */
 import type { Logger } from "../../util/logger.js";
-import { describeError, isSubflashError } from "../../util/errors.js";
+import { describeError } from "../../util/errors.js";
 import type { GatewayConfig, ModuleConfig } from "../config/config.js";
 import { moduleDevice, portOf, usartOf } from "../config/config.js";
 import { GatewayError } from "../errors.js";
 import { runHealthCheck } from "../module/health.js";
-import { flashBudgetMs, startAddress } from "../module/job-env.js";
+import { flashBudgetMs, startAddress, statusError } from "../module/job-env.js";
 import type { ModuleLink, BootSession } from "../module/link.js";
 import { withWatchdog } from "../module/watchdog.js";
 import type { InstalledImage, RunRecord } from "../run/types.js";
 import type { ImageStore } from "../store/image-store.js";
 import type { StateStore } from "../store/state-store.js";
-import type { StatusError } from "../status/types.js";
 import type { CheckMethod, MismatchCode, ModuleFinding } from "./findings.js";
 import { inspectModule, SlotReader, type Inspection } from "./inspect.js";
 import { knownImages, storedImages } from "./known-images.js";
@@ -67,7 +66,7 @@ export async function reconcileModule(parts: ReconcileParts, module: ModuleConfi
     );
   } catch (error) {
     log.warn({ err: describeError(error) }, "reconcile: module not checked");
-    return { kind: "unchecked", module: module.id, error: asStatusError(error) };
+    return { kind: "unchecked", module: module.id, error: statusError(error) };
   }
 }
 
@@ -334,10 +333,4 @@ function refuseProtected(module: ModuleConfig, session: BootSession): void {
       `module ${module.id}: readout-protected (RDP level 1); its content cannot be checked`,
       { module: module.id },
     );
-}
-
-function asStatusError(error: unknown): StatusError {
-  if (isSubflashError(error))
-    return { code: error.code, message: error.message, context: { ...error.context } };
-  return { code: "internal", message: describeError(error) };
 }
