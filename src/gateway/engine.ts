@@ -36,6 +36,9 @@ import { RunExecutor } from "./run/executor.js";
 import { createRunHost, jobStatus, type RunHostParts } from "./run/host.js";
 import type { RunRecord } from "./run/types.js";
 import { StateStore } from "./store/state-store.js";
+import { reconcileModules } from "./reconcile/reconciler.js";
+import { reportFindings } from "./reconcile/report.js";
+import type { ModuleFinding } from "./reconcile/findings.js";
 import { StatusBoard } from "./status/board.js";
 import { summariseRun } from "./status/run-summary.js";
 import type {
@@ -51,6 +54,7 @@ import type { TargetFactory } from "./module/targets.js";
 
 export type { CommandOutcome } from "./intake/commands.js";
 export type { GatewayEvent } from "./status/types.js";
+export type { ModuleFinding } from "./reconcile/findings.js";
 
 export interface EngineEvents {
   "module-status": [ModuleStatus];
@@ -133,6 +137,7 @@ export class UpdateEngine extends TypedEmitter<EngineEvents> {
   #stateLost: StatusError | null = null;
   #lastShedStatusAt = -Infinity;
   #stopped = false;
+  #reconcileTimer: NodeJS.Timeout | undefined;
   #markStopped!: () => void;
   readonly #stoppedSignal = new Promise<void>((resolve) => (this.#markStopped = resolve));
 
@@ -194,6 +199,13 @@ export class UpdateEngine extends TypedEmitter<EngineEvents> {
       if (state.get().lastRunId !== last.id) await this.#finished(last);
     }
     board.emitAll();
+    // An unfinished run checks its modules itself as it resumes; otherwise compare records and modules now.
+    if (!recovery && config.reconcile.atStart) await this.#reconcileNow();
+    const every = config.reconcile.intervalMinutes;
+    if (every !== undefined) {
+      this.#reconcileTimer = setInterval(() => void this.reconcile(), every * 60_000);
+      this.#reconcileTimer.unref();
+    }
     if (recovery) {
       this.#log.warn(
         { run: recovery.run.id, decision: recovery.decision, modules: recovery.resumed },
@@ -376,6 +388,25 @@ export class UpdateEngine extends TypedEmitter<EngineEvents> {
     });
   }
 
+  /**
+   * Checks every module against the gateway's records now (reconcile/reconciler.ts); resolves with
+   * the findings, or null when a run is in progress or the engine stops (the run checks its modules).
+   */
+  reconcile(): Promise<ModuleFinding[] | null> {
+    return this.#bundleQueue.run(async () => {
+      if (this.#stopped || this.#executor) return null;
+      return this.#reconcileNow();
+    });
+  }
+
+  async #reconcileNow(): Promise<ModuleFinding[]> {
+    const parts = this.#started();
+    const lastRun = this.#lastRun;
+    const findings = await reconcileModules({ ...parts, lastRun });
+    reportFindings(findings, parts.board, parts.state, (event) => this.#emitEvent(event));
+    return findings;
+  }
+
   moduleStatuses(): ModuleStatus[] {
     return this.#parts?.board.modules() ?? [];
   }
@@ -426,6 +457,7 @@ export class UpdateEngine extends TypedEmitter<EngineEvents> {
   async stop(): Promise<void> {
     if (this.#stopped) return;
     this.#stopped = true;
+    clearInterval(this.#reconcileTimer);
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([
       Promise.all([this.#bundleQueue.idle(), this.#commandQueue.idle()]),

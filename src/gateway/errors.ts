@@ -40,6 +40,11 @@ export type GatewayErrorCode =
   | "no-previous-image" // rollback asked for but there is nothing to roll back to
   | "below-security-floor" // the rollback target's security version is under the floor
   | "rollback-failed" // restoring the previous firmware failed: the module needs attention
+  // reconciliation (src/gateway/reconcile): what a module holds differs from the gateway's records
+  | "drift" // the module runs other firmware than the gateway recorded (a bench flash, a lost journal)
+  | "half-written" // the slot holds part of an image, or a trial the gateway no longer knows of is pending
+  | "unknown-content" // the module's firmware matches nothing the gateway knows and it has no record of it
+  | "interrupted" // a health check was cut short by a restart; it is repeated with a fresh trial
   // bundle / command level
   | "busy" // another bundle or command is running
   | "not-applicable" // the bundle names no module this gateway has

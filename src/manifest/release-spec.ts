@@ -34,7 +34,12 @@ const moduleSpec = z
     version: z.union([version, z.number().transform(String)]).pipe(version),
     securityVersion: z.number().int().min(0).max(0xffffffff).default(0),
     /** A product ID (0x413) or a part name known to the device table (f407). */
-    device: z.union([z.number().int().min(0).max(0xffff), z.string().min(1)]),
+    device: z.union([z.number().int().min(0).max(0xffff), z.string().min(1)], {
+      error: (issue) =>
+        issue.input === undefined
+          ? "required: the module's part name (f407) or product ID (0x413)"
+          : "expected a part name (f407) or a product ID (0x413)",
+    }),
     order: z.number().int().optional(),
     /** module type → minimum version */
     dependsOn: z.record(name, z.union([version, z.number().transform(String)]).pipe(version)).default({}),

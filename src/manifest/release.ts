@@ -5,7 +5,7 @@
  */
 import { toHex } from "../signing/index.js";
 import type { SigningKey } from "../signing/index.js";
-import { flattenImage, loadImage } from "../targets/index.js";
+import { checkImageFits, findDevice, flattenImage, loadImage, type DeviceInfo } from "../targets/index.js";
 import { describeError } from "../util/errors.js";
 import { addr } from "../util/logger.js";
 import { createBundle } from "./build.js";
@@ -73,7 +73,7 @@ export async function buildRelease(spec: ReleaseSpec, options: ReleaseOptions): 
     modules[type] = {
       version: module.version,
       securityVersion: module.securityVersion,
-      slots: await describeSlots(type, module, inline),
+      slots: await describeSlots(type, module, inline, findDevice(module.pid)),
       order: module.order ?? defaultOrder(type, spec.modules),
       dependsOn: Object.entries(module.dependsOn).map(([moduleType, minVersion]) => ({
         moduleType,
@@ -101,9 +101,10 @@ async function describeSlots(
   type: string,
   module: ModuleSpec,
   inline: (bytes: Uint8Array, sha256: Uint8Array) => number,
+  device: DeviceInfo | undefined,
 ): Promise<ModuleSlots> {
   const one = (slot: string, spec: SlotSpec): Promise<SlotImage> =>
-    describeSlot(`module ${type} slot ${slot}`, spec, inline);
+    describeSlot(`module ${type} slot ${slot}`, spec, inline, device);
   return "single" in module.slots
     ? { single: await one("single", module.slots.single) }
     : { a: await one("a", module.slots.a), b: await one("b", module.slots.b) };
@@ -113,8 +114,10 @@ async function describeSlot(
   where: string,
   spec: SlotSpec,
   inline: (bytes: Uint8Array, sha256: Uint8Array) => number,
+  device: DeviceInfo | undefined,
 ): Promise<SlotImage> {
   const { address, data } = await readSlotImage(where, spec);
+  if (device) checkFits(where, spec.file, address, data, device);
   const image = describeImage(data, {
     address,
     source: spec.url !== undefined ? { url: spec.url } : { inline: 0 },
@@ -154,6 +157,25 @@ async function readSlotImage(where: string, spec: SlotSpec): Promise<{ address: 
       "image-unreadable",
       `${where}: ${describeError(error)}`,
       { file: spec.file },
+      { cause: error },
+    );
+  }
+}
+
+/**
+ * Refuses an image the named device could never run: larger than its main flash, or linked outside it
+ * (an ELF entirely in RAM). The gateway would refuse the bundle later; the release tool says so first.
+ */
+function checkFits(where: string, file: string, address: number, data: Uint8Array, device: DeviceInfo): void {
+  try {
+    checkImageFits({ format: "bin", source: file, segments: [{ address, data }] }, device);
+  } catch (error) {
+    const kib = (n: number): string => `${Math.round((n / 1024) * 10) / 10} KiB`;
+    const size = device.flash.end - device.flash.start;
+    throw new ManifestError(
+      "image-outside-flash",
+      `${where}: ${describeError(error).replace(/ \[[a-z-]+\]$/, "")} (image ${kib(data.length)}, flash ${kib(size)})`,
+      { file, address, length: data.length, pid: device.pid },
       { cause: error },
     );
   }

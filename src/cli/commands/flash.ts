@@ -110,12 +110,16 @@ function report(
   port: string,
   json: boolean,
 ): number {
+  // An image that does not fit the device's flash is bad input (exit 2), found once the part is known.
+  const badInput = !result.ok && result.previous === "untouched" && result.error.code === "out-of-range";
   const code =
     !result.ok && result.previous === "partly-erased"
       ? ExitCode.needsRecovery
       : result.ok
         ? ExitCode.ok
-        : ExitCode.failed;
+        : badInput
+          ? ExitCode.usage
+          : ExitCode.failed;
   if (json) {
     writeJsonLine({ event: "result", ...result, ...(result.ok ? {} : { error: result.error.toJSON() }) });
     return code;

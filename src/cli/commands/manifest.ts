@@ -87,6 +87,16 @@ async function verify(file: string, flags: VerifyFlags): Promise<number> {
   const trust = await loadTrustStore(flags.trust);
   const bundle = looksLikeBundle(bytes) ? openBundle(bytes, { trust, now: input.now }) : undefined;
   const opened = bundle ?? openSignedManifest(bytes, { trust, now: input.now });
+  // Input that is neither a bundle nor a COSE envelope gets the daemon's name for it.
+  if (!opened.ok && !bundle && opened.code === "malformed-envelope")
+    return refuse(
+      {
+        ...opened,
+        code: "malformed-bundle",
+        message: `neither a bundle nor a signed manifest: ${opened.message}`,
+      },
+      flags,
+    );
   if (!opened.ok) return refuse(opened, flags);
   const images = bundle?.ok ? bundle.images : undefined;
   const { failure, skipped } = checkPolicy(opened.manifest, { ...input, images });

@@ -1,7 +1,9 @@
 /**
  * `subflash rollback` (and `cancel`, `retry`): signs an operator command with a secret key and sends
  * it to one gateway, then waits for the gateway's correlated response and prints it. The exit code
- * is 0 only when the gateway accepted and carried out the command.
+ * is 0 only when the gateway accepted and carried out the command: with `--wait`, the run it started
+ * must end as asked (rollback: rolled-back, retry: committed, cancel: cancelled) with no module failed;
+ * a run that failed or was undone prints its final outcome and exits 1 (issue 10, defect 7).
  *
  * Commands carry a sequence number that must grow across all commands a gateway accepts (a counter
  * separate from the manifests'). By default it is the current time in milliseconds, which grows on
@@ -11,7 +13,7 @@ import type { Command } from "commander";
 import { signCommand } from "../../manifest/index.js";
 import { FORMAT_VERSION } from "../../manifest/index.js";
 import type { CommandKind, SignedCommand } from "../../manifest/index.js";
-import type { WireModuleStatus } from "../../mqtt/operator/index.js";
+import type { EventEnvelope, WireModuleStatus } from "../../mqtt/operator/index.js";
 import { FleetWatcher, sendCommand } from "../../mqtt/operator/index.js";
 import { readSigningKey } from "../../signing/index.js";
 import { action, ExitCode, parseNumber, UsageError } from "../run.js";
@@ -29,6 +31,13 @@ interface CommandFlags extends BrokerFlags {
   wait?: boolean;
   json?: boolean;
 }
+
+/** The end a command's run must reach to count as carried out. */
+const EXPECTED: Record<CommandKind, string> = {
+  rollback: "rolled-back",
+  retry: "committed",
+  cancel: "cancelled",
+};
 
 /** Module states in which nothing is happening to the module any more. */
 const ACTIVE = new Set([
@@ -100,8 +109,14 @@ async function run(kind: CommandKind, flags: CommandFlags): Promise<number> {
 
   const connection = await connectFromFlags(flags);
   const watcher = flags.wait
-    ? new FleetWatcher(connection, { prefix: flags.prefix, gateway: flags.gateway })
+    ? new FleetWatcher(connection, { prefix: flags.prefix, gateway: flags.gateway, events: true })
     : null;
+  // The end of the run the command starts (or, for cancel, stops): the gateway's `bundle` event.
+  let ended: EventEnvelope | null = null;
+  const onEvent = (event: EventEnvelope): void => {
+    if (event.type === "bundle" && event.state !== "running" && ended === null) ended = event;
+  };
+  watcher?.on("event", onEvent);
   try {
     const before = new Map<string, number>();
     if (watcher) {
@@ -110,6 +125,7 @@ async function run(kind: CommandKind, flags: CommandFlags): Promise<number> {
       for (const m of watcher.view.gateway(flags.gateway)?.modules.values() ?? [])
         before.set(m.module, m.seq);
     }
+    ended = null;
     const response = await sendCommand(connection, {
       gateway: flags.gateway,
       command: signed,
@@ -128,25 +144,39 @@ async function run(kind: CommandKind, flags: CommandFlags): Promise<number> {
     }
     if (response.status !== "ok") return ExitCode.failed;
     if (!watcher || !response.modules || response.modules.length === 0) return ExitCode.ok;
-    return await waitForModules(watcher, flags.gateway, response.modules, before, timeout * 1000);
+    return await waitForRun(
+      kind,
+      watcher,
+      flags.gateway,
+      response.modules,
+      before,
+      () => ended,
+      timeout * 1000,
+    );
   } finally {
     watcher?.stop();
     await connection.stop();
   }
 }
 
-/** Waits until the modules the command acted on have moved and are no longer busy; prints their states. */
-async function waitForModules(
+/**
+ * Waits until the run has ended and the modules the command acted on have moved and are no longer
+ * busy; prints their states and the run's outcome. Exit 1 unless the run ended as the command asked.
+ */
+async function waitForRun(
+  kind: CommandKind,
   watcher: FleetWatcher,
   gateway: string,
   modules: string[],
   before: Map<string, number>,
+  ended: () => EventEnvelope | null,
   timeoutMs: number,
 ): Promise<number> {
   const statusOf = (id: string): WireModuleStatus | undefined =>
     watcher.view.gateway(gateway)?.modules.get(id);
   await watcher.until(
     () =>
+      ended() !== null &&
       modules.some((id) => (statusOf(id)?.seq ?? 0) > (before.get(id) ?? 0)) &&
       modules.every((id) => {
         const s = statusOf(id);
@@ -155,12 +185,20 @@ async function waitForModules(
     timeoutMs,
     `modules ${modules.join(", ")} of gateway ${gateway} to settle`,
   );
-  let failed = false;
+  const end = ended()!;
+  const outcome = typeof end.state === "string" ? end.state : "unknown";
+  const carriedOut = outcome === EXPECTED[kind];
+  let failed = !carriedOut;
   for (const id of modules) {
     const s = statusOf(id)!;
     failed ||= s.state === "failed";
+    // A run that did not do what was asked put the modules back: say where they are, not where they were going.
+    const state = carriedOut ? s.state : s.state === "rolled-back" ? "restored" : s.state;
     const error = s.lastError ? `  ${s.lastError.code}: ${s.lastError.message}` : "";
-    process.stdout.write(`  ${id}: ${s.state} ${s.version ?? "?"} (slot ${s.activeSlot ?? "-"})${error}\n`);
+    process.stdout.write(`  ${id}: ${state} ${s.version ?? "?"} (slot ${s.activeSlot ?? "-"})${error}\n`);
   }
+  const error = end.error as { code?: string; message?: string } | null | undefined;
+  const why = error?.code ? `: ${error.code} — ${error.message ?? ""}` : "";
+  process.stdout.write(`${kind} ${carriedOut ? outcome : `did not complete: run ${outcome}`}${why}\n`);
   return failed ? ExitCode.failed : ExitCode.ok;
 }

@@ -157,6 +157,35 @@ function semanticProblems(config: GatewayConfig, checkFiles: boolean): string[] 
     else seen.set(module.id, index);
     problems.push(...moduleProblems(module, at));
   });
+  problems.push(...sharedGpioProblems(config.modules));
+  return problems;
+}
+
+/**
+ * Two modules whose BOOT0 or NRST is the same GPIO line (chip and offset) would be driven at once
+ * when their buses run in parallel: one module's reset would hit the other mid-write. Allowed only
+ * on the same bus, where updates are serialised.
+ */
+function sharedGpioProblems(modules: readonly ModuleConfig[]): string[] {
+  const problems: string[] = [];
+  const owners = new Map<string, { index: number; bus: string; pin: string }>();
+  modules.forEach((module, index) => {
+    const entry = module.entry;
+    if (entry.method !== "gpio") return;
+    const chip = entry.chip.replace(/^\/dev\//, "");
+    for (const pin of ["boot0", "nrst"] as const) {
+      const line = `${chip}:${entry[pin]}`;
+      const owner = owners.get(line);
+      if (!owner) {
+        owners.set(line, { index, bus: busOf(module), pin });
+        continue;
+      }
+      if (owner.bus === busOf(module)) continue;
+      problems.push(
+        `modules[${index}].entry.${pin}: GPIO line ${entry[pin]} of ${chip} is also modules[${owner.index}].entry.${owner.pin}, on another bus (${owner.bus}); modules sharing an entry line must share a bus so they are never driven in parallel`,
+      );
+    }
+  });
   return problems;
 }
 

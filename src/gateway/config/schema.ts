@@ -260,6 +260,22 @@ export const configSchema = z.strictObject({
    * release has expired is rolled back instead) or "rollback" everything it changed.
    */
   recovery: z.enum(["resume", "rollback"]).default("resume"),
+  /**
+   * Reconciliation with the modules (src/gateway/reconcile): what each module holds is checked against
+   * what the gateway believes, at start-up and every `intervalMinutes`. `method`: "crc" checks the
+   * active image on the device (Get Checksum where the bootloader offers it, else read-back),
+   * "readback" always reads it back, "probe" only asks the running application (no bootloader entry,
+   * for modules whose reads are too costly). `repair: auto` puts the recorded firmware back from the
+   * image store when they differ; `report` only says so.
+   */
+  reconcile: z
+    .strictObject({
+      atStart: z.boolean().default(true),
+      intervalMinutes: z.number().positive().optional(),
+      repair: z.enum(["auto", "report"]).default("report"),
+      method: z.enum(["crc", "readback", "probe"]).default("crc"),
+    })
+    .default({ atStart: true, repair: "report", method: "crc" }),
   /** Bundle-wide limit on modules updated at once (the manifest may lower it). */
   maxParallel: z.number().int().min(1).max(64).default(4),
   /** When bundle installs may start (src/gateway/run/window.ts); absent: any time. */
@@ -300,5 +316,6 @@ export type AbLayoutConfig = Extract<LayoutConfig, { kind: "ab" }>;
 export type HealthConfig = z.infer<typeof healthSchema>;
 export type TimeoutsConfig = z.infer<typeof timeoutsSchema>;
 export type MqttConfig = z.infer<typeof mqttSchema>;
+export type ReconcileConfig = GatewayConfig["reconcile"];
 export type UsartConfig = z.infer<typeof usartSchema>;
 export type I2cConfig = z.infer<typeof i2cSchema>;

@@ -86,6 +86,16 @@ export async function runInstall(
       );
       await step(env, job, "activating");
     }
+    if (job.step === "health-check" && resumed && env.module.layout.kind === "ab") {
+      // Interrupted by a restart: the trial may have been used up meanwhile (any reset of the module
+      // after the selector marked it falls back), so the old firmware would answer and a good release
+      // would be blamed. Start over from a fresh trial record; never report the interruption as the
+      // firmware's failure.
+      job.note = "health check interrupted by a restart: repeated with a fresh trial boot";
+      env.report({ note: job.note });
+      env.log.warn({ slot: job.slot }, job.note);
+      await step(env, job, "activating");
+    }
     if (job.step === "activating") {
       await phase(env, "activating", t.activateMs + t.enterMs, (signal) =>
         activate(env, job, holder, signal),

@@ -179,9 +179,11 @@ export interface RejectedBundle {
  * - `progress`: a module's progress, at most one per module per 500 ms plus one per phase change;
  * - `bundle`: a bundle run started or finished (`state`);
  * - `rejected`: a bundle was refused; no module was touched;
- * - `command`: a signed command was accepted or refused.
+ * - `command`: a signed command was accepted or refused;
+ * - `reconcile`: a module was checked against the gateway's records (`error`: the mismatch, by code).
  */
-export type GatewayEvent = TransitionEvent | ProgressEvent | BundleEvent | RejectedEvent | CommandEvent;
+export type GatewayEvent =
+  TransitionEvent | ProgressEvent | BundleEvent | RejectedEvent | CommandEvent | ReconcileEvent;
 
 /** The release and sequence an event is about (null when unknown or not verified). */
 interface EventBase {
@@ -231,6 +233,16 @@ export interface CommandEvent {
   command: string;
   error: StatusError | null;
   note: string | null;
+  at: string;
+}
+
+/** A module was checked against the gateway's records (src/gateway/reconcile); `error` names a mismatch. */
+export interface ReconcileEvent {
+  type: "reconcile";
+  module: string;
+  version: string | null;
+  error: StatusError | null;
+  note: string;
   at: string;
 }
 

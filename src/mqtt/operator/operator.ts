@@ -130,7 +130,7 @@ export class FleetWatcher extends TypedEmitter<FleetWatcherEvents> {
     }
   }
 
-  /** Resolves when `predicate(view)` holds; rejects with a timeout naming `what`. */
+  /** Resolves when `predicate(view)` holds (checked on every status change and event); rejects with a timeout naming `what`. */
   until(predicate: (view: FleetView) => boolean, timeoutMs: number, what: string): Promise<void> {
     if (predicate(this.view)) return Promise.resolve();
     return new Promise((resolve, reject) => {
@@ -146,8 +146,11 @@ export class FleetWatcher extends TypedEmitter<FleetWatcherEvents> {
       const cleanup = (): void => {
         clearTimeout(timer);
         this.off("change", check);
+        this.off("event", check);
       };
       this.on("change", check);
+      // A predicate may wait for an event too (a run's end), which can come after the last status change.
+      this.on("event", check);
     });
   }
 
