@@ -194,3 +194,15 @@ export function programMs(device: DeviceInfo, bytes: number, which: keyof Timing
 export function flashSize(device: DeviceInfo): number {
   return device.flash.end - device.flash.start;
 }
+
+/**
+ * The geometry an option word selects (see BankModeGeometry): the row itself when the part has no
+ * option-dependent geometry or the word is unknown, else the row with the erase layout and bank
+ * count of the bit's state.
+ */
+export function resolveBankMode(device: DeviceInfo, optionWord: number | undefined): DeviceInfo {
+  const mode = device.bankMode;
+  if (!mode?.probe || optionWord === undefined) return device;
+  const chosen = (optionWord & mode.probe.mask) !== 0 ? mode.whenSet : mode.whenClear;
+  return { ...device, erase: chosen.erase, dualBank: chosen.dualBank };
+}
