@@ -17,6 +17,8 @@ export type { EraseRequest } from "./stm32/commands/erase.js";
 export { eraseUnits, flashSize, programMs, unitEraseMs, unitsCovering } from "./stm32/device.js";
 export type { DeviceInfo, EraseUnit, Family } from "./stm32/device.js";
 export { findDevice, resolveDevice } from "./stm32/devices.js";
+export { deviceSummaries, renderDevicesMarkdown } from "./stm32/device-summary.js";
+export type { DeviceSummary } from "./stm32/device-summary.js";
 export type { FlashEvents, FlashProgress, FlashResult, FlashStats, VerifyMode } from "./stm32/flash-types.js";
 export { withRetry } from "./stm32/flasher-retry.js";
 export { Flasher, flashImage } from "./stm32/flasher.js";

@@ -6,6 +6,7 @@ import { register as read } from "./read.js";
 import { register as erase } from "./erase.js";
 import { register as unprotect } from "./unprotect.js";
 import { register as scan } from "./scan.js";
+import { register as devices } from "./devices.js";
 import { register as sim } from "./sim.js";
 import { register as keygen } from "./keygen.js";
 import { register as release } from "./release.js";
@@ -23,6 +24,7 @@ export const commands: ReadonlyArray<(program: Command) => void> = [
   erase,
   unprotect,
   scan,
+  devices,
   sim,
   keygen,
   release,
