@@ -27,6 +27,8 @@ export type {
   UnitStats,
   VerifyMode,
 } from "./stm32/flash-types.js";
+export { deviceSummaries, renderDevicesMarkdown } from "./stm32/device-summary.js";
+export type { DeviceSummary } from "./stm32/device-summary.js";
 export { withRetry } from "./stm32/flasher-retry.js";
 export { Flasher, flashImage } from "./stm32/flasher.js";
 export { scanI2cBus } from "./stm32/i2c-scan.js";

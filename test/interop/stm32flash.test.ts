@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { stm32Crc } from "../../src/signing/index.js";
+import { DEVICES } from "../../src/targets/stm32/devices.js";
 import { ptySupport } from "../../src/targets/transport/pty.js";
 import { pattern } from "../sim/module/raw-host.js";
 import { startSimProcess } from "../sim/module/sim-process.js";
@@ -159,6 +160,62 @@ describe.skipIf(!runnable)(`stm32flash against subflash sim${why ? ` (${why})` :
       expect(Array.from(readFileSync(join(dir, "rdp.out")))).toEqual(new Array(16).fill(0xff));
     } finally {
       expect(await sim.stop(), sim.stderr()).toBe(0);
+    }
+  });
+
+  /**
+   * Every part of our table that stm32flash 0.7 knows (its names are compiled into the binary; the
+   * fixture marks them inDebian07): write + verify, read back, CRC (-C: Get Checksum where listed,
+   * else stm32flash's own reads) and erase-only (-o), with the timing model off and parts in
+   * parallel batches (vitest's concurrency limit) to keep the run short.
+   */
+  const peers = JSON.parse(
+    readFileSync(new URL("../fixtures/peer-devices/stm32flash.json", import.meta.url), "utf8"),
+  ) as { devices: Array<{ pid: string; name: string; inDebian07: boolean }> };
+  // SUBFLASH_INTEROP_PARTS=0x410,0x460 narrows the run to some parts while debugging one.
+  const only = process.env.SUBFLASH_INTEROP_PARTS?.split(",").map((p) => Number(p.trim()));
+  const known = peers.devices.filter(
+    (p) =>
+      p.inDebian07 &&
+      DEVICES.some((d) => d.pid === Number(p.pid)) &&
+      (only === undefined || only.includes(Number(p.pid))),
+  );
+  const small = pattern(3001, 0xfeed);
+
+  it("covers the parts stm32flash 0.7 knows", () => {
+    if (only === undefined) expect(known.length).toBeGreaterThanOrEqual(54);
+  });
+
+  describe.concurrent(`every table part stm32flash 0.7 knows (${known.length})`, () => {
+    for (const peer of known) {
+      it(`${peer.pid} ${peer.name}: -w -v, -r, -C and -o pass`, async () => {
+        const tag = peer.pid;
+        const bin = join(dir, `all-${tag}.bin`);
+        const out = join(dir, `all-${tag}.out`);
+        writeFileSync(bin, small);
+        // Several simulators start at once on a shared CI machine: give start-up room.
+        const sim = await startSimProcess(["--device", tag, "--no-timing"], 120_000);
+        try {
+          const write = await stm32flash(["-w", bin, "-v"], sim.hostPath);
+          expect(write.code, write.output).toBe(0);
+          expect(write.output).toContain(peer.name);
+          expect(write.output).toMatch(/Wrote and verified address 0x08000bb9 \(100\.00%\) Done\./);
+          const read = await stm32flash(["-r", out, "-S", `0x08000000:${small.length}`], sim.hostPath);
+          expect(read.code, read.output).toBe(0);
+          expect(new Uint8Array(readFileSync(out))).toEqual(small);
+          const crc = await stm32flash(["-C", "-S", "0x08000000:3000"], sim.hostPath);
+          expect(crc.code, crc.output).toBe(0);
+          const want = stm32Crc(small.subarray(0, 3000)).toString(16).padStart(8, "0");
+          expect(crc.output).toContain(`= 0x${want}`);
+          const erase = await stm32flash(["-o"], sim.hostPath);
+          expect(erase.code, erase.output).toBe(0);
+          const blank = await stm32flash(["-r", out, "-S", "0x08000000:256"], sim.hostPath);
+          expect(blank.code, blank.output).toBe(0);
+          expect(Array.from(readFileSync(out))).toEqual(new Array(256).fill(0xff));
+        } finally {
+          expect(await sim.stop(), sim.stderr()).toBe(0);
+        }
+      }, 300_000);
     }
   });
 });

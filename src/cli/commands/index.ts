@@ -57,6 +57,11 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: () => import("./scan.js"),
   },
   {
+    names: ["devices"],
+    summaries: ["List the supported STM32 parts: product ID, name, flash, erase command, bootloader ID"],
+    load: () => import("./devices.js"),
+  },
+  {
     names: ["sim"],
     summaries: [
       "simulate an STM32 module's ROM bootloader (AN3155) on a terminal device, e.g. one end of a socat pty pair",

@@ -18,6 +18,8 @@
  *   phase) and a length that is a multiple of 4 (NACK at the end); RAM takes any alignment.
  * - Read Memory and Write Memory NACK when the end runs past the area (seen on G0, §2.5).
  * - Erase of a write-protected unit, and mass/bank erase with any protected sector inside, NACK.
+ * - Page lists longer than the family's documented limit (L0 511, L1 512) NACK; other families
+ *   take any list the command can carry.
  * - Write Protect replaces the WRP set (AN3155 as recalled); out-of-range sectors are ignored.
  * - Readout Unprotect mass-erases, clears RDP and WRP, and resets; its second ACK precedes the work
  *   ([OB]), so the module is deaf while it erases.
@@ -237,7 +239,7 @@ export class BootloaderCore {
     const rest = yield 2 * (n + 1) + 1;
     const body = rest.subarray(0, 2 * (n + 1));
     if ((xor(body) ^ count[0]! ^ count[1]!) !== rest[body.length]) return this.#nack();
-    if (n + 1 > device.maxUnitsPerErase) return this.#nack();
+    if (tooManyPages(device, n + 1)) return this.#nack();
     const pages: number[] = [];
     for (let i = 0; i < body.length; i += 2) pages.push((body[i]! << 8) | body[i + 1]!);
     return this.#erasePages(pages);
@@ -258,7 +260,7 @@ export class BootloaderCore {
       if ((n === 0xfffe || n === 0xfffd) && device.dualBank) return this.#bankErase(n === 0xfffe ? 1 : 2);
       return this.#nack();
     }
-    if (n + 1 > device.maxUnitsPerErase) return this.#nack();
+    if (tooManyPages(device, n + 1)) return this.#nack();
     this.#ack();
     const rest = yield 2 * (n + 1) + 1;
     const body = rest.subarray(0, 2 * (n + 1));
@@ -309,10 +311,12 @@ export class BootloaderCore {
     const sectors = rest.subarray(0, n! + 1);
     if ((xor(sectors) ^ n!) !== rest[n! + 1]) return this.#nack();
     const count = this.#cfg.memory.flash.wrpSectorCount;
-    return this.#optionCommand({
-      ...this.#cfg.memory.optionState(),
-      wrp: new Set(Array.from(sectors).filter((s) => s < count)),
-    });
+    // AN3155 §3.9 (Write Protect): the command's first ACK has already been sent; the sector list
+    // is answered by ONE ACK, after which the option bytes are programmed and the device resets.
+    return this.#programOptions(
+      { ...this.#cfg.memory.optionState(), wrp: new Set(Array.from(sectors).filter((s) => s < count)) },
+      false,
+    );
   }
 
   /**
@@ -336,10 +340,15 @@ export class BootloaderCore {
     return { kind: "reset" };
   }
 
-  /** Write (Un)protect and Readout Protect: ACK, program the option bytes, ACK, reset (§1.4). */
+  /** Write Unprotect and Readout Protect: ACK, program the option bytes, ACK, reset (AN3155 §3.10, §3.11). */
   #optionCommand(next: OptionState): CoreExit {
+    return this.#programOptions(next, true);
+  }
+
+  /** Programs the option bytes, ACKs once at the end (after a first ACK when `leadingAck`), resets. */
+  #programOptions(next: OptionState, leadingAck: boolean): CoreExit {
     const { memory, hooks, device } = this.#cfg;
-    this.#ack();
+    if (leadingAck) this.#ack();
     const before = memory.optionState();
     memory.setOptionState(next);
     hooks.work(optionBytesMs(device), optionUndo(memory, before));
@@ -405,6 +414,11 @@ export class BootloaderCore {
     this.#cfg.hooks.send(bytes);
     return undefined;
   }
+}
+
+/** Only families that document a page-list limit refuse longer lists (L0 511, L1 512). */
+function tooManyPages(device: DeviceInfo, count: number): boolean {
+  return device.eraseListLimit !== undefined && count > device.eraseListLimit;
 }
 
 function xor(bytes: ArrayLike<number>): number {

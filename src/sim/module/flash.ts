@@ -1,13 +1,13 @@
 /**
  * The simulated main flash: erases to 0xFF, programs one flash word at a time and only clears bits.
  *
- * Programming rule (docs/protocol.md §2.6 item 5; the flash controllers' PGERR/PROGERR):
+ * Programming rule, per family as its reference manual gives it (`device.reprogram`):
  * - a flash word that is all 0xFF (erased) takes any value;
- * - a word that already holds exactly the new value is left alone and counts as success (an
- *   idempotent rewrite, e.g. a host retrying a block whose ACK it lost);
- * - an all-zero word may be written over anything on the parts whose reference manual allows it
- *   (F0/F1/F3 half-words, G0/G4/L4/WB/WL double words);
- * - anything else fails: words before the failing one stay programmed, the Write Memory ends in NACK.
+ * - `zero-allowed` (F0/F1/F3 PGERR, G0/G4/L4/WB/WL/L5/U5 PROGERR): a non-erased word takes only an
+ *   all-zero value; anything else fails, INCLUDING the value it already holds (silicon does not
+ *   compare: a host that re-sends a block whose ACK it lost gets a NACK and must check by reading);
+ * - `refused` (ECC words: H5, H7; L0/L1 NOTZEROERR; F2/F4/F7 as modelled): a non-erased word takes nothing;
+ * - a failure leaves the words before the failing one programmed; the Write Memory ends in NACK.
  * A write that covers only part of a flash word (possible on 8/16/32-byte-word parts) is padded
  * with 0xFF for the bytes it does not cover, like ST's bootloader pads, so writing the second half
  * of a half-programmed word fails unless the padding matches the word's current content.
@@ -30,8 +30,6 @@ export type ProgramResult =
   | { ok: true; bytesProgrammed: number; undo: Undo }
   | { ok: false; reason: "not-erased"; failedAt: number; bytesProgrammed: number; undo: Undo };
 
-const ZERO_OVERWRITE_FAMILIES = new Set(["F0", "F1", "F3", "G0", "G4", "L4", "WB", "WL"]);
-
 export class SimFlash {
   readonly data: Uint8Array;
   readonly units: readonly EraseUnit[];
@@ -42,7 +40,6 @@ export class SimFlash {
   #dirtyStart = Infinity;
   #dirtyEnd = -Infinity;
   readonly #word: number;
-  readonly #zeroOverwrite: boolean;
 
   constructor(readonly device: DeviceInfo) {
     this.start = device.flash.start;
@@ -50,7 +47,6 @@ export class SimFlash {
     this.data = new Uint8Array(this.end - this.start).fill(0xff);
     this.units = eraseUnits(device);
     this.#word = device.flashWord;
-    this.#zeroOverwrite = ZERO_OVERWRITE_FAMILIES.has(device.family);
   }
 
   get wrpSectorCount(): number {
@@ -85,10 +81,11 @@ export class SimFlash {
         if (src >= 0 && src < bytes.length) next[i] = bytes[src]!;
       }
       const current = this.data.subarray(w, w + word);
-      if (!sameBytes(current, next)) {
-        const erased = current.every((b) => b === 0xff);
-        const zero = this.#zeroOverwrite && next.every((b) => b === 0);
-        if (!erased && !zero) {
+      const erased = current.every((b) => b === 0xff);
+      if (!erased) {
+        const rule = this.device.reprogram;
+        const allowed = rule === "zero-allowed" && next.every((b) => b === 0);
+        if (!allowed) {
           return {
             ok: false,
             reason: "not-erased",
@@ -97,6 +94,8 @@ export class SimFlash {
             undo: undo(),
           };
         }
+      }
+      if (!sameBytes(current, next)) {
         current.set(next);
         this.#markDirty(w, w + word);
       }

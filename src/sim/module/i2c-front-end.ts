@@ -13,7 +13,9 @@
  * - Reads: every reply the engine sends (one ACK, one data reply) is one "unit" the master must read
  *   in ONE transaction of exactly its length:
  *   - exact length: delivered;
- *   - shorter (the master NACKs early): the rest is dropped and the command abandoned;
+ *   - shorter (the master NACKs early): the rest is dropped and the command abandoned, or, with
+ *     `shortRead: "continue"`, kept for the next read transaction (a ROM that pushes reply bytes one
+ *     by one as the bus asks, like OpenBootloader's send loop);
  *   - longer: after its last byte the slave holds SCL low waiting for data the ROM never writes
  *     (clock stretching with an empty transmit register), so the master's adapter times out
  *     ("stall"); the command is abandoned;
@@ -67,6 +69,8 @@ export interface I2cFrontEndOptions {
   timing: boolean;
   /** I2C protocol version byte (0x10, 0x11, 0x12). */
   version: number;
+  /** A read shorter than the reply: drop the rest and the command, or serve the rest next (see the header). */
+  shortRead: "abandon" | "continue";
   faults: FaultList;
   stats: SimStats;
   logger: Logger;
@@ -173,7 +177,9 @@ export class I2cFrontEnd implements SimI2cEndpoint {
     }
     const bytes = unit.bytes.subarray(0, length);
     if (this.#trace) this.#o.logger.trace({ dir: "tx", hex: hex(bytes) }, "I2C read");
-    if (length < unit.bytes.length)
+    if (length < unit.bytes.length && this.#o.shortRead === "continue")
+      this.#units.unshift({ ...unit, bytes: unit.bytes.subarray(length) });
+    else if (length < unit.bytes.length)
       this.#abandon(`read of ${length} bytes, the reply has ${unit.bytes.length}`, at);
     else if (this.#units.length === 0 && this.#pendingExit)
       this.#exit(this.#pendingExit, Math.max(this.cpu, at + (dataStart - t)));

@@ -88,6 +88,19 @@ export class SimMemory {
       };
       areas.push(this.#options);
     }
+    if (device.optionBytes2) {
+      // Bank 2's block: readable, 0xFF (no protection); writes to it are not modelled.
+      const { start, end } = device.optionBytes2;
+      areas.push({
+        kind: "system",
+        start,
+        end,
+        readable: true,
+        writable: false,
+        executable: false,
+        bytes: new Uint8Array(end - start).fill(0xff),
+      });
+    }
     for (const extra of systemAreas(device)) {
       const end = extra.start + extra.content.length;
       if (areas.some((a) => a.start < end && a.end > extra.start)) continue;

@@ -176,6 +176,7 @@ export class SimulatedModule extends TypedEmitter<SimEvents> {
     this.#i2c = new I2cFrontEnd({
       timing: this.timing,
       version: this.i2cVersion,
+      shortRead: options.i2cShortRead ?? "abandon",
       faults: this.#faults,
       stats: this.stats,
       logger: this.#log,

@@ -45,22 +45,6 @@ const INFO: Partial<Record<Family, InfoAddresses>> = {
   H7: { uid: 0x1ff1e800, flashSize: 0x1ff1e880, window: { start: 0x1ff1e800, end: 0x1ff1e900 } },
 };
 
-/** Bootloader ID (AN2606) per family: value and distance of its address below the system-memory end. */
-const BID: Partial<Record<Family, { value: number; fromEnd: number }>> = {
-  F1: { value: 0x10, fromEnd: 0x2a },
-  F2: { value: 0x33, fromEnd: 0x22 },
-  F4: { value: 0x91, fromEnd: 0x22 },
-  F7: { value: 0x93, fromEnd: 2 },
-  G0: { value: 0x92, fromEnd: 2 },
-  G4: { value: 0xd4, fromEnd: 2 },
-  H7: { value: 0x91, fromEnd: 2 },
-  L0: { value: 0xc0, fromEnd: 2 },
-  L1: { value: 0x40, fromEnd: 2 },
-  L4: { value: 0x92, fromEnd: 2 },
-  WB: { value: 0xd5, fromEnd: 2 },
-  C0: { value: 0x51, fromEnd: 2 },
-};
-
 /** A fixed, PID-derived unique ID so runs are reproducible. */
 function uniqueId(device: DeviceInfo): Uint8Array {
   const uid = new Uint8Array(12);
@@ -68,13 +52,20 @@ function uniqueId(device: DeviceInfo): Uint8Array {
   return uid;
 }
 
-/** System memory (ROM code reads as 0x00 here) with the BID byte, and the UID/flash-size extras. */
+/**
+ * System memory (ROM code reads as 0x00 here; both areas on parts that have two) with the AN2606
+ * bootloader ID byte at its address, and the UID/flash-size extras.
+ */
 export function systemAreas(device: DeviceInfo): InfoArea[] {
-  const sys = device.systemMemory;
-  const rom = new Uint8Array(sys.end - sys.start);
-  const bid = BID[device.family];
-  if (bid) rom[rom.length - bid.fromEnd] = bid.value;
-  const areas: InfoArea[] = [{ start: sys.start, content: rom }];
+  const areas: InfoArea[] = [device.systemMemory, device.systemMemory2]
+    .filter((range) => range !== undefined)
+    .map((range) => ({ start: range.start, content: new Uint8Array(range.end - range.start) }));
+  const id = device.bootloader.id;
+  if (id) {
+    const area = areas.find((a) => id.address >= a.start && id.address < a.start + a.content.length);
+    if (!area) throw new RangeError(`${device.name}: bootloader ID address is outside system memory`);
+    area.content[id.address - area.start] = id.value;
+  }
   const info = INFO[device.family];
   if (!info) return areas;
   const sizeKiB = (device.flash.end - device.flash.start) / 1024;

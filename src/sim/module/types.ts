@@ -77,6 +77,13 @@ export interface SimOptions {
   i2cVersion?: number;
   /** The I2C Get list and accepted I2C commands. Default: from the I2C version (v1.1 adds No-Stretch, v1.2 adds 0xA1). */
   i2cCommands?: readonly number[];
+  /**
+   * What the I2C bootloader does when the master reads fewer bytes than a reply holds (default
+   * "abandon": it drops the rest and the command, i2c-front-end.ts). "continue" models a ROM that
+   * sends reply bytes one by one as the bus asks for them (OpenBootloader's byte loop): the rest is
+   * served by the next read transaction.
+   */
+  i2cShortRead?: "abandon" | "continue";
   /** Model wire time and flash times (default true). False: everything is instant (unit tests). */
   timing?: boolean;
   /** Line speed for the wire-time model, in baud (default 115200). */

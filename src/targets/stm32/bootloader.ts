@@ -11,7 +11,7 @@
  */
 import type { I2cTransport, StreamTransport } from "../transport/transport.js";
 import { silentLogger, type Logger } from "../../util/logger.js";
-import type { DeviceInfo } from "./device.js";
+import { eraseUnits, resolveBankMode, type DeviceInfo } from "./device.js";
 import { findDevice } from "./devices.js";
 import { BootloaderError } from "./errors.js";
 import { UsartLink, type Link, type LinkIo, type UsartLinkOptions } from "./link.js";
@@ -40,6 +40,11 @@ export interface ConnectOptions {
   device?: DeviceInfo;
   /** Send 0x7F first (default true). False when the link is known to be synchronised already. */
   activate?: boolean;
+  /**
+   * Resynchronisation bursts allowed at connect when 0x7F gets no answer or Get does not answer
+   * cleanly (default 2; 0 disables the recovery). See `connectUsart`.
+   */
+  recoveryRounds?: number;
   /** Probe readout protection with a Read Memory at the flash start (default true). */
   probeRdp?: boolean;
   /** Link tuning: timeouts, activation attempts, resync rounds. */
@@ -47,6 +52,9 @@ export interface ConnectOptions {
   /** I2C link tuning (timeouts, BUSY poll interval, resync rounds), for I2C transports. */
   i2cLink?: I2cLinkOptions;
 }
+
+/** The highest page number the legacy Erase (0x43) can carry: its page numbers are one byte. */
+const LEGACY_MAX_PAGE = 0xff;
 
 /** Delay before polling after a Write Memory into the option bytes, which resets the device (§1.4). */
 const OPTION_WRITE_RESET_MS = 100;
@@ -107,11 +115,11 @@ export class Bootloader {
   /** Identifies the part behind an existing link (USART or, later, I2C). */
   static async open(link: Link, options: ConnectOptions = {}): Promise<Bootloader> {
     const log = (options.logger ?? silentLogger).child({ layer: "bootloader", port: link.port });
-    if (options.activate !== false && link instanceof UsartLink) await link.activate();
     const i2c = link instanceof I2cLink ? await identifyI2c(link, options.logger) : undefined;
-    const { version, commands } = i2c ?? (await link.exclusive(get));
+    const { version, commands } =
+      i2c ?? (await connectUsart(link, options.activate !== false, options.recoveryRounds ?? 2, log));
     const { pid } = i2c ?? (await link.exclusive(getId));
-    const device = options.device ?? findDevice(pid);
+    let device = options.device ?? findDevice(pid);
     if (!device) {
       throw new BootloaderError(
         "unknown-device",
@@ -126,6 +134,7 @@ export class Bootloader {
     if (options.probeRdp !== false && commands.includes(Opcode.readMemory)) {
       ({ rdp, flashHead } = await probeRdp(link, device));
     }
+    if (rdp === "level0") device = await readBankMode(link, device, log);
     log.info(
       {
         productId: `0x${pid.toString(16)}`,
@@ -238,6 +247,11 @@ export class Bootloader {
       await this.#run(this.#opcode(opcode), true, (io) => this.#erase(io, opcode, request));
       return;
     }
+    if (opcode === Opcode.erase && request.indexes.some((i) => i > LEGACY_MAX_PAGE)) {
+      await this.#legacyEraseHighPages(request.indexes);
+      onBatch?.(request.indexes);
+      return;
+    }
     for (const batch of eraseBatches(this.device, opcode, request.indexes)) {
       await this.#run(this.#opcode(opcode), true, (io) =>
         this.#erase(io, opcode, { kind: "units", indexes: batch }),
@@ -291,6 +305,35 @@ export class Bootloader {
     return this.link.resync(reason);
   }
 
+  /**
+   * Pages above 255 with only the legacy Erase (0x43, AN3155 §3.7: one-byte page numbers), as on
+   * an F1 XL-density ROM that lists 0x43: they cannot be named. When the request covers every page
+   * of the flash, the global erase (`FF 00`) does the same job; otherwise the request is refused
+   * before anything is erased, rather than erasing the wrong pages or more than asked.
+   */
+  async #legacyEraseHighPages(indexes: readonly number[]): Promise<void> {
+    const all = eraseUnits(this.device).length;
+    const wanted = new Set(indexes);
+    if (wanted.size === all && [...wanted].every((i) => i >= 0 && i < all)) {
+      this.#log.info(
+        { pages: all },
+        "the legacy Erase (0x43) numbers pages 0..255: erasing every page with its global erase",
+      );
+      await this.#run(this.#opcode(Opcode.erase), true, (io) =>
+        this.#erase(io, Opcode.erase, { kind: "mass" }),
+      );
+      return;
+    }
+    const high = indexes.filter((i) => i > LEGACY_MAX_PAGE);
+    throw new BootloaderError(
+      "command-unsupported",
+      `${this.port}: ${this.device.name} offers only the legacy Erase (0x43), whose one-byte page numbers stop at 255; ` +
+        `page(s) ${high.slice(0, 4).join(", ")}${high.length > 4 ? ", …" : ""} cannot be erased on their own. ` +
+        "Flash an image that covers the whole flash (it is then mass-erased), or erase the whole flash first",
+      { port: this.port, device: this.device.name, pages: high.length },
+    );
+  }
+
   /** The opcode sent for a command: on I2C its No-Stretch variant when the device lists it. */
   #opcode(plain: number): number {
     return this.i2c ? (i2cOpcode(plain, this.#supported) ?? plain) : plain;
@@ -324,6 +367,85 @@ export class Bootloader {
       `${this.port}: the bootloader (protocol v${versionString(this.version)}) does not offer ${commandName(code)}; it lists ${offered}`,
       { port: this.port, command: commandName(code), version: this.version },
     );
+  }
+}
+
+/**
+ * USART first contact that recovers a bootloader left mid-frame (a killed session, line noise):
+ * 1. activation (0x7F, AN3155 §2.1); when it gets no answer, a resynchronisation burst completes
+ *    whatever frame the ROM is still waiting for, and activation is tried again (`rounds` bursts);
+ * 2. the link is proven by a Get that parses cleanly (ACK, count, version, codes, ACK): a garbled or
+ *    missing reply costs one more burst, within the same budget. Nothing that touches flash is
+ *    sent before this succeeds.
+ * A module that is not in its bootloader at all stays silent through all of it; the error is then the
+ * first one, with its advice on baud rate, parity and wiring.
+ */
+async function connectUsart(
+  link: Link,
+  activate: boolean,
+  rounds: number,
+  log: Logger,
+): Promise<Awaited<ReturnType<typeof get>>> {
+  const usart = link instanceof UsartLink ? link : undefined;
+  let left = usart ? rounds : 0;
+  if (activate && usart) {
+    try {
+      await usart.activate();
+    } catch (error) {
+      if (!(error instanceof BootloaderError) || error.code !== "no-answer" || left === 0) throw error;
+      log.warn(
+        { rounds: left },
+        "no answer to 0x7F: the bootloader may be waiting in the middle of a frame; resynchronising",
+      );
+      try {
+        await usart.recover("connect: no answer to 0x7F", left);
+      } catch (recovery) {
+        throw new BootloaderError(
+          "no-answer",
+          `${error.message} (resynchronisation bursts at connect got no answer either)`,
+          error.context,
+          { cause: recovery },
+        );
+      }
+      left = 0;
+    }
+  }
+  for (;;) {
+    try {
+      return await link.exclusive(get);
+    } catch (error) {
+      const garbled =
+        error instanceof BootloaderError &&
+        ["timeout", "unexpected-byte", "bad-reply", "nack"].includes(error.code);
+      if (!garbled || !usart || left === 0) throw error;
+      log.warn({ reason: error.code }, "Get did not answer cleanly at connect; resynchronising");
+      await usart.recover(`connect: Get ${error.code}`, 1);
+      left--;
+    }
+  }
+}
+
+/**
+ * Geometry that an option bit decides (L4+, G4 DBANK; device.ts BankModeGeometry): read the option
+ * word through Read Memory and resolve the row. A refused read keeps the factory default, logged.
+ */
+async function readBankMode(link: Link, device: DeviceInfo, log: Logger): Promise<DeviceInfo> {
+  const probe = device.bankMode?.probe;
+  if (!probe) return device;
+  try {
+    const bytes = await link.exclusive((io) => readMemory(io, probe.address, 4));
+    const word = (bytes[0]! | (bytes[1]! << 8) | (bytes[2]! << 16) | (bytes[3]! << 24)) >>> 0;
+    const resolved = resolveBankMode(device, word);
+    log.info(
+      { option: device.bankMode!.bit, set: (word & probe.mask) !== 0, dualBank: resolved.dualBank },
+      "flash geometry read from the option bytes",
+    );
+    if (resolved !== device) link.identify(resolved);
+    return resolved;
+  } catch (error) {
+    if (!(error instanceof BootloaderError)) throw error;
+    log.warn({ err: error }, "could not read the option bytes; assuming the factory default geometry");
+    return device;
   }
 }
 

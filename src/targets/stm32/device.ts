@@ -1,7 +1,8 @@
 /**
- * What the host knows about a part from its product ID (AN2606 data, see
- * docs/protocol.md §4): memory map, erase units, flash word and timings.
- * The table itself lives in devices.ts; this file is the shape and the address arithmetic.
+ * What the host knows about a part from its product ID (AN2606 "device-dependent bootloader
+ * parameters" and the part's reference manual): memory map, erase units, flash word, program rule,
+ * timings, the bootloader's identity and what depends on option bytes. The table itself lives in
+ * devices.ts; this file is the shape and the address arithmetic.
  */
 
 /** A half-open address range [start, end). */
@@ -47,8 +48,45 @@ export type Family =
   | "L4"
   | "L5"
   | "U5"
+  | "U0"
+  | "U3"
   | "WB"
+  | "WBA"
   | "WL";
+
+/**
+ * What the flash controller does when a program targets a flash word that is not erased (RM, flash
+ * "programming errors"):
+ * - `zero-allowed`: refused (F1 PGERR, G0/L4 PROGERR) unless every bit of the new word is 0 — the
+ *   documented exception (RM0008, RM0444, RM0351: "except if the data to write is all zero");
+ * - `refused`: always refused (ECC flash words: H5, H7; L0/L1 NOTZEROERR). F2/F4/F7 are modelled
+ *   this way too: their manuals document no exception, and a host must never rely on one.
+ */
+export type ReprogramRule = "zero-allowed" | "refused";
+
+/**
+ * Flash geometry that an option bit decides (dual-bank bit of L4+, G4, L5): the table's row holds
+ * the factory default; the host reads the option word at connect (`probe`) when the bootloader can
+ * read it, and resolves the geometry from the bit.
+ */
+export interface BankModeGeometry {
+  /** The option bit as the reference manual names it, e.g. "DBANK (FLASH_OPTR bit 22)". */
+  bit: string;
+  /** Memory-mapped option word (little endian, 32 bits) and the bit's mask; absent when not readable. */
+  probe?: { address: number; mask: number };
+  whenSet: { erase: EraseLayout; dualBank: boolean };
+  whenClear: { erase: EraseLayout; dualBank: boolean };
+  /** Where it is documented, e.g. "RM0440 §3.3.1". */
+  source: string;
+}
+
+/** Where a row's facts come from: the AN2606 section/table and the reference manual. */
+export interface DeviceSources {
+  an2606: string;
+  rm: string;
+  /** Facts not confirmed against the documents' text (recalled or derived), said plainly. */
+  unverified?: string;
+}
 
 export interface DeviceInfo {
   /** 12-bit product ID returned by Get ID, e.g. 0x410. */
@@ -63,19 +101,39 @@ export interface DeviceInfo {
   ram: AddressRange;
   /** Option bytes, where they are memory mapped (absent on register-based parts). */
   optionBytes?: AddressRange;
+  /** The second bank's option-byte block on dual-bank parts that map it elsewhere (F42x, L47x, L4+). */
+  optionBytes2?: AddressRange;
   systemMemory: AddressRange;
+  /** A second system-memory area, where the part has one (G0B0/B1/C1: the bootloader ID lives there). */
+  systemMemory2?: AddressRange;
+  /** Flash-size register (16-bit, KiB), where the bootloader can read it: the row's size is the largest member's. */
+  flashSizeRegister?: number;
   erase: EraseLayout;
   /** Write-protection granule in erase units (F1: 4 pages of 1 KiB per sector). */
   unitsPerWrpSector: number;
   /** Programming granularity in bytes: 2 (F0/F1/F3), 4 (F2/F4/F7/L0/L1), 8 (G0/G4/L4/WB/WL), 16 (L5/U5/H5), 32 (H7). */
   flashWord: number;
+  /** What programming a non-erased flash word does (see ReprogramRule). */
+  reprogram: ReprogramRule;
   /** False on L0/L1: Extended Erase 0xFFFF is refused, erase page lists instead. */
   massErase: boolean;
-  /** Largest page count one erase command may carry (stm32flash's 511 split for L0/L1). */
+  /**
+   * Largest page count the host puts in one erase command: stm32flash's proven 511 split, 255 for
+   * the legacy Erase (one-byte count), 512 on L1. A host-side limit, kept even where the ROM has none.
+   */
   maxUnitsPerErase: number;
+  /**
+   * Largest page list the ROM itself accepts, where the family documents one (L0: 511 on the L082,
+   * L1: 512 on the L152, as stm32flash records them). Absent: no documented limit; the simulator then
+   * accepts any list that fits the command (AN3155 §3.8: up to 0xFFF0 pages).
+   */
+  eraseListLimit?: number;
   /** Two flash banks that can be mass-erased separately (0xFFFE / 0xFFFD codes). */
   dualBank: boolean;
+  /** Geometry decided by an option bit, resolved at connect (see BankModeGeometry). */
+  bankMode?: BankModeGeometry;
   timing: FlashTiming;
+  sources: DeviceSources;
   /** Defaults for the simulator and for first contact; a real part's Get reply always wins. */
   bootloader: {
     /** USART protocol version byte from Get, e.g. 0x22, 0x31, 0x33. */
@@ -84,6 +142,11 @@ export interface DeviceInfo {
     i2cVersion?: number;
     /** 7-bit I2C slave address of the bootloader (AN2606), where known. */
     i2cAddress?: number;
+    /**
+     * AN2606's bootloader ID: high nibble the set of interfaces, low nibble the bootloader version,
+     * stored at `address` near the end of system memory.
+     */
+    id?: { value: number; address: number };
   };
 }
 
@@ -130,4 +193,16 @@ export function programMs(device: DeviceInfo, bytes: number, which: keyof Timing
 
 export function flashSize(device: DeviceInfo): number {
   return device.flash.end - device.flash.start;
+}
+
+/**
+ * The geometry an option word selects (see BankModeGeometry): the row itself when the part has no
+ * option-dependent geometry or the word is unknown, else the row with the erase layout and bank
+ * count of the bit's state.
+ */
+export function resolveBankMode(device: DeviceInfo, optionWord: number | undefined): DeviceInfo {
+  const mode = device.bankMode;
+  if (!mode?.probe || optionWord === undefined) return device;
+  const chosen = (optionWord & mode.probe.mask) !== 0 ? mode.whenSet : mode.whenClear;
+  return { ...device, erase: chosen.erase, dualBank: chosen.dualBank };
 }

@@ -1,8 +1,9 @@
 /**
- * The device table: product ID → memory map, erase layout, flash word, timings and bootloader
- * defaults. Sources: AN2606 via stm32flash's dev_table.c and stm32loader's devices.py, summarised in
- * docs/protocol.md §4 and §5.1; corrections of that data are commented at
- * the entry they concern. Each family's rows live in ./devices/*.ts; this file is the index.
+ * The device table: product ID → memory map, erase layout, flash word, program rule, timings and
+ * bootloader identity. Every row cites its sources (AN2606 chapter, reference manual) in `sources`,
+ * and says there which of its facts are not confirmed against the documents' text; corrections of
+ * other tools' data are commented at the entry they concern and listed in
+ * test/fixtures/peer-devices/known-differences.json. Each family's rows live in ./devices/*.ts; this file is the index.
  *
  * Conventions of every row: ranges are half-open [start, end); a row describes the largest member of
  * its line (a real part's Get ID gives the PID, not the flash size); `bootloader` holds defaults for
@@ -17,6 +18,7 @@ import { H7_DEVICES } from "./devices/h7.js";
 import { L0_DEVICES, L1_DEVICES } from "./devices/l0-l1.js";
 import { L4_DEVICES, L5_DEVICES } from "./devices/l4-l5.js";
 import { H5_DEVICES, U5_DEVICES, WB_DEVICES, WL_DEVICES } from "./devices/wb-wl-u5-h5.js";
+import { U0_DEVICES, U3_DEVICES, WBA_DEVICES } from "./devices/u0-u3-wba.js";
 import { BootloaderError } from "./errors.js";
 
 export { TIMING_PRESETS } from "./devices/timing.js";
@@ -40,6 +42,9 @@ export const DEVICES: readonly DeviceInfo[] = [
   ...U5_DEVICES,
   ...C0_DEVICES,
   ...H5_DEVICES,
+  ...U0_DEVICES,
+  ...U3_DEVICES,
+  ...WBA_DEVICES,
 ];
 
 const byPid = new Map(DEVICES.map((d) => [d.pid, d]));

@@ -14,7 +14,7 @@
  *   how their last status is read (BUSY polling, done by the link), so every exchange takes the
  *   opcode to send.
  *
- * READING THE GET REPLY. On I2C the reply `N, version, N codes` is one read transaction, and its
+ * READING THE GET REPLY (see also readCounted). On I2C the reply `N, version, N codes` is one read transaction, and its
  * length is only known from its first byte. Reading it in two transactions is not an option (the
  * device ends the reply when the master NACKs the first byte). Reading "generously" is not either:
  * when the master keeps clocking after the slave's last byte, an STM32 I2C slave with clock
@@ -112,22 +112,41 @@ export async function i2cGetVersion(io: LinkIo): Promise<number> {
 
 /**
  * Reads a counted reply (`N, N+1 bytes`) as one transaction of `count` + 2 bytes, then its ACK.
- * When N differs from `count` the device has been cut short (or is still waiting to be read): it
- * throws "bad-reply" with the real count, and the caller resynchronises and asks again.
+ * The reply's own count byte decides the rest:
+ * - N = `count`: complete;
+ * - N > `count`: the device still owes N − `count` bytes. A ROM that sends reply bytes as the bus
+ *   asks for them (OpenBootloader's loop) hands them over in the next read transaction, so they are
+ *   read there, followed by the ACK; if that continuation does not end in ACK, the device dropped
+ *   the rest instead, and "bad-reply" (countMismatch) makes the caller resynchronise and ask again
+ *   with the exact length;
+ * - N < `count`: the read ran past the reply: "bad-reply" (countMismatch) as well.
  */
 async function readCounted(io: LinkIo, command: string, count: number): Promise<Uint8Array> {
   const step: Step = { command, phase: "reply" };
   const reply = await io.read(count + 2, step, io.timeout(count + 2));
   const n = reply[0]!;
-  if (n !== count) {
-    throw new BootloaderError(
+  const mismatch = (detail: string, cause?: unknown): BootloaderError =>
+    new BootloaderError(
       "bad-reply",
-      `${io.port}: ${command} reply lists ${n + 1} byte(s) after the count, ${count + 1} were read (one I2C read must fetch the whole reply)`,
+      `${io.port}: ${command} reply lists ${n + 1} byte(s) after the count, ${count + 1} were read${detail}`,
       { port: io.port, command, phase: "reply", count: n, guessed: count, countMismatch: true },
+      cause === undefined ? undefined : { cause },
     );
+  if (n < count) throw mismatch(" (one I2C read must fetch the whole reply)");
+  if (n === count) {
+    await io.readAck({ command, phase: "final ACK" }, io.timeout(1));
+    return reply.subarray(1);
   }
-  await io.readAck({ command, phase: "final ACK" }, io.timeout(1));
-  return reply.subarray(1);
+  try {
+    const rest = await io.read(n - count, { command, phase: "reply (rest)" }, io.timeout(n - count));
+    await io.readAck({ command, phase: "final ACK" }, io.timeout(1));
+    const whole = new Uint8Array(n + 1);
+    whole.set(reply.subarray(1));
+    whole.set(rest, count + 1);
+    return whole;
+  } catch (error) {
+    throw mismatch(" and the device did not hand over the rest", error);
+  }
 }
 
 /** `[W:00 FF] [R:ACK] [R: N, version, N codes] [R:ACK]`, reading N = `count` codes. */

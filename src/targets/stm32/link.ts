@@ -153,7 +153,19 @@ export class UsartLink implements Link {
   }
 
   resync(reason: string): Promise<void> {
-    return this.exclusive(() => this.#resync(reason));
+    return this.exclusive(() => this.#resync(reason, this.#resyncRounds));
+  }
+
+  /**
+   * Recovery at connect, for a bootloader that did not answer 0x7F: the previous session may have
+   * been killed mid-frame (or line noise started one), leaving the ROM waiting for the rest of an
+   * address, a count or a data block — it then takes every 0x7F as one more byte of that frame and
+   * never answers. `rounds` bursts (see RESYNC_BURST) complete the pending frame, then activation
+   * aligns the pairs. A module that is not in its bootloader at all stays silent: the caller then
+   * reports the first failure, with its wiring advice.
+   */
+  recover(reason: string, rounds: number): Promise<void> {
+    return this.exclusive(() => this.#resync(reason, rounds));
   }
 
   #makeIo(): LinkIo {
@@ -306,7 +318,7 @@ export class UsartLink implements Link {
    * receiving (see RESYNC_BURST), the answers are drained, and activation then aligns the byte pairs
    * (and re-activates a device that reset). Bounded, each round logged as "attempt i/N".
    */
-  async #resync(reason: string): Promise<void> {
+  async #resync(reason: string, rounds: number): Promise<void> {
     const burst = new Uint8Array(RESYNC_BURST).fill(0xff);
     const quietMs = Math.ceil(
       this.policy.latencyMs +
@@ -314,11 +326,8 @@ export class UsartLink implements Link {
         deviceWorstCase.program(this.#device, 256),
     );
     let lastError: unknown;
-    for (let round = 1; round <= this.#resyncRounds; round++) {
-      this.#log.warn(
-        { attempt: `${round}/${this.#resyncRounds}`, reason },
-        "resynchronising with the bootloader",
-      );
+    for (let round = 1; round <= rounds; round++) {
+      this.#log.warn({ attempt: `${round}/${rounds}`, reason }, "resynchronising with the bootloader");
       this.transport.discardInput();
       await this.transport.write(burst);
       await this.#drain(quietMs, RESYNC_BURST * 2);
@@ -340,15 +349,15 @@ export class UsartLink implements Link {
         },
       );
       this.#log.debug(
-        { attempt: `${round}/${this.#resyncRounds}` },
+        { attempt: `${round}/${rounds}` },
         "late replies after activation; resynchronising again",
       );
     }
     throw new BootloaderError(
       "no-answer",
-      `${this.port}: lost the bootloader after ${reason} and could not resynchronise in ${this.#resyncRounds} rounds: ` +
+      `${this.port}: lost the bootloader after ${reason} and could not resynchronise in ${rounds} rounds: ` +
         "the module may have reset or lost power",
-      { port: this.port, reason, rounds: this.#resyncRounds },
+      { port: this.port, reason, rounds: rounds },
       { cause: lastError },
     );
   }

@@ -37,10 +37,36 @@ describe("flash semantics: erase to 0xFF, program only erased words", () => {
     expect(at(0x08000000, 16)).toEqual([1, 1, 1, 1, 2, 2, 2, 2, 9, 9, 9, 9, 0xff, 0xff, 0xff, 0xff]);
   });
 
-  it("accepts rewriting exactly the data already there", async () => {
+  it("refuses rewriting exactly the data already there with NACK, as silicon does (G0 PROGERR)", async () => {
     const h = await synced("g071");
     expect(await h.writeMemory(0x08000000, [1, 2, 3, 4, 5, 6, 7, 8])).toBe("ack");
-    expect(await h.writeMemory(0x08000000, [1, 2, 3, 4, 5, 6, 7, 8])).toBe("ack");
+    expect(await h.writeMemory(0x08000000, [1, 2, 3, 4, 5, 6, 7, 8])).toBe("nack-data");
+    expect(at(0x08000000, 8)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+  });
+
+  it.each([
+    ["f103", "F1 PGERR"],
+    ["l476", "L4 PROGERR"],
+    ["h743", "H7 ECC flash word"],
+    ["l073", "L0 NOTZEROERR"],
+  ])("refuses re-programming a programmed word of %s with its own value (%s)", async (device) => {
+    const h = await synced(device);
+    const word = Array.from({ length: 32 }, (_, i) => i + 1);
+    expect(await h.writeMemory(0x08000000, word)).toBe("ack");
+    expect(await h.writeMemory(0x08000000, word)).toBe("nack-data");
+  });
+
+  it("allows all-zero words over programmed data on L4 and U5 (PROGERR's documented exception), not on H7", async () => {
+    for (const device of ["l476", "u575"]) {
+      const h = await synced(device);
+      expect(await h.writeMemory(0x08000000, new Array(16).fill(0x5a))).toBe("ack");
+      expect(await h.writeMemory(0x08000000, new Array(16).fill(0))).toBe("ack");
+      expect(at(0x08000000, 16)).toEqual(new Array(16).fill(0));
+      await sim.close();
+    }
+    const h7 = await synced("h743");
+    expect(await h7.writeMemory(0x08000000, new Array(32).fill(0x5a))).toBe("ack");
+    expect(await h7.writeMemory(0x08000000, new Array(32).fill(0))).toBe("nack-data");
   });
 
   it("programs a full flash word even when the host sends half of it (G0 double word, padded with 0xFF)", async () => {

@@ -129,9 +129,12 @@ describe("device table", () => {
       L5: 16,
       U5: 16,
       H5: 16,
+      U0: 8,
+      U3: 16,
+      WBA: 16,
     };
     for (const d of DEVICES) {
-      const expected = d.family === "H7" ? (d.pid === 0x480 ? 16 : 32) : word[d.family];
+      const expected = d.family === "H7" ? (d.pid === 0x480 || d.pid === 0x485 ? 16 : 32) : word[d.family];
       expect(d.flashWord, label(d)).toBe(expected);
     }
   });
@@ -180,7 +183,12 @@ describe("device table", () => {
     expect(f103.ram).toEqual({ start: 0x20000200, end: 0x20005000 });
     expect(f103.maxUnitsPerErase).toBe(255);
     const g071 = findDevice(0x460)!;
-    expect(g071.bootloader).toEqual({ usartVersion: 0x31, i2cVersion: 0x12, i2cAddress: 0x51 });
+    expect(g071.bootloader).toEqual({
+      usartVersion: 0x31,
+      i2cVersion: 0x12,
+      i2cAddress: 0x51,
+      id: { value: 0xb3, address: 0x1fff6ffe },
+    });
     expect(findDevice(0x447)!.flash.end).toBe(0x08030000);
     expect(eraseUnits(findDevice(0x413)!)).toHaveLength(12);
     expect(eraseUnits(findDevice(0x450)!)).toHaveLength(16);

@@ -4,15 +4,21 @@
  * 255 of them per command (§2.3.7); F0 ROMs speak v3.1 with Extended Erase (0x44).
  */
 import type { DeviceInfo } from "../device.js";
-import { KiB, flashOf, optionBytes, pages, span } from "./layout.js";
+import { KiB, bid, flashOf, optionBytes, pages, sources, span } from "./layout.js";
 import { F0_F1_F3_TIMING } from "./timing.js";
 
 /** F0 and F1 share the option-byte block 1FFFF800–1FFFF80F. */
 const F0_F1_OPTION_BYTES = optionBytes(0x1ffff800, 0x1ffff80f);
 
+/** RM0091/RM0360 "Flash program and erase operations": PGERR unless the half-word is erased or the new value is 0x0000. */
+const F0_RM = "RM0091 §3.2 (Flash program and erase operations); RM0360 §3.2 for the value line";
+/** RM0008 and its programming manual PM0075: PGERR unless the half-word is erased or the new value is 0x0000. */
+const F1_RM = "RM0008 §3.3 (Embedded flash memory) and PM0075 §2.3.3 (Main Flash memory programming)";
+
 const f0 = {
   family: "F0",
   optionBytes: F0_F1_OPTION_BYTES,
+  reprogram: "zero-allowed",
   flashWord: 2,
   massErase: true,
   maxUnitsPerErase: 511,
@@ -23,12 +29,15 @@ const f0 = {
 const f1 = {
   family: "F1",
   optionBytes: F0_F1_OPTION_BYTES,
+  reprogram: "zero-allowed",
   flashWord: 2,
   massErase: true,
   maxUnitsPerErase: 255,
   dualBank: false,
   timing: F0_F1_F3_TIMING,
-  bootloader: { usartVersion: 0x22 },
+  // AN2606 lists bootloader ID 0x10 at 0x1FFFF7D6 for the value line; the older LD/MD/HD/CL ROMs
+  // predate the ID scheme ("NA"), and the byte there is modelled with the same value.
+  bootloader: { usartVersion: 0x22, id: { value: 0x10, address: 0x1ffff7d6 } },
 } as const;
 
 export const F0_DEVICES: readonly DeviceInfo[] = [
@@ -42,7 +51,8 @@ export const F0_DEVICES: readonly DeviceInfo[] = [
     systemMemory: span(0x1fffec00, 0x1ffff800),
     erase: pages(1 * KiB),
     unitsPerWrpSector: 4,
-    bootloader: { usartVersion: 0x31 },
+    bootloader: { usartVersion: 0x31, id: bid(0x10, 0x1ffff7a6) },
+    sources: sources("STM32F03xx4/6 devices bootloader", F0_RM),
   },
   {
     ...f0,
@@ -54,7 +64,8 @@ export const F0_DEVICES: readonly DeviceInfo[] = [
     systemMemory: span(0x1fffec00, 0x1ffff800),
     erase: pages(1 * KiB),
     unitsPerWrpSector: 4,
-    bootloader: { usartVersion: 0x31 },
+    bootloader: { usartVersion: 0x31, id: bid(0x21, 0x1ffff7a6) },
+    sources: sources("STM32F05xxx and STM32F030x8 devices bootloader", F0_RM),
   },
   {
     ...f0,
@@ -69,7 +80,12 @@ export const F0_DEVICES: readonly DeviceInfo[] = [
     erase: pages(1 * KiB),
     unitsPerWrpSector: 4,
     // I2C bootloader v1.0 on F0 (§3.5); address 0x3E per a vendor README (§3.4, medium-low confidence).
-    bootloader: { usartVersion: 0x31, i2cVersion: 0x10, i2cAddress: 0x3e },
+    bootloader: { usartVersion: 0x31, i2cVersion: 0x10, i2cAddress: 0x3e, id: bid(0xa1, 0x1ffff6a6) },
+    sources: sources(
+      "STM32F04xxx devices bootloader",
+      F0_RM,
+      "I2C address 0x3E from a vendor README, not from the AN2606 text; F070x6 reports bootloader ID 0xA2",
+    ),
   },
   {
     ...f0,
@@ -82,7 +98,12 @@ export const F0_DEVICES: readonly DeviceInfo[] = [
     erase: pages(2 * KiB),
     unitsPerWrpSector: 2,
     // I2C v1.0 on F0 (§3.5); address 0x56 per a third-party script citing AN2606 (§3.4).
-    bootloader: { usartVersion: 0x31, i2cVersion: 0x10, i2cAddress: 0x56 },
+    bootloader: { usartVersion: 0x31, i2cVersion: 0x10, i2cAddress: 0x56, id: bid(0xa1, 0x1ffff6a6) },
+    sources: sources(
+      "STM32F071xx/072xx devices bootloader",
+      F0_RM,
+      "I2C address 0x56 from a third-party script; F070xB reports bootloader ID 0xA3",
+    ),
   },
   {
     ...f0,
@@ -95,7 +116,12 @@ export const F0_DEVICES: readonly DeviceInfo[] = [
     systemMemory: span(0x1fffd800, 0x1ffff800),
     erase: pages(2 * KiB),
     unitsPerWrpSector: 2,
-    bootloader: { usartVersion: 0x31, i2cVersion: 0x10 },
+    bootloader: { usartVersion: 0x31, i2cVersion: 0x10, id: bid(0x50, 0x1ffff796) },
+    sources: sources(
+      "STM32F09xxx devices bootloader",
+      F0_RM,
+      "F030xC reports bootloader ID 0x52; I2C address not in our sources",
+    ),
   },
 ];
 
@@ -110,6 +136,7 @@ export const F1_DEVICES: readonly DeviceInfo[] = [
     systemMemory: span(0x1ffff000, 0x1ffff800),
     erase: pages(1 * KiB),
     unitsPerWrpSector: 4,
+    sources: sources("STM32F10xxx devices bootloader", F1_RM),
   },
   {
     ...f1,
@@ -121,6 +148,7 @@ export const F1_DEVICES: readonly DeviceInfo[] = [
     systemMemory: span(0x1ffff000, 0x1ffff800),
     erase: pages(1 * KiB),
     unitsPerWrpSector: 4,
+    sources: sources("STM32F10xxx devices bootloader", F1_RM),
   },
   {
     ...f1,
@@ -132,6 +160,7 @@ export const F1_DEVICES: readonly DeviceInfo[] = [
     systemMemory: span(0x1ffff000, 0x1ffff800),
     erase: pages(2 * KiB),
     unitsPerWrpSector: 2,
+    sources: sources("STM32F10xxx devices bootloader", F1_RM),
   },
   {
     ...f1,
@@ -143,6 +172,7 @@ export const F1_DEVICES: readonly DeviceInfo[] = [
     systemMemory: span(0x1ffff000, 0x1ffff800),
     erase: pages(1 * KiB),
     unitsPerWrpSector: 4,
+    sources: sources("STM32F10xxx devices bootloader", F1_RM),
   },
   {
     ...f1,
@@ -154,6 +184,7 @@ export const F1_DEVICES: readonly DeviceInfo[] = [
     systemMemory: span(0x1ffff000, 0x1ffff800),
     erase: pages(2 * KiB),
     unitsPerWrpSector: 2,
+    sources: sources("STM32F10xxx devices bootloader", F1_RM),
   },
   {
     ...f1,
@@ -170,7 +201,12 @@ export const F1_DEVICES: readonly DeviceInfo[] = [
     // The Get reply of a real part decides; this default only shapes the simulator.
     // Physically two banks, but no bank mass-erase codes are documented for it: dualBank stays false.
     maxUnitsPerErase: 511,
-    bootloader: { usartVersion: 0x30 },
+    bootloader: { usartVersion: 0x30, id: bid(0x21, 0x1ffff7d6) },
+    sources: sources(
+      "STM32F10xxx XL-density devices bootloader",
+      F1_RM,
+      "protocol v3.0 with Extended Erase is an assumption of this table (see the comment); a real part's Get list decides",
+    ),
   },
   {
     ...f1,
@@ -182,5 +218,6 @@ export const F1_DEVICES: readonly DeviceInfo[] = [
     systemMemory: span(0x1fffb000, 0x1ffff800),
     erase: pages(2 * KiB),
     unitsPerWrpSector: 2,
+    sources: sources("STM32F105xx/107xx devices bootloader", F1_RM),
   },
 ];

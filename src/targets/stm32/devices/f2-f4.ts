@@ -4,8 +4,24 @@
  * Programming is modelled with 32-bit words (x32 parallelism, 2.7–3.6 V).
  */
 import type { DeviceInfo } from "../device.js";
-import { KiB, MiB, f4DualBankSectors, f4Sectors, flashOf, optionBytes, sectors, span } from "./layout.js";
+import {
+  KiB,
+  MiB,
+  bid,
+  f4DualBankSectors,
+  f4Sectors,
+  flashOf,
+  optionBytes,
+  sectors,
+  sources,
+  span,
+} from "./layout.js";
 import { F2_F4_TIMING } from "./timing.js";
+
+/** RM0033 (F2) / RM0090 (F4) "Programming": modelled as refusing any non-erased word (see ReprogramRule). */
+const F2_RM = "RM0033 §2.3 (Embedded flash memory interface)";
+const F4_RM = "RM0090 §3.3 (Embedded flash memory: organization) and §3.6 (Programming)";
+const F4_RM_SMALL = "RM0368/RM0383/RM0401/RM0402/RM0430/RM0390 (flash chapter, sector organization)";
 
 const F4_OPTION_BYTES = optionBytes(0x1fffc000, 0x1fffc00f);
 /**
@@ -14,10 +30,13 @@ const F4_OPTION_BYTES = optionBytes(0x1fffc000, 0x1fffc00f);
  * DeviceInfo holds one range, so it is the bank-1 block (where RDP and WRP of bank 1 live).
  */
 const F4_DUAL_BANK_OPTION_BYTES = F4_OPTION_BYTES;
+/** RM0090 §3.7.1 (Description of user option bytes): bank 2's block (WRP of sectors 12–23). */
+const F4_BANK2_OPTION_BYTES = optionBytes(0x1ffec000, 0x1ffec00f);
 const F4_SYSTEM_MEMORY = span(0x1fff0000, 0x1fff7800);
 
 const f4 = {
   family: "F4",
+  reprogram: "refused",
   systemMemory: F4_SYSTEM_MEMORY,
   optionBytes: F4_OPTION_BYTES,
   unitsPerWrpSector: 1,
@@ -39,6 +58,8 @@ export const F2_DEVICES: readonly DeviceInfo[] = [
     flash: flashOf(1 * MiB),
     ram: span(0x20002000, 0x20020000),
     erase: sectors(f4Sectors(1024)),
+    bootloader: { ...f4.bootloader, id: bid(0x33, 0x1fff77de) },
+    sources: sources("STM32F2xxxx devices bootloader", F2_RM, "revision X parts report bootloader ID 0x20"),
   },
 ];
 
@@ -52,7 +73,12 @@ export const F4_DEVICES: readonly DeviceInfo[] = [
     ram: span(0x20003000, 0x20020000),
     erase: sectors(f4Sectors(1024)),
     // I2C bootloader v1.0 "on F0, F3 and F4 up to F401xB/C" (§3.5).
-    bootloader: { usartVersion: 0x31, i2cVersion: 0x10 },
+    bootloader: { usartVersion: 0x31, i2cVersion: 0x10, id: bid(0x91, 0x1fff77de) },
+    sources: sources(
+      "STM32F40xxx/41xxx devices bootloader",
+      F4_RM,
+      "older revisions report bootloader ID 0x31",
+    ),
   },
   {
     ...f4,
@@ -61,9 +87,16 @@ export const F4_DEVICES: readonly DeviceInfo[] = [
     aliases: ["f429", "f427", "f437", "f439", "f429zi"],
     flash: flashOf(2 * MiB),
     ram: span(0x20003000, 0x20030000),
+    optionBytes2: F4_BANK2_OPTION_BYTES,
     optionBytes: F4_DUAL_BANK_OPTION_BYTES,
     erase: sectors(f4DualBankSectors()),
     dualBank: true,
+    bootloader: { ...f4.bootloader, id: bid(0x91, 0x1fff76de) },
+    sources: sources(
+      "STM32F42xxx/43xxx devices bootloader",
+      F4_RM,
+      "older revisions report bootloader ID 0x70",
+    ),
   },
   {
     ...f4,
@@ -73,7 +106,8 @@ export const F4_DEVICES: readonly DeviceInfo[] = [
     flash: flashOf(256 * KiB),
     ram: span(0x20003000, 0x20010000),
     erase: sectors(f4Sectors(256)),
-    bootloader: { usartVersion: 0x31, i2cVersion: 0x10 },
+    bootloader: { usartVersion: 0x31, i2cVersion: 0x10, id: bid(0xd1, 0x1fff76de) },
+    sources: sources("STM32F401xB(C) devices bootloader", F4_RM_SMALL),
   },
   {
     ...f4,
@@ -83,6 +117,8 @@ export const F4_DEVICES: readonly DeviceInfo[] = [
     flash: flashOf(512 * KiB),
     ram: span(0x20003000, 0x20018000),
     erase: sectors(f4Sectors(512)),
+    bootloader: { ...f4.bootloader, id: bid(0xd1, 0x1fff76de) },
+    sources: sources("STM32F401xD(E) devices bootloader", F4_RM_SMALL),
   },
   {
     ...f4,
@@ -92,6 +128,8 @@ export const F4_DEVICES: readonly DeviceInfo[] = [
     flash: flashOf(512 * KiB),
     ram: span(0x20003000, 0x20020000),
     erase: sectors(f4Sectors(512)),
+    bootloader: { ...f4.bootloader, id: bid(0xd0, 0x1fff76de) },
+    sources: sources("STM32F411xx devices bootloader", F4_RM_SMALL),
   },
   {
     ...f4,
@@ -101,6 +139,8 @@ export const F4_DEVICES: readonly DeviceInfo[] = [
     flash: flashOf(512 * KiB),
     ram: span(0x20003000, 0x20020000),
     erase: sectors(f4Sectors(512)),
+    bootloader: { ...f4.bootloader, id: bid(0x90, 0x1fff76de) },
+    sources: sources("STM32F446xx devices bootloader", F4_RM_SMALL),
   },
   {
     ...f4,
@@ -110,6 +150,8 @@ export const F4_DEVICES: readonly DeviceInfo[] = [
     flash: flashOf(128 * KiB),
     ram: span(0x20003000, 0x20008000),
     erase: sectors(f4Sectors(128)),
+    bootloader: { ...f4.bootloader, id: bid(0xb1, 0x1fff76de) },
+    sources: sources("STM32F410xx devices bootloader", F4_RM_SMALL),
   },
   {
     ...f4,
@@ -119,6 +161,8 @@ export const F4_DEVICES: readonly DeviceInfo[] = [
     flash: flashOf(1 * MiB),
     ram: span(0x20003000, 0x20040000),
     erase: sectors(f4Sectors(1024)),
+    bootloader: { ...f4.bootloader, id: bid(0x90, 0x1fff76de) },
+    sources: sources("STM32F412xx devices bootloader", F4_RM_SMALL),
   },
   {
     ...f4,
@@ -128,6 +172,8 @@ export const F4_DEVICES: readonly DeviceInfo[] = [
     flash: flashOf(1536 * KiB),
     ram: span(0x20003000, 0x20050000),
     erase: sectors(f4Sectors(1536)),
+    bootloader: { ...f4.bootloader, id: bid(0x90, 0x1fff76de) },
+    sources: sources("STM32F413xx/423xx devices bootloader", F4_RM_SMALL),
   },
   {
     ...f4,
@@ -136,8 +182,14 @@ export const F4_DEVICES: readonly DeviceInfo[] = [
     aliases: ["f469", "f479", "f469ni", "f469ii"],
     flash: flashOf(2 * MiB),
     ram: span(0x20003000, 0x20060000),
+    optionBytes2: F4_BANK2_OPTION_BYTES,
     optionBytes: F4_DUAL_BANK_OPTION_BYTES,
     erase: sectors(f4DualBankSectors()),
     dualBank: true,
+    bootloader: { ...f4.bootloader, id: bid(0x90, 0x1fff76de) },
+    sources: sources(
+      "STM32F469xx/479xx devices bootloader",
+      "RM0386 §3.3 (Embedded flash memory: organization)",
+    ),
   },
 ];

@@ -3,11 +3,17 @@
  * of 16/32/64/128/256 KiB, §4.2). Protocol reference §4.1.
  */
 import type { DeviceInfo } from "../device.js";
-import { KiB, MiB, flashOf, optionBytes, pages, sectors, span } from "./layout.js";
+import { KiB, MiB, bid, flashOf, optionBytes, pages, sectors, sources, span } from "./layout.js";
 import { F0_F1_F3_TIMING, F7_TIMING } from "./timing.js";
+
+/** RM0316/RM0313/RM0365/RM0366/RM0364 (flash chapter): PGERR unless erased or writing 0x0000. */
+const F3_RM =
+  "RM0316 §4.2 (Flash program and erase operations); RM0313 (F373), RM0365/RM0366 (F302/F301), RM0364 (F334)";
+const F7_RM = "RM0431 (F72x), RM0385 (F74x), RM0410 (F76x) §3.3 (Flash memory organization)";
 
 const f3 = {
   family: "F3",
+  reprogram: "zero-allowed",
   optionBytes: optionBytes(0x1ffff800, 0x1ffff80f),
   systemMemory: span(0x1fffd800, 0x1ffff800),
   erase: pages(2 * KiB),
@@ -29,6 +35,8 @@ export const F3_DEVICES: readonly DeviceInfo[] = [
     aliases: ["f373", "f378", "f373cc", "f373rc"],
     flash: flashOf(256 * KiB),
     ram: span(0x20001400, 0x20008000),
+    bootloader: { ...f3.bootloader, id: bid(0x41, 0x1ffff7a6) },
+    sources: sources("STM32F373xx devices bootloader", F3_RM, "F378 reports bootloader ID 0x50"),
   },
   {
     ...f3,
@@ -37,6 +45,18 @@ export const F3_DEVICES: readonly DeviceInfo[] = [
     aliases: ["f303", "f303xc", "f303cc", "f303vc", "f303rc", "f303cb", "f302xc", "f302cb", "f358"],
     flash: flashOf(256 * KiB),
     ram: span(0x20001400, 0x2000a000),
+    bootloader: { ...f3.bootloader, id: bid(0x41, 0x1ffff796) },
+    sources: sources("STM32F302xB(C)/303xB(C) devices bootloader", F3_RM, "F358 reports bootloader ID 0x50"),
+  },
+  {
+    ...f3,
+    pid: 0x439,
+    name: "STM32F301xx/F302x4/6/8, F318",
+    aliases: ["f301", "f302x8", "f302k8", "f302r8", "f301k8", "f318"],
+    flash: flashOf(64 * KiB),
+    ram: span(0x20001800, 0x20004000),
+    bootloader: { ...f3.bootloader, id: bid(0x40, 0x1ffff796) },
+    sources: sources("STM32F301xx/302x4(6/8) devices bootloader", F3_RM, "F318 reports bootloader ID 0x50"),
   },
   {
     ...f3,
@@ -45,6 +65,8 @@ export const F3_DEVICES: readonly DeviceInfo[] = [
     aliases: ["f334", "f334r8", "f303x8", "f303k8", "f303k6", "f328"],
     flash: flashOf(64 * KiB),
     ram: span(0x20001800, 0x20003000),
+    bootloader: { ...f3.bootloader, id: bid(0x50, 0x1ffff796) },
+    sources: sources("STM32F303x4(6/8)/334xx/328xx devices bootloader", F3_RM),
   },
   {
     ...f3,
@@ -53,11 +75,14 @@ export const F3_DEVICES: readonly DeviceInfo[] = [
     aliases: ["f303xe", "f303re", "f303ve", "f303ze", "f302xe", "f398"],
     flash: flashOf(512 * KiB),
     ram: span(0x20001800, 0x20010000),
+    bootloader: { ...f3.bootloader, id: bid(0x40, 0x1ffff796) },
+    sources: sources("STM32F302xD(E)/303xD(E) devices bootloader", F3_RM, "F398 reports bootloader ID 0x50"),
   },
 ];
 
 const f7 = {
   family: "F7",
+  reprogram: "refused",
   optionBytes: optionBytes(0x1fff0000, 0x1fff001f),
   systemMemory: span(0x1ff00000, 0x1ff0edc0),
   unitsPerWrpSector: 1,
@@ -81,6 +106,8 @@ export const F7_DEVICES: readonly DeviceInfo[] = [
     ram: span(0x20004000, 0x20040000),
     // Like F4 at 512 KiB: 4×16, 64, 3×128 (§4.2).
     erase: sectors(k(16, 16, 16, 16, 64, 128, 128, 128)),
+    bootloader: { ...f7.bootloader, id: bid(0x90, 0x1ff0edbe) },
+    sources: sources("STM32F72xxx/73xxx devices bootloader", F7_RM),
   },
   {
     ...f7,
@@ -90,6 +117,12 @@ export const F7_DEVICES: readonly DeviceInfo[] = [
     flash: flashOf(1 * MiB),
     ram: span(0x20004000, 0x20050000),
     erase: sectors(k(32, 32, 32, 32, 128, 256, 256, 256)),
+    bootloader: { ...f7.bootloader, id: bid(0x90, 0x1ff0edbe) },
+    sources: sources(
+      "STM32F74xxx/75xxx devices bootloader",
+      F7_RM,
+      "older revisions report bootloader ID 0x70",
+    ),
   },
   {
     ...f7,
@@ -100,5 +133,7 @@ export const F7_DEVICES: readonly DeviceInfo[] = [
     ram: span(0x20004000, 0x20080000),
     // Single-bank map (nDBANK set, the factory default); dual-bank mode uses 16/64/128 KiB sectors (§4.2).
     erase: sectors(k(32, 32, 32, 32, 128, 256, 256, 256, 256, 256, 256, 256)),
+    bootloader: { ...f7.bootloader, id: bid(0x93, 0x1ff0edbe) },
+    sources: sources("STM32F76xxx/77xxx devices bootloader", F7_RM),
   },
 ];

@@ -3,8 +3,13 @@
  * programming, option bytes at 1FFF7800, system memory at 1FFF0000.
  */
 import type { DeviceInfo } from "../device.js";
-import { KiB, V33_WITH_GET_CHECKSUM, flashOf, optionBytes, pages, span } from "./layout.js";
+import { KiB, V33_WITH_GET_CHECKSUM, bid, flashOf, optionBytes, pages, sources, span } from "./layout.js";
 import { G0_C0_TIMING, L4_G4_WB_WL_TIMING } from "./timing.js";
+
+/** RM0444 (G0), RM0440 (G4), RM0490 (C0) §3.3.x "Flash program and erase operations": PROGERR unless the double word is erased or all zero. */
+const G0_RM = "RM0444 §3.3 (FLASH functional description: program and erase)";
+const G4_RM = "RM0440 §3.3 (FLASH functional description: program and erase)";
+const C0_RM = "RM0490 §3.3 (FLASH functional description: program and erase)";
 
 const common = {
   erase: pages(2 * KiB),
@@ -13,6 +18,7 @@ const common = {
   massErase: true,
   maxUnitsPerErase: 511,
   dualBank: false,
+  reprogram: "zero-allowed",
 } as const;
 
 const g0 = {
@@ -41,6 +47,12 @@ export const G0_DEVICES: readonly DeviceInfo[] = [
     flash: flashOf(64 * KiB),
     ram: span(0x20001000, 0x20002000),
     systemMemory: span(0x1fff0000, 0x1fff2000),
+    bootloader: { ...g0.bootloader, id: bid(0x53, 0x1fff1ffe) },
+    sources: sources(
+      "STM32G03xxx/04xxx devices bootloader",
+      G0_RM,
+      "I2C address not in our sources (find it with subflash i2c scan)",
+    ),
   },
   {
     ...g0,
@@ -51,7 +63,8 @@ export const G0_DEVICES: readonly DeviceInfo[] = [
     ram: span(0x20002700, 0x20009000),
     systemMemory: span(0x1fff0000, 0x1fff7000),
     // I2C1 address 0x51 from the Linux ucsi_stm32g0 driver (§3.4, high confidence); I2C v1.2.
-    bootloader: { usartVersion: 0x31, i2cVersion: 0x12, i2cAddress: 0x51 },
+    bootloader: { usartVersion: 0x31, i2cVersion: 0x12, i2cAddress: 0x51, id: bid(0xb3, 0x1fff6ffe) },
+    sources: sources("STM32G07xxx/08xxx devices bootloader", G0_RM),
   },
   {
     ...g0,
@@ -61,8 +74,16 @@ export const G0_DEVICES: readonly DeviceInfo[] = [
     flash: flashOf(512 * KiB),
     ram: span(0x20004000, 0x20020000),
     systemMemory: span(0x1fff0000, 0x1fff7000),
+    // AN2606 (G0B0/B1/C1 chapter): system memory is split in two areas, the second one holding the
+    // bootloader ID at 0x1FFF9FFE (hosts that read it, such as stm32loader, fail without it).
+    systemMemory2: span(0x1fff8000, 0x1ffff000),
     dualBank: true,
-    bootloader: { usartVersion: V33_WITH_GET_CHECKSUM },
+    bootloader: { usartVersion: V33_WITH_GET_CHECKSUM, id: bid(0x92, 0x1fff9ffe) },
+    sources: sources(
+      "STM32G0B1xx/0C1xx devices bootloader",
+      G0_RM,
+      "G0B0 reports bootloader ID 0xD0; protocol v3.3 with Get Checksum is an assumption (layout.ts)",
+    ),
   },
   {
     ...g0,
@@ -72,6 +93,8 @@ export const G0_DEVICES: readonly DeviceInfo[] = [
     flash: flashOf(64 * KiB),
     ram: span(0x20001000, 0x20004800),
     systemMemory: span(0x1fff0000, 0x1fff2000),
+    bootloader: { ...g0.bootloader, id: bid(0x51, 0x1fff1ffe) },
+    sources: sources("STM32G05xxx/061xx devices bootloader", G0_RM),
   },
 ];
 
@@ -83,6 +106,8 @@ export const G4_DEVICES: readonly DeviceInfo[] = [
     aliases: ["g431", "g441", "g431kb", "g431rb", "g431cb"],
     flash: flashOf(128 * KiB),
     ram: span(0x20004000, 0x20005800),
+    bootloader: { ...g4.bootloader, id: bid(0xd4, 0x1fff6ffe) },
+    sources: sources("STM32G431xx/441xx devices bootloader", G4_RM),
   },
   {
     ...g4,
@@ -92,7 +117,17 @@ export const G4_DEVICES: readonly DeviceInfo[] = [
     flash: flashOf(512 * KiB),
     ram: span(0x20004000, 0x20018000),
     // 2 KiB pages in dual-bank mode (DBANK=1, the factory default); single-bank mode has 4 KiB pages.
+    bankMode: {
+      bit: "DBANK (FLASH_OPTR bit 22, option word at 0x1FFF7800)",
+      probe: { address: 0x1fff7800, mask: 1 << 22 },
+      whenSet: { erase: pages(2 * KiB), dualBank: true },
+      whenClear: { erase: pages(4 * KiB), dualBank: false },
+      source:
+        "RM0440 §3.3.1 (Flash memory organization: dual bank 2 × 128 pages of 2 KiB, single bank 128 pages of 4 KiB)",
+    },
     dualBank: true,
+    bootloader: { ...g4.bootloader, id: bid(0xd5, 0x1fff6ffe) },
+    sources: sources("STM32G47xxx/48xxx devices bootloader", G4_RM),
   },
   {
     ...g4,
@@ -101,6 +136,8 @@ export const G4_DEVICES: readonly DeviceInfo[] = [
     aliases: ["g491", "g4a1", "g491re"],
     flash: flashOf(512 * KiB),
     ram: span(0x20004000, 0x2001c000),
+    bootloader: { ...g4.bootloader, id: bid(0xd2, 0x1fff6ffe) },
+    sources: sources("STM32G491xx/4A1xx devices bootloader", G4_RM),
   },
 ];
 
@@ -123,6 +160,12 @@ export const C0_DEVICES: readonly DeviceInfo[] = [
     // The reference's row (from stm32loader) ends at 0x20003000, past the 6 KiB of SRAM a C011 has;
     // assumption: the bootloader keeps its first 4 KiB as on the row, so the host gets 2 KiB.
     ram: span(0x20001000, 0x20001800),
+    bootloader: { ...c0.bootloader, id: bid(0x51, 0x1fff17fe) },
+    sources: sources(
+      "STM32C011xx devices bootloader",
+      C0_RM,
+      "protocol v3.3 with Get Checksum is an assumption (layout.ts)",
+    ),
   },
   {
     ...c0,
@@ -133,5 +176,50 @@ export const C0_DEVICES: readonly DeviceInfo[] = [
     // The two sources conflict (§4.1); assumption: the same 4 KiB bootloader area as the C011 row,
     // up to the end of the 12 KiB of SRAM.
     ram: span(0x20001000, 0x20003000),
+    bootloader: { ...c0.bootloader, id: bid(0x52, 0x1fff17fe) },
+    sources: sources(
+      "STM32C031xx devices bootloader",
+      C0_RM,
+      "protocol v3.3 with Get Checksum is an assumption (layout.ts)",
+    ),
+  },
+  {
+    ...c0,
+    pid: 0x44c,
+    name: "STM32C051",
+    aliases: ["c051", "c051c8", "c051k8"],
+    flash: flashOf(64 * KiB),
+    ram: span(0x20001000, 0x20003000),
+    sources: sources(
+      "STM32C051 devices bootloader",
+      C0_RM,
+      "RAM window assumed like the C011 row (4 KiB for the bootloader); bootloader ID not in our sources",
+    ),
+  },
+  {
+    ...c0,
+    pid: 0x493,
+    name: "STM32C071",
+    aliases: ["c071", "c071rb", "c071kb"],
+    flash: flashOf(128 * KiB),
+    ram: span(0x20001000, 0x20006000),
+    sources: sources(
+      "STM32C071 devices bootloader",
+      C0_RM,
+      "RAM window assumed (4 KiB for the bootloader); the USB DFU ROM may reserve more; bootloader ID not in our sources",
+    ),
+  },
+  {
+    ...c0,
+    pid: 0x44d,
+    name: "STM32C091/C092",
+    aliases: ["c091", "c092", "c092rc", "c091rc"],
+    flash: flashOf(256 * KiB),
+    ram: span(0x20001000, 0x20009000),
+    sources: sources(
+      "STM32C091/C092 devices bootloader",
+      C0_RM,
+      "RAM window assumed (4 KiB for the bootloader); bootloader ID not in our sources",
+    ),
   },
 ];

@@ -3,8 +3,13 @@
  * (128-bit on H7A3/B3), option bytes in registers rather than memory mapped.
  */
 import type { DeviceInfo } from "../device.js";
-import { KiB, MiB, flashOf, span, uniformSectors } from "./layout.js";
+import { KiB, MiB, bid, flashOf, sources, span, uniformSectors } from "./layout.js";
 import { H7_TIMING } from "./timing.js";
+
+/** RM0433/RM0468/RM0455: 256-bit (128-bit on H7A3/B3) flash words with ECC: a word is programmed once per erase. */
+const H74_RM = "RM0433 §4.3 (FLASH functional description: organization, programming)";
+const H72_RM = "RM0468 §4.3 (FLASH functional description: organization, programming)";
+const H7A_RM = "RM0455 §4.3 (FLASH functional description: 2 banks × 128 sectors of 8 KiB)";
 
 const h7 = {
   family: "H7",
@@ -14,6 +19,7 @@ const h7 = {
   massErase: true,
   maxUnitsPerErase: 511,
   timing: H7_TIMING,
+  reprogram: "refused",
   bootloader: { usartVersion: 0x31 },
 } as const;
 
@@ -28,6 +34,8 @@ export const H7_DEVICES: readonly DeviceInfo[] = [
     // 2 banks × 8 sectors of 128 KiB.
     erase: uniformSectors(16, 128 * KiB),
     dualBank: true,
+    bootloader: { ...h7.bootloader, id: bid(0x91, 0x1ff1e7fe) },
+    sources: sources("STM32H74xxx/75xxx devices bootloader", H74_RM),
   },
   {
     ...h7,
@@ -39,6 +47,8 @@ export const H7_DEVICES: readonly DeviceInfo[] = [
     systemMemory: span(0x1ff00000, 0x1ff1e800),
     erase: uniformSectors(8, 128 * KiB),
     dualBank: false,
+    bootloader: { ...h7.bootloader, id: bid(0x93, 0x1ff1e7fe) },
+    sources: sources("STM32H72xxx/73xxx devices bootloader", H72_RM),
   },
   {
     ...h7,
@@ -53,5 +63,25 @@ export const H7_DEVICES: readonly DeviceInfo[] = [
     // RM0455: the H7A3/B3 flash word is 128 bits, not the 256 bits of the other H7 lines.
     flashWord: 16,
     dualBank: true,
+    bootloader: { ...h7.bootloader, id: bid(0x92, 0x1ff13ffe) },
+    sources: sources("STM32H7A3xx/B3xx devices bootloader", H7A_RM),
+  },
+  {
+    ...h7,
+    pid: 0x485,
+    name: "STM32H7R3/R7/S3/S7",
+    aliases: ["h7r3", "h7r7", "h7s3", "h7s7", "h7s3l8"],
+    // RM0477: 64 KiB of boot flash in 8 sectors of 8 KiB, 128-bit flash words with ECC; the
+    // application normally runs from external memory.
+    flash: flashOf(64 * KiB),
+    systemMemory: span(0x1ff00000, 0x1ff10000),
+    erase: uniformSectors(8, 8 * KiB),
+    flashWord: 16,
+    dualBank: false,
+    sources: sources(
+      "STM32H7Rxx/7Sxx devices bootloader",
+      "RM0477 §5.3 (FLASH functional description)",
+      "system-memory range and RAM window assumed; bootloader ID not in our sources",
+    ),
   },
 ];

@@ -5,8 +5,12 @@
  * (L1, "STM32L152 cannot erase more than 512") per command (§2.3.8).
  */
 import type { DeviceInfo } from "../device.js";
-import { KiB, flashOf, optionBytes, pages, span } from "./layout.js";
+import { KiB, bid, flashOf, optionBytes, pages, sources, span } from "./layout.js";
 import { L0_L1_TIMING } from "./timing.js";
+
+/** RM0377/RM0367/RM0376 (L0), RM0038 (L1) "Flash program/erase": NOTZEROERR when the word is not erased. */
+const L0_RM = "RM0377 §3.3 (Memory operations: program, NOTZEROERR); RM0367/RM0376 for the larger L0 lines";
+const L1_RM = "RM0038 §3.3 (Memory operations: program)";
 
 const common = {
   optionBytes: optionBytes(0x1ff80000, 0x1ff8001f),
@@ -14,6 +18,7 @@ const common = {
   massErase: false,
   dualBank: false,
   timing: L0_L1_TIMING,
+  reprogram: "refused",
 } as const;
 
 const l0 = {
@@ -23,6 +28,7 @@ const l0 = {
   // 32 pages of 128 B = one 4 KiB write-protection sector.
   unitsPerWrpSector: 32,
   maxUnitsPerErase: 511,
+  eraseListLimit: 511,
   bootloader: { usartVersion: 0x31 },
 } as const;
 
@@ -33,6 +39,7 @@ const l1 = {
   // 16 pages of 256 B = one 4 KiB write-protection sector.
   unitsPerWrpSector: 16,
   maxUnitsPerErase: 512,
+  eraseListLimit: 512,
   bootloader: { usartVersion: 0x31 },
 } as const;
 
@@ -47,6 +54,8 @@ export const L0_DEVICES: readonly DeviceInfo[] = [
     // uses all 2 KiB of SRAM.
     ram: span(0x20000800, 0x20000800),
     systemMemory: span(0x1ff00000, 0x1ff01000),
+    bootloader: { ...l0.bootloader, id: bid(0xc3, 0x1ff00ffe) },
+    sources: sources("STM32L01xxx/02xxx devices bootloader", L0_RM),
   },
   {
     ...l0,
@@ -56,6 +65,8 @@ export const L0_DEVICES: readonly DeviceInfo[] = [
     flash: flashOf(32 * KiB),
     ram: span(0x20001000, 0x20002000),
     systemMemory: span(0x1ff00000, 0x1ff01000),
+    bootloader: { ...l0.bootloader, id: bid(0xc0, 0x1ff00ffe) },
+    sources: sources("STM32L031xx/041xx devices bootloader", L0_RM),
   },
   {
     ...l0,
@@ -65,6 +76,8 @@ export const L0_DEVICES: readonly DeviceInfo[] = [
     flash: flashOf(64 * KiB),
     ram: span(0x20001000, 0x20002000),
     systemMemory: span(0x1ff00000, 0x1ff01000),
+    bootloader: { ...l0.bootloader, id: bid(0xc0, 0x1ff00ffe) },
+    sources: sources("STM32L05xxx/06xxx devices bootloader", L0_RM),
   },
   {
     ...l0,
@@ -74,7 +87,12 @@ export const L0_DEVICES: readonly DeviceInfo[] = [
     flash: flashOf(192 * KiB),
     ram: span(0x20002000, 0x20005000),
     systemMemory: span(0x1ff00000, 0x1ff02000),
-    bootloader: { usartVersion: 0x31, i2cVersion: 0x11 },
+    bootloader: { usartVersion: 0x31, i2cVersion: 0x11, id: bid(0xb2, 0x1ff01ffe) },
+    sources: sources(
+      "STM32L07xxx/08xxx devices bootloader",
+      L0_RM,
+      "older revisions report bootloader ID 0x41",
+    ),
   },
 ];
 
@@ -87,6 +105,8 @@ export const L1_DEVICES: readonly DeviceInfo[] = [
     flash: flashOf(128 * KiB),
     ram: span(0x20000800, 0x20004000),
     systemMemory: span(0x1ff00000, 0x1ff01000),
+    bootloader: { ...l1.bootloader, id: bid(0x20, 0x1ff00ffe) },
+    sources: sources("STM32L1xxx6(8/B) devices bootloader", L1_RM),
   },
   {
     ...l1,
@@ -96,6 +116,8 @@ export const L1_DEVICES: readonly DeviceInfo[] = [
     flash: flashOf(128 * KiB),
     ram: span(0x20001000, 0x20008000),
     systemMemory: span(0x1ff00000, 0x1ff01000),
+    bootloader: { ...l1.bootloader, id: bid(0x20, 0x1ff00ffe) },
+    sources: sources("STM32L1xxx6(8/B)A devices bootloader", L1_RM),
   },
   {
     ...l1,
@@ -105,6 +127,8 @@ export const L1_DEVICES: readonly DeviceInfo[] = [
     flash: flashOf(256 * KiB),
     ram: span(0x20001000, 0x20008000),
     systemMemory: span(0x1ff00000, 0x1ff02000),
+    bootloader: { ...l1.bootloader, id: bid(0x40, 0x1ff01ffe) },
+    sources: sources("STM32L1xxxC devices bootloader", L1_RM),
   },
   {
     ...l1,
@@ -114,6 +138,8 @@ export const L1_DEVICES: readonly DeviceInfo[] = [
     flash: flashOf(384 * KiB),
     ram: span(0x20001000, 0x2000c000),
     systemMemory: span(0x1ff00000, 0x1ff02000),
+    bootloader: { ...l1.bootloader, id: bid(0x45, 0x1ff01ffe) },
+    sources: sources("STM32L1xxxD devices bootloader", L1_RM),
   },
   {
     ...l1,
@@ -123,5 +149,7 @@ export const L1_DEVICES: readonly DeviceInfo[] = [
     flash: flashOf(512 * KiB),
     ram: span(0x20001000, 0x20014000),
     systemMemory: span(0x1ff00000, 0x1ff02000),
+    bootloader: { ...l1.bootloader, id: bid(0x40, 0x1ff01ffe) },
+    sources: sources("STM32L1xxxE devices bootloader", L1_RM),
   },
 ];

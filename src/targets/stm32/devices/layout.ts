@@ -1,5 +1,5 @@
 /** Small builders shared by the per-family device files: sizes, ranges and sector maps. */
-import type { AddressRange, EraseLayout } from "../device.js";
+import type { AddressRange, DeviceSources, EraseLayout } from "../device.js";
 
 /**
  * Assumption, stated once for every part that uses it: the newest ROMs (G0B/G0C, C0, H5, U5) are
@@ -60,4 +60,22 @@ export function uniformSectors(count: number, size: number): EraseLayout {
 /** A sector map from explicit sizes (F7 maps). */
 export function sectors(sizes: readonly number[]): EraseLayout {
   return { kind: "sectors", sizes };
+}
+
+/** AN2606's bootloader ID byte and its address (see DeviceInfo.bootloader.id). */
+export function bid(value: number, address: number): { value: number; address: number } {
+  return { value, address };
+}
+
+/**
+ * A row's sources: the AN2606 chapter (its "device-dependent bootloader parameters" table and the
+ * chapter of that line) and the reference manual with its flash chapter. Titles, not numbers, for
+ * AN2606: its numbering moves with every revision (rev 69 at the time of writing).
+ */
+export function sources(an2606Chapter: string, rm: string, unverified?: string): DeviceSources {
+  return {
+    an2606: `AN2606 "${an2606Chapter}" and table "Bootloader device-dependent parameters"`,
+    rm,
+    ...(unverified ? { unverified } : {}),
+  };
 }

@@ -4,8 +4,23 @@
  * 0x0BFxxxxx region). Protocol reference §4.1; U5/H5 rows marked † there come from stm32loader.
  */
 import type { DeviceInfo } from "../device.js";
-import { KiB, MiB, V33_WITH_GET_CHECKSUM, flashOf, optionBytes, pages, span } from "./layout.js";
+import {
+  KiB,
+  MiB,
+  V33_WITH_GET_CHECKSUM,
+  bid,
+  flashOf,
+  optionBytes,
+  pages,
+  sources,
+  span,
+} from "./layout.js";
 import { L4_G4_WB_WL_TIMING, L5_U5_H5_TIMING } from "./timing.js";
+
+const WB_RM = "RM0434 (WB55), RM0473 (WB15) §3.3 (FLASH functional description; PROGERR)";
+const WL_RM = "RM0453 §3.3 (FLASH functional description; PROGERR) and §3.4 (option bytes)";
+const U5_RM = "RM0456 §7.3 (FLASH functional description: 8 KiB pages, quad-word programming, PROGERR)";
+const H5_RM = "RM0492 (H503), RM0481 (H563/H573) §7.3 (FLASH functional description: 8 KiB sectors)";
 
 const wbwl = {
   systemMemory: span(0x1fff0000, 0x1fff7000),
@@ -15,6 +30,7 @@ const wbwl = {
   maxUnitsPerErase: 511,
   dualBank: false,
   timing: L4_G4_WB_WL_TIMING,
+  reprogram: "zero-allowed",
   bootloader: { usartVersion: 0x31 },
 } as const;
 
@@ -30,6 +46,8 @@ export const WB_DEVICES: readonly DeviceInfo[] = [
     ram: span(0x20004000, 0x2000c000),
     optionBytes: optionBytes(0x1fff8000, 0x1fff807f),
     erase: pages(4 * KiB),
+    bootloader: { ...wbwl.bootloader, id: bid(0xd5, 0x1fff6ffe) },
+    sources: sources("STM32WB30xx/35xx/50xx/55xx devices bootloader", WB_RM),
   },
   {
     ...wbwl,
@@ -41,6 +59,8 @@ export const WB_DEVICES: readonly DeviceInfo[] = [
     ram: span(0x20005000, 0x20040000),
     optionBytes: optionBytes(0x1fff7800, 0x1fff787f),
     erase: pages(2 * KiB),
+    bootloader: { ...wbwl.bootloader, id: bid(0xb1, 0x1fff6ffe) },
+    sources: sources("STM32WB10xx/15xx devices bootloader", WB_RM),
   },
 ];
 
@@ -53,11 +73,17 @@ export const WL_DEVICES: readonly DeviceInfo[] = [
     aliases: ["wl55", "wle5", "wl54", "wle4", "wl55jc", "wle5jc"],
     flash: flashOf(256 * KiB),
     ram: span(0x20002000, 0x20010000),
-    // stm32flash's inclusive end 1FFF8000 would overlap the next byte; stm32loader's 1FFF7FFF is
-    // the consistent one.
-    optionBytes: optionBytes(0x1fff7800, 0x1fff7fff),
+    // RM0453 §3.4.1: the option-byte block ends at 1FFF787F (last word: IPCC mailbox address), as on
+    // G0 and WB10/15. stm32flash's inclusive end 1FFF8000 and stm32loader's 1FFF7FFF both run past it.
+    optionBytes: optionBytes(0x1fff7800, 0x1fff787f),
     systemMemory: span(0x1fff0000, 0x1fff4000),
     erase: pages(2 * KiB),
+    bootloader: { ...wbwl.bootloader, id: bid(0xc4, 0x1fff3efe) },
+    sources: sources(
+      "STM32WLE5xx/WL55xx devices bootloader",
+      WL_RM,
+      "option-byte end 0x1FFF787F recalled from RM0453, to be confirmed",
+    ),
   },
 ];
 
@@ -68,6 +94,7 @@ const u5h5 = {
   maxUnitsPerErase: 511,
   dualBank: true,
   timing: L5_U5_H5_TIMING,
+  reprogram: "zero-allowed",
   bootloader: { usartVersion: V33_WITH_GET_CHECKSUM },
 } as const;
 
@@ -83,6 +110,12 @@ export const U5_DEVICES: readonly DeviceInfo[] = [
     systemMemory: span(0x0bf90000, 0x0bfa0000),
     // 2 banks × 128 pages of 8 KiB.
     erase: pages(8 * KiB),
+    bootloader: { ...u5h5.bootloader, id: bid(0x92, 0x0bf99efe) },
+    sources: sources(
+      "STM32U575xx/585xx devices bootloader",
+      U5_RM,
+      "protocol v3.3 with Get Checksum is an assumption (layout.ts)",
+    ),
   },
   {
     ...u5h5,
@@ -97,6 +130,12 @@ export const U5_DEVICES: readonly DeviceInfo[] = [
     ram: span(0x20004000, 0x20040000),
     systemMemory: span(0x0bf90000, 0x0bfa0000),
     erase: pages(8 * KiB),
+    bootloader: { ...u5h5.bootloader, id: bid(0x91, 0x0bf99efe) },
+    sources: sources(
+      "STM32U535xx/545xx devices bootloader",
+      U5_RM,
+      "protocol v3.3 with Get Checksum is an assumption (layout.ts)",
+    ),
   },
   {
     ...u5h5,
@@ -109,6 +148,29 @@ export const U5_DEVICES: readonly DeviceInfo[] = [
     ram: span(0x20004000, 0x20270000),
     systemMemory: span(0x0bf90000, 0x0bfa0000),
     erase: pages(8 * KiB),
+    bootloader: { ...u5h5.bootloader, id: bid(0x92, 0x0bf99efe) },
+    sources: sources(
+      "STM32U595xx/599xx/5A5xx/5A9xx devices bootloader",
+      U5_RM,
+      "protocol v3.3 with Get Checksum is an assumption (layout.ts)",
+    ),
+  },
+  {
+    ...u5h5,
+    family: "U5",
+    pid: 0x476,
+    name: "STM32U5F7/U5F9/U5G7/U5G9",
+    aliases: ["u5f7", "u5f9", "u5g7", "u5g9", "u5g9zj"],
+    // RM0456: 4 MiB in 2 banks of 8 KiB pages; 3 MiB of SRAM (the host window stops at SRAM3's end).
+    flash: flashOf(4 * MiB),
+    ram: span(0x20004000, 0x202f0000),
+    systemMemory: span(0x0bf90000, 0x0bfa0000),
+    erase: pages(8 * KiB),
+    sources: sources(
+      "STM32U5F7xx/5F9xx/5G7xx/5G9xx devices bootloader",
+      U5_RM,
+      "RAM window and system memory assumed like the other U5 lines; bootloader ID not in our sources",
+    ),
   },
 ];
 
@@ -123,7 +185,15 @@ export const H5_DEVICES: readonly DeviceInfo[] = [
     flash: flashOf(128 * KiB),
     ram: span(0x20004000, 0x20008000),
     systemMemory: span(0x0bf87000, 0x0bf90000),
+    // ECC on every 128-bit flash word: programmed once per erase (RM0481/RM0492 §7.3.x).
+    reprogram: "refused",
     erase: pages(8 * KiB),
+    bootloader: { ...u5h5.bootloader, id: bid(0xe1, 0x0bf8fffe) },
+    sources: sources(
+      "STM32H503xx devices bootloader",
+      H5_RM,
+      "protocol v3.3 with Get Checksum is an assumption (layout.ts)",
+    ),
   },
   {
     ...u5h5,
@@ -137,6 +207,32 @@ export const H5_DEVICES: readonly DeviceInfo[] = [
     // assumption: the same 16 KiB bootloader area as the other 0x0BFxxxxx parts.
     ram: span(0x20004000, 0x200a0000),
     systemMemory: span(0x0bf97000, 0x0bfa0000),
+    // ECC on every 128-bit flash word: programmed once per erase (RM0481/RM0492 §7.3.x).
+    reprogram: "refused",
     erase: pages(8 * KiB),
+    bootloader: { ...u5h5.bootloader, id: bid(0xe3, 0x0bf9fafe) },
+    sources: sources(
+      "STM32H563xx/573xx devices bootloader",
+      H5_RM,
+      "RAM start assumed (see the comment); protocol v3.3 is an assumption",
+    ),
+  },
+  {
+    ...u5h5,
+    family: "H5",
+    pid: 0x478,
+    name: "STM32H523/H533",
+    aliases: ["h523", "h533", "h523ce", "h533re"],
+    // RM0481: 512 KiB in 2 banks of 32 sectors of 8 KiB; 272 KiB of contiguous SRAM.
+    flash: flashOf(512 * KiB),
+    ram: span(0x20004000, 0x20044000),
+    systemMemory: span(0x0bf97000, 0x0bfa0000),
+    reprogram: "refused",
+    erase: pages(8 * KiB),
+    sources: sources(
+      "STM32H523xx/533xx devices bootloader",
+      H5_RM,
+      "system memory assumed like the H563's; bootloader ID not in our sources",
+    ),
   },
 ];

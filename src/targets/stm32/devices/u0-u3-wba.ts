@@ -1,0 +1,139 @@
+/**
+ * STM32U0 (G0-like flash: 2 KiB pages, 64-bit double words), STM32U3 and STM32WBA (U5-like flash:
+ * 128-bit quad words, system memory in the 0x0BFxxxxx region, option bytes in registers). These
+ * newest lines are in AN2606 but in neither stm32flash 0.7 nor most host tools; every row says which
+ * of its facts are not confirmed against the documents' text.
+ */
+import type { DeviceInfo } from "../device.js";
+import {
+  KiB,
+  MiB,
+  V33_WITH_GET_CHECKSUM,
+  bid,
+  flashOf,
+  optionBytes,
+  pages,
+  sources,
+  span,
+} from "./layout.js";
+import { G0_C0_TIMING, L5_U5_H5_TIMING } from "./timing.js";
+
+const U0_RM = "RM0503 §3.3 (FLASH functional description: 2 KiB pages, double-word programming, PROGERR)";
+const U3_RM = "RM0487 (FLASH chapter: organization and programming)";
+const WBA_RM = "RM0493 (WBA5x), RM0515 (WBA6x) (FLASH chapter: 8 KiB pages, quad-word programming)";
+
+const u0 = {
+  family: "U0",
+  systemMemory: span(0x1fff0000, 0x1fff2000),
+  optionBytes: optionBytes(0x1fff7800, 0x1fff787f),
+  erase: pages(2 * KiB),
+  unitsPerWrpSector: 1,
+  flashWord: 8,
+  reprogram: "zero-allowed",
+  massErase: true,
+  maxUnitsPerErase: 511,
+  dualBank: false,
+  timing: G0_C0_TIMING,
+} as const;
+
+const quad = {
+  unitsPerWrpSector: 1,
+  flashWord: 16,
+  reprogram: "zero-allowed",
+  massErase: true,
+  maxUnitsPerErase: 511,
+  timing: L5_U5_H5_TIMING,
+  bootloader: { usartVersion: V33_WITH_GET_CHECKSUM },
+} as const;
+
+export const U0_DEVICES: readonly DeviceInfo[] = [
+  {
+    ...u0,
+    pid: 0x459,
+    name: "STM32U031",
+    aliases: ["u031", "u031k8", "u031c8", "u031r8"],
+    flash: flashOf(64 * KiB),
+    ram: span(0x20001000, 0x20003000),
+    // I2C address 0x6A from a third-party header (low confidence): check with `subflash i2c scan`.
+    bootloader: { usartVersion: 0x31, i2cVersion: 0x12, i2cAddress: 0x6a },
+    sources: sources(
+      "STM32U031xx devices bootloader",
+      U0_RM,
+      "RAM window and system-memory range assumed (G0-like); I2C address from a third-party header; bootloader ID not in our sources",
+    ),
+  },
+  {
+    ...u0,
+    pid: 0x489,
+    name: "STM32U073/U083",
+    aliases: ["u073", "u083", "u073rc", "u083rc"],
+    flash: flashOf(256 * KiB),
+    ram: span(0x20001000, 0x2000a000),
+    bootloader: { usartVersion: 0x31, i2cVersion: 0x12, i2cAddress: 0x6a },
+    sources: sources(
+      "STM32U073xx/083xx devices bootloader",
+      U0_RM,
+      "RAM window and system-memory range assumed (G0-like); I2C address from a third-party header; bootloader ID not in our sources",
+    ),
+  },
+];
+
+export const U3_DEVICES: readonly DeviceInfo[] = [
+  {
+    ...quad,
+    family: "U3",
+    pid: 0x454,
+    name: "STM32U375/U385",
+    aliases: ["u375", "u385", "u375rg", "u385rg"],
+    flash: flashOf(1 * MiB),
+    ram: span(0x20004000, 0x20040000),
+    systemMemory: span(0x0bf90000, 0x0bfa0000),
+    erase: pages(4 * KiB),
+    dualBank: true,
+    sources: sources(
+      "STM32U375xx/385xx devices bootloader",
+      U3_RM,
+      "page size, RAM window and system-memory range recalled, not confirmed against RM0487; bootloader ID not in our sources",
+    ),
+  },
+];
+
+export const WBA_DEVICES: readonly DeviceInfo[] = [
+  {
+    ...quad,
+    family: "WBA",
+    pid: 0x492,
+    name: "STM32WBA52/54/55",
+    aliases: ["wba52", "wba54", "wba55", "wba55cg", "wba52cg"],
+    flash: flashOf(1 * MiB),
+    // stm32loader gives 0x20000000–0x20002000, which would leave the bootloader no RAM; assumption:
+    // the 16 KiB area of the other 0x0BFxxxxx parts, up to the end of the 128 KiB SRAM1.
+    ram: span(0x20004000, 0x20020000),
+    systemMemory: span(0x0bf88000, 0x0bf90000),
+    erase: pages(8 * KiB),
+    dualBank: false,
+    bootloader: { usartVersion: V33_WITH_GET_CHECKSUM, id: bid(0xb0, 0x0bf8fefe) },
+    sources: sources(
+      "STM32WBA52xx/54xx/55xx devices bootloader",
+      WBA_RM,
+      "RAM window assumed; protocol v3.3 with Get Checksum is an assumption (layout.ts)",
+    ),
+  },
+  {
+    ...quad,
+    family: "WBA",
+    pid: 0x4b0,
+    name: "STM32WBA62/63/64/65",
+    aliases: ["wba62", "wba63", "wba64", "wba65", "wba65ri"],
+    flash: flashOf(2 * MiB),
+    ram: span(0x20004000, 0x20070000),
+    systemMemory: span(0x0bf88000, 0x0bf90000),
+    erase: pages(8 * KiB),
+    dualBank: true,
+    sources: sources(
+      "STM32WBA6xxx devices bootloader",
+      WBA_RM,
+      "RAM window and system memory assumed like the WBA5x; bootloader ID not in our sources",
+    ),
+  },
+];
