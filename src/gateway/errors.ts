@@ -64,7 +64,23 @@ export type GatewayErrorCode =
   | "trust-store-invalid" // the trust store cannot be read or is not valid (start-up)
   | "internal";
 
+const GATEWAY_TRANSIENT: ReadonlySet<GatewayErrorCode> = new Set<GatewayErrorCode>([
+  "bootloader-unreachable",
+  "flash-failed",
+  "boot-record-failed",
+  "phase-timeout",
+]);
+
 /** Something the update engine could not do; the context names the module, port, slot or address. */
 export class GatewayError extends SubflashError<GatewayErrorCode> {
   readonly domain = "gateway";
+
+  /**
+   * Whether the run may try the module's job again: reaching the bootloader, a flash or boot-record
+   * write, or a phase that ran out of time can go better on a new attempt. A health check that timed
+   * out is the firmware's fault, not the link's: the executor asks with the job's step.
+   */
+  transientAt(step: string): boolean {
+    return GATEWAY_TRANSIENT.has(this.code) && !(this.code === "phase-timeout" && step === "health-check");
+  }
 }

@@ -100,7 +100,8 @@ describe("faults during an update", () => {
         if (
           s.module === "power" &&
           s.state === "writing" &&
-          (s.progress?.percent ?? 0) > 40 &&
+          // Over 40 % of the write itself (`percent` is the whole module's bar, backup included).
+          (s.progress?.done ?? 0) > 0.4 * (s.progress?.total ?? Infinity) &&
           !gate.halted
         ) {
           gate.halt();

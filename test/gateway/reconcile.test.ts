@@ -86,7 +86,12 @@ describe("reconciliation at start-up", () => {
     const gate = new HaltGate();
     const first = await rig.engine({ haltGate: gate });
     first.on("module-status", (s) => {
-      if (s.module === "power" && s.state === "writing" && (s.progress?.percent ?? 0) > 10) gate.halt();
+      if (
+        s.module === "power" &&
+        s.state === "writing" &&
+        (s.progress?.done ?? 0) > 0.1 * (s.progress?.total ?? Infinity)
+      )
+        gate.halt();
     });
     void first.submitBundle(
       rig.bundle({ sequence: 2, modules: { power: { version: "3.0.0", size: 24_000 } } }),

@@ -7,6 +7,7 @@
  */
 import type { Logger } from "../../util/logger.js";
 import type { GatewayConfig, ModuleConfig } from "../config/config.js";
+import { BootloaderError, TransportError } from "../../targets/index.js";
 import { GatewayError } from "../errors.js";
 import { runInstall } from "../module/install-job.js";
 import { moduleError, statusError, type JobEnv } from "../module/job-env.js";
@@ -28,13 +29,6 @@ export interface ExecutorHost {
 }
 
 /** Errors worth another attempt of the same job: the link, not the firmware. */
-const TRANSIENT = new Set<string>([
-  "bootloader-unreachable",
-  "flash-failed",
-  "boot-record-failed",
-  "phase-timeout",
-]);
-
 export class RunExecutor {
   readonly #host: ExecutorHost;
   readonly #run: RunRecord;
@@ -263,29 +257,10 @@ function isInFlight(job: JobRecord): boolean {
   return ["preparing", "backup", "writing", "activating", "health-check", "committing"].includes(job.step);
 }
 
-/** Link-level codes of the layers below (bootloader protocol, transport) that another attempt may cure. */
-const TRANSIENT_BELOW = new Set<string>([
-  "timeout",
-  "nack",
-  "unexpected-byte",
-  "bad-reply",
-  "no-answer",
-  "io-error",
-  "disconnected",
-  "closed",
-]);
-
+/** Whether a failed job may be tried again: each error class says which of its codes are transient. */
 function isTransient(error: unknown, job: JobRecord): boolean {
-  if (error instanceof GatewayError) {
-    // A health check that timed out is the firmware's fault, not the link's.
-    return TRANSIENT.has(error.code) && !(error.code === "phase-timeout" && job.step === "health-check");
-  }
-  const below = error as { domain?: unknown; code?: unknown };
-  return (
-    (below.domain === "bootloader" || below.domain === "transport") &&
-    typeof below.code === "string" &&
-    TRANSIENT_BELOW.has(below.code)
-  );
+  if (error instanceof GatewayError) return error.transientAt(job.step);
+  return (error instanceof BootloaderError || error instanceof TransportError) && error.transient;
 }
 
 function outcomeOf(run: RunRecord): BundleState {

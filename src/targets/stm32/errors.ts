@@ -12,6 +12,24 @@ export type BootloaderErrorCode =
   | "invalid-argument"; // a request the protocol cannot express (length, alignment, count)
 
 /** The ROM bootloader protocol refused, or did not answer, or answered something else. */
+const BOOTLOADER_TRANSIENT: ReadonlySet<BootloaderErrorCode> = new Set<BootloaderErrorCode>([
+  "timeout",
+  "nack",
+  "unexpected-byte",
+  "bad-reply",
+  "no-answer",
+]);
+
 export class BootloaderError extends SubflashError<BootloaderErrorCode> {
   readonly domain = "bootloader";
+
+  /**
+   * Whether another attempt may succeed: the line garbled or lost a byte, or the device refused one
+   * frame (AN3155 §2.2: after a NACK it waits for a new command). The flasher's per-step retries and
+   * the gateway's job retries both ask this; readout protection, an unknown device or an unsupported
+   * command never go away by trying again.
+   */
+  get transient(): boolean {
+    return BOOTLOADER_TRANSIENT.has(this.code);
+  }
 }

@@ -25,12 +25,9 @@ export interface RetryContext {
 export function isRetryable(error: unknown, rdp?: Bootloader["rdp"]): error is BootloaderError {
   if (!(error instanceof BootloaderError)) return false;
   if (error.code === "readout-protected") return rdp === "level0";
-  return (
-    error.code === "timeout" ||
-    error.code === "nack" ||
-    error.code === "unexpected-byte" ||
-    error.code === "bad-reply"
-  );
+  // A silent bootloader (no-answer) is transient for the gateway, which enters it again; within one
+  // session a repeated step cannot bring it back.
+  return error.transient && error.code !== "no-answer";
 }
 
 /**
