@@ -10,3 +10,5 @@ export { startSimFleet } from "./world/sim-fleet.js";
 export type { SimFleet, SimFleetOptions, SimGateway, SimGatewayFailure } from "./world/sim-fleet.js";
 export { DEMO_FLEET, fleetBundle } from "./world/fleet.js";
 export type { FleetModule, FleetRelease } from "./world/fleet.js";
+export { simReleaseManifest } from "./world/release-builder.js";
+export type { ReleaseModule, ReleaseTarget, SimRelease } from "./world/release-builder.js";

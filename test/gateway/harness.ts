@@ -4,6 +4,7 @@
  * signed bundles and commands. Engines made by `engine()` share the state directory and the modules,
  * so a test can abandon one (a "crash") and start another.
  */
+import { simReleaseManifest } from "../../src/sim/index.js";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -14,10 +15,8 @@ import { createSimTargetFactory } from "../../src/sim/world/sim-targets.js";
 import { encodeBootRecord } from "../../src/targets/ab/boot-record.js";
 import {
   createBundle,
-  describeImage,
   signCommand,
   type Manifest,
-  type ModuleEntry,
   type SignedCommand,
 } from "../../src/manifest/index.js";
 import { createSigningKey, stm32Crc, trustStoreDocument, type SigningKey } from "../../src/signing/index.js";
@@ -210,42 +209,24 @@ export class Rig {
 
   /** The manifest and inline images of a release, before signing (tests tamper with them). */
   manifest(spec: ReleaseSpec): { manifest: Manifest; images: Uint8Array[] } {
-    const now = Math.floor(Date.now() / 1000);
-    const images: Uint8Array[] = [];
-    const modules: Record<string, ModuleEntry> = {};
-    for (const [id, m] of Object.entries(spec.modules) as Array<
+    const entries = Object.entries(spec.modules) as Array<
       [ModuleId, NonNullable<ReleaseSpec["modules"][ModuleId]>]
-    >) {
-      const def = MODULES[id];
-      const bytes = this.image(id, m.version, m.behaviour, m.size);
-      images.push(bytes);
-      const source = { inline: images.length - 1 };
-      const slots =
-        def.layout.kind === "single"
-          ? { single: describeImage(bytes, { address: def.layout.slot.address, source }) }
-          : {
-              a: describeImage(bytes, { address: def.layout.slotA.address, source }),
-              b: describeImage(bytes, { address: def.layout.slotB.address, source }),
-            };
-      modules[def.type] = {
-        version: m.version,
-        securityVersion: m.securityVersion ?? 0,
-        slots,
-        order: m.order ?? 0,
-        dependsOn: [],
-        device: { pid: def.pid },
-      };
-    }
-    const manifest: Manifest = {
-      formatVersion: 1,
+    >;
+    const { manifest, images } = simReleaseManifest({
       sequence: spec.sequence,
-      issuedAt: now - 10,
-      expires: now + 3600,
-      targets: { gateways: [GATEWAY], groups: [] },
       release: spec.release ?? `release-${spec.sequence}`,
-      policy: { atomicity: spec.atomicity ?? "all-or-nothing", parallelism: spec.parallelism ?? 3 },
-      modules,
-    };
+      gateways: [GATEWAY],
+      atomicity: spec.atomicity ?? "all-or-nothing",
+      parallelism: spec.parallelism ?? 3,
+      issuedAgo: 10,
+      modules: entries.map(([id, m]) => ({
+        target: MODULES[id],
+        version: m.version,
+        image: this.image(id, m.version, m.behaviour, m.size),
+        ...(m.securityVersion !== undefined ? { securityVersion: m.securityVersion } : {}),
+        ...(m.order !== undefined ? { order: m.order } : {}),
+      })),
+    });
     spec.tweak?.(manifest);
     return { manifest, images };
   }

@@ -14,8 +14,9 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { GatewayConfigInput } from "../../gateway/index.js";
-import { createBundle, describeImage, signCommand } from "../../manifest/index.js";
-import type { Atomicity, Manifest, ModuleEntry, SignedCommand } from "../../manifest/index.js";
+import { createBundle, signCommand } from "../../manifest/index.js";
+import { simReleaseManifest } from "./release-builder.js";
+import type { Atomicity, Manifest, SignedCommand } from "../../manifest/index.js";
 import type { SigningKey } from "../../signing/index.js";
 import { trustStoreDocument } from "../../signing/index.js";
 import { buildSimFirmware } from "../firmware/image-format.js";
@@ -202,44 +203,26 @@ export function fleetBundle(
   key: SigningKey,
   modules: readonly FleetModule[] = DEMO_MODULES,
 ): Uint8Array {
-  const now = Math.floor(Date.now() / 1000);
-  const images: Uint8Array[] = [];
-  const entries: Record<string, ModuleEntry> = {};
-  for (const [id, spec] of Object.entries(release.modules)) {
-    const def = modules.find((m) => m.id === id);
-    if (!def) throw new Error(`no module "${id}" in the fleet`);
-    const bytes = fleetImage(spec.version, spec.behaviour, release.imageSize);
-    images.push(bytes);
-    const source = { inline: images.length - 1 };
-    const slots =
-      def.layout.kind === "single"
-        ? { single: describeImage(bytes, { address: def.layout.slot.address, source }) }
-        : {
-            a: describeImage(bytes, { address: def.layout.slotA.address, source }),
-            b: describeImage(bytes, { address: def.layout.slotB.address, source }),
-          };
-    entries[def.type] = {
-      version: spec.version,
-      securityVersion: spec.securityVersion ?? 0,
-      slots,
-      order: spec.order ?? 0,
-      dependsOn: [],
-      device: { pid: def.pid },
-    };
-  }
-  const manifest: Manifest = {
-    formatVersion: 1,
+  const { manifest, images } = simReleaseManifest({
     sequence: release.sequence,
-    issuedAt: now - 5,
-    expires: now + (release.expiresIn ?? 3600),
-    targets: { gateways: release.gateways ?? [], groups: release.groups ?? [] },
     release: release.release,
-    policy: {
-      atomicity: release.atomicity ?? "all-or-nothing",
-      parallelism: release.parallelism ?? modules.length,
-    },
-    modules: entries,
-  };
+    gateways: release.gateways ?? [],
+    groups: release.groups ?? [],
+    atomicity: release.atomicity ?? "all-or-nothing",
+    parallelism: release.parallelism ?? modules.length,
+    ...(release.expiresIn !== undefined ? { expiresIn: release.expiresIn } : {}),
+    modules: Object.entries(release.modules).map(([id, spec]) => {
+      const target = modules.find((m) => m.id === id);
+      if (!target) throw new Error(`no module "${id}" in the fleet`);
+      return {
+        target,
+        version: spec.version,
+        image: fleetImage(spec.version, spec.behaviour, release.imageSize),
+        ...(spec.securityVersion !== undefined ? { securityVersion: spec.securityVersion } : {}),
+        ...(spec.order !== undefined ? { order: spec.order } : {}),
+      };
+    }),
+  });
   release.tweak?.(manifest);
   return createBundle({ manifest, images, keys: [key] });
 }
