@@ -241,6 +241,12 @@ for (const suite of suites) {
         ALL.map((id) => `${id}:${w.modules.sims.get(id)!.stats.bytesReceived}:${moduleOf(w, id)?.seq}`).join(
           " ",
         );
+      // Start-up reconciliation learns the untouched radio's version; let that status arrive first.
+      await w.watcher.until(
+        () => ALL.every((id) => moduleOf(w, id)?.version != null),
+        10_000,
+        "every module's version known",
+      );
       const before = touched();
       for (const [code, bytes] of cases) {
         const last = statusOf(w)?.lastRejected?.at ?? "";
