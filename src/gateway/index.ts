@@ -2,7 +2,7 @@ export { loadConfig, parseConfig } from "./config/config.js";
 export type { GatewayConfig, GatewayConfigInput, ModuleConfig } from "./config/config.js";
 export { UpdateEngine } from "./engine.js";
 export type { BundleOutcome, CommandOutcome, EngineEvents, EngineOptions } from "./engine.js";
-export { ConfigError } from "./errors.js";
+export { ConfigError, GatewayError } from "./errors.js";
 export type { TargetFactory } from "./module/targets.js";
 export * from "./status/types.js";
 export { acquireStateLock, lockHolder, LOCK_FILE } from "./store/state-lock.js";

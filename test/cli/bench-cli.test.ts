@@ -121,11 +121,12 @@ describe.skipIf(!pty.available && !pty.required)(
       expect(jsonLines(read.stdout).at(-1)).toMatchObject({ event: "result", ok: true, length: 3000 });
     });
 
-    it("refuses an image that does not fit with exit 1 and the previous firmware untouched", async () => {
+    // Issue 10, defect 12: an image that does not fit is bad input (exit 2), not a failed flash (exit 1).
+    it("refuses an image that does not fit with exit 2 and the previous firmware untouched", async () => {
       sim = await startSimProcess(["--device", "g071", "--no-timing"]);
       writeFileSync(join(dir, "big.bin"), data(128 * 1024 + 4, 3));
       const run = await subflash(["flash", "--port", sim.hostPath, "--parity", "none", join(dir, "big.bin")]);
-      expect(run.code).toBe(1);
+      expect(run.code).toBe(2);
       expect(run.stderr).toMatch(
         /image 0x08000000–0x08020004 does not fit flash 0x08000000–0x08020000 of STM32G07x\/G08x/,
       );

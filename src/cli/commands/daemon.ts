@@ -20,7 +20,7 @@ import type { SimModules } from "../../sim/index.js";
 import { loadSimSpec } from "../../sim/index.js";
 import { describeError } from "../../util/errors.js";
 import { createServiceLogger } from "../../util/service-logger.js";
-import { acquireStateLock, type StateLock } from "../../gateway/index.js";
+import { acquireStateLock, GatewayError, type StateLock } from "../../gateway/index.js";
 import { action, ExitCode, parseNumber, UsageError } from "../run.js";
 
 interface DaemonFlags {
@@ -132,14 +132,22 @@ async function daemon(flags: DaemonFlags): Promise<number> {
     "configuration loaded",
   );
   // One daemon per state directory: a second one would corrupt the journal.
-  let lock: StateLock;
+  let lock: StateLock | null = null;
   try {
     await mkdir(config.stateDir, { recursive: true, mode: 0o700 });
     lock = await acquireStateLock(config.stateDir);
   } catch (error) {
-    logger.fatal({ err: describeError(error), stateDir: config.stateDir }, "cannot lock the state directory");
-    process.stderr.write(`subflash daemon: ${describeError(error)}\n`);
-    return ExitCode.failed;
+    if (error instanceof GatewayError && error.code === "state-locked") {
+      // Another daemon runs on this state directory and owns the gateway's online topic: leave it be.
+      logger.fatal(
+        { err: describeError(error), stateDir: config.stateDir },
+        "cannot lock the state directory",
+      );
+      process.stderr.write(`subflash daemon: ${describeError(error)}\n`);
+      return ExitCode.failed;
+    }
+    // An unusable state directory (a file, no permission…): the engine's start refuses it by name and
+    // the service publishes offline on the way out (fail closed, issue 10 defect 1).
   }
   const signals = waitForSignal();
   let sims: SimModules | null = null;
@@ -200,7 +208,7 @@ async function daemon(flags: DaemonFlags): Promise<number> {
   } finally {
     await sims?.close();
     signals.dispose();
-    await lock.release();
+    await lock?.release();
   }
 }
 
