@@ -16,7 +16,7 @@ import path from "node:path";
 export const LAYERS = {
   util: [],
   signing: ["util"],
-  targets: ["util", "signing"],
+  targets: ["util"],
   manifest: ["util", "signing", "targets"],
   gateway: ["util", "signing", "manifest", "targets"],
   mqtt: ["util", "signing", "manifest", "gateway"],

@@ -1,7 +1,7 @@
 /** Public API of the signing layer: Ed25519, COSE, keys, trust store, digests. */
 export { SigningError, type SigningErrorCode } from "./errors.js";
 export { toHex, fromHex, equalBytes } from "./bytes.js";
-export { sha256, crc32, stm32Crc } from "./digest.js";
+export { sha256, crc32, stm32Crc } from "../util/digest.js";
 export {
   generateKeyPair,
   keyPairFromSeed,

@@ -1,6 +1,6 @@
 /** Signing keys and key ids. */
 import { toHex } from "./bytes.js";
-import { sha256 } from "./digest.js";
+import { sha256 } from "../util/digest.js";
 import { generateKeyPair, keyPairFromSeed, type Ed25519KeyPair } from "./ed25519.js";
 
 /** Bytes of a key id: the first 8 bytes of SHA-256(public key). */

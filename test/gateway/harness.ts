@@ -13,12 +13,7 @@ import { UpdateEngine, type EngineOptions } from "../../src/gateway/engine.js";
 import type { GatewayEvent, ModuleStatus } from "../../src/gateway/status/types.js";
 import { createSimTargetFactory } from "../../src/sim/world/sim-targets.js";
 import { encodeBootRecord } from "../../src/targets/ab/boot-record.js";
-import {
-  createBundle,
-  signCommand,
-  type Manifest,
-  type SignedCommand,
-} from "../../src/manifest/index.js";
+import { createBundle, signCommand, type Manifest, type SignedCommand } from "../../src/manifest/index.js";
 import { createSigningKey, stm32Crc, trustStoreDocument, type SigningKey } from "../../src/signing/index.js";
 import { createSimulatedModule, type SimulatedModule } from "../../src/sim/module/index.js";
 import {

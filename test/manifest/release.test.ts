@@ -8,7 +8,7 @@ import { buildRelease } from "../../src/manifest/release.js";
 import { readReleaseSpec, resolveExpiry } from "../../src/manifest/release-spec.js";
 import type { AbSlots, SingleSlot } from "../../src/manifest/types.js";
 import { verifyBundle } from "../../src/manifest/verify.js";
-import { sha256 } from "../../src/signing/digest.js";
+import { sha256 } from "../../src/util/digest.js";
 import { writeElf } from "../targets/image/elf-writer.js";
 import { NOW, NOW_S, alice, gatewayOptions, pattern } from "./fixtures.js";
 

@@ -4,9 +4,7 @@
  * tests and benchmarks. Faults per gateway: --fail-health, --offline, --slow.
  */
 import type { Command } from "commander";
-import { startSimFleet } from "../../sim/index.js";
 import type { SimGatewayFailure } from "../../sim/index.js";
-import { readSigningKey, writeKeyFiles } from "../../signing/index.js";
 import { action, ExitCode, parseNumber, UsageError } from "../run.js";
 
 interface FleetFlags {
@@ -46,6 +44,9 @@ export function registerFleet(sim: Command): void {
 }
 
 async function runFleet(flags: FleetFlags): Promise<number> {
+  // Loaded when the command runs, so `subflash sim --help` stays light (no gateway, MQTT or zod).
+  const { startSimFleet } = await import("../../sim/index.js");
+  const { readSigningKey, writeKeyFiles } = await import("../../signing/index.js");
   const count = parseNumber(flags.gateways, "--gateways");
   if (count < 1) throw new UsageError("--gateways must be at least 1");
   if (!flags.key && !flags.keyOut) throw new UsageError("give --key <file> or --key-out <prefix>");

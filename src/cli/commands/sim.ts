@@ -5,7 +5,6 @@
  */
 import type { Command } from "commander";
 import { pino } from "pino";
-import { createSimulatedModule, StatsFileWriter } from "../../sim/index.js";
 import { openDeviceEnd, type DeviceEnd } from "../../targets/index.js";
 import { describeError } from "../../util/errors.js";
 import { silentLogger, type Logger } from "../../util/logger.js";
@@ -52,6 +51,8 @@ export function register(program: Command): void {
 }
 
 async function runSim(opts: SimCliOptions): Promise<number> {
+  // The simulator wing is loaded when the command runs, so `subflash sim --help` stays light.
+  const { createSimulatedModule, StatsFileWriter } = await import("../../sim/index.js");
   if (!opts.tty) throw new UsageError("required option '--tty <path>' not specified");
   if (!opts.device) throw new UsageError("required option '--device <name|pid>' not specified");
   const baud = parseNumber(opts.baud, "--baud");

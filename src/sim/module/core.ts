@@ -26,7 +26,7 @@
  * - Get Checksum is refused under RDP like the other memory commands.
  */
 import { programMs, unitEraseMs, type DeviceInfo } from "../../targets/index.js";
-import { stm32Crc } from "../../signing/index.js";
+import { stm32Crc } from "../../util/digest.js";
 import type { Undo } from "./flash.js";
 import type { SimMemory } from "./memory.js";
 import { NO_STRETCH_OF } from "./i2c-opcodes.js";

@@ -24,7 +24,7 @@
  * The copy that is CRC-valid with the highest sequence wins; a power cut while one copy is erased or
  * written leaves the other intact.
  */
-import { stm32Crc } from "../../signing/index.js";
+import { stm32Crc } from "../../util/digest.js";
 
 export const BOOT_RECORD_SIZE = 64;
 export const BOOT_RECORD_MAGIC = Uint8Array.of(0x53, 0x46, 0x42, 0x52); // "SFBR"

@@ -14,7 +14,7 @@
  * 3. Otherwise the unit is rewritten.
  * The final verification still covers the whole image, so a lying checksum or stale records are caught.
  */
-import { stm32Crc } from "../../signing/index.js";
+import { stm32Crc } from "../../util/digest.js";
 import { addr } from "../../util/logger.js";
 import type { FirmwareImage } from "../image/image.js";
 import { eraseUnits, type DeviceInfo, type EraseUnit } from "./device.js";

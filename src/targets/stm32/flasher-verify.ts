@@ -9,7 +9,7 @@
  *   them back would cost as much wire time as writing them.
  * A mismatch is re-read before it counts, so a reply garbled on the line is not taken for bad flash.
  */
-import { stm32Crc } from "../../signing/index.js";
+import { stm32Crc } from "../../util/digest.js";
 import { addr } from "../../util/logger.js";
 import { MAX_TRANSFER } from "./commands/memory.js";
 import type { FlashRange, WriteBlock } from "./flasher-plan.js";

@@ -1,7 +1,7 @@
 /** Every command against the simulated ROM, including the NACK conditions of the docs/protocol.md (§2.5). */
 import { afterEach, describe, expect, it } from "vitest";
 import type { SimulatedModule } from "../../../src/sim/module/index.js";
-import { stm32Crc } from "../../../src/signing/digest.js";
+import { stm32Crc } from "../../../src/util/digest.js";
 import { UsartLink, type LinkIo } from "../../../src/targets/stm32/link.js";
 import type { BootloaderError } from "../../../src/targets/stm32/errors.js";
 import { get, getId, getVersion } from "../../../src/targets/stm32/commands/identify.js";

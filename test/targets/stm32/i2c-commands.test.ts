@@ -3,7 +3,7 @@
  * simulator on an in-process I2C bus, through the I2C link (docs/protocol.md §3).
  */
 import { afterEach, describe, expect, it } from "vitest";
-import { stm32Crc } from "../../../src/signing/digest.js";
+import { stm32Crc } from "../../../src/util/digest.js";
 import { defaultI2cCommands, type SimI2cBusOptions, type SimOptions } from "../../../src/sim/module/index.js";
 import { getChecksum } from "../../../src/targets/stm32/commands/checksum.js";
 import { go, readMemory } from "../../../src/targets/stm32/commands/memory.js";

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { crc32, sha256, stm32Crc } from "../../src/signing/digest.js";
+import { crc32, sha256, stm32Crc } from "../../src/util/digest.js";
 
 /**
  * Reference: bit-at-a-time CRC-32/MPEG-2 (poly 0x04C11DB7, init 0xFFFFFFFF, no reflection, no final
