@@ -276,6 +276,8 @@ export class Rig {
   async close(): Promise<void> {
     for (const engine of this.#engines) await engine.stop().catch(() => {});
     for (const sim of this.sims.values()) await sim.close();
-    rmSync(this.dir, { recursive: true, force: true });
+    // A stopped engine's last atomic write (temp file + rename) may still be settling in the state
+    // directory; Node's rm retries ENOTEMPTY for exactly this.
+    rmSync(this.dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 50 });
   }
 }
