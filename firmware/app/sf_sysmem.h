@@ -42,6 +42,7 @@ static inline uint32_t sf_sysmem_for_pid(uint32_t pid) {
   case 0x436u: return 0x1FF00000u; /* L1 STM32L1 cat.4 (L1xxD) */
   case 0x437u: return 0x1FF00000u; /* L1 STM32L1 cat.5 (L1xxE) */
   case 0x438u: return 0x1FFFD800u; /* F3 STM32F303x4/6/8, F334, F328 */
+  case 0x439u: return 0x1FFFD800u; /* F3 STM32F301xx/F302x4/6/8, F318 */
   case 0x440u: return 0x1FFFEC00u; /* F0 STM32F030x8/F05x */
   case 0x441u: return 0x1FFF0000u; /* F4 STM32F412 */
   case 0x442u: return 0x1FFFD800u; /* F0 STM32F030xC/F09x */
@@ -52,14 +53,18 @@ static inline uint32_t sf_sysmem_for_pid(uint32_t pid) {
   case 0x447u: return 0x1FF00000u; /* L0 STM32L07x/L08x */
   case 0x448u: return 0x1FFFC800u; /* F0 STM32F070xB/F071/F072 */
   case 0x449u: return 0x1FF00000u; /* F7 STM32F74x/F75x */
+  case 0x44Cu: return 0x1FFF0000u; /* C0 STM32C051 */
+  case 0x44Du: return 0x1FFF0000u; /* C0 STM32C091/C092 */
   case 0x450u: return 0x1FF09800u; /* H7 STM32H74x/H75x */
   case 0x451u: return 0x1FF00000u; /* F7 STM32F76x/F77x */
   case 0x452u: return 0x1FF00000u; /* F7 STM32F72x/F73x */
   case 0x453u: return 0x1FFF0000u; /* C0 STM32C031 */
+  case 0x454u: return 0x0BF90000u; /* U3 STM32U375/U385 */
   case 0x455u: return 0x0BF90000u; /* U5 STM32U535/U545 */
   case 0x456u: return 0x1FFF0000u; /* G0 STM32G05x/G061 */
   case 0x457u: return 0x1FF00000u; /* L0 STM32L01x/L02x */
   case 0x458u: return 0x1FFF0000u; /* F4 STM32F410 */
+  case 0x459u: return 0x1FFF0000u; /* U0 STM32U031 */
   case 0x460u: return 0x1FFF0000u; /* G0 STM32G07x/G08x */
   case 0x461u: return 0x1FFF0000u; /* L4 STM32L496/L4A6 */
   case 0x462u: return 0x1FFF0000u; /* L4 STM32L45x/L46x */
@@ -73,15 +78,22 @@ static inline uint32_t sf_sysmem_for_pid(uint32_t pid) {
   case 0x471u: return 0x1FFF0000u; /* L4 STM32L4P5/L4Q5 */
   case 0x472u: return 0x0BF90000u; /* L5 STM32L552/L562 */
   case 0x474u: return 0x0BF87000u; /* H5 STM32H503 */
+  case 0x476u: return 0x0BF90000u; /* U5 STM32U5F7/U5F9/U5G7/U5G9 */
+  case 0x478u: return 0x0BF97000u; /* H5 STM32H523/H533 */
   case 0x479u: return 0x1FFF0000u; /* G4 STM32G491/G4A1 */
   case 0x480u: return 0x1FF0A000u; /* H7 STM32H7A3/H7B3 */
   case 0x481u: return 0x0BF90000u; /* U5 STM32U595/U599/U5A5/U5A9 */
   case 0x482u: return 0x0BF90000u; /* U5 STM32U575/U585 */
   case 0x483u: return 0x1FF09800u; /* H7 STM32H72x/H73x */
   case 0x484u: return 0x0BF97000u; /* H5 STM32H562/H563/H573 */
+  case 0x485u: return 0x1FF00000u; /* H7 STM32H7R3/R7/S3/S7 */
+  case 0x489u: return 0x1FFF0000u; /* U0 STM32U073/U083 */
+  case 0x492u: return 0x0BF88000u; /* WBA STM32WBA52/54/55 */
+  case 0x493u: return 0x1FFF0000u; /* C0 STM32C071 */
   case 0x494u: return 0x1FFF0000u; /* WB STM32WB10/WB15 */
   case 0x495u: return 0x1FFF0000u; /* WB STM32WB30/35/50/55 */
   case 0x497u: return 0x1FFF0000u; /* WL STM32WLE5/WL55 */
+  case 0x4B0u: return 0x0BF88000u; /* WBA STM32WBA62/63/64/65 */
   default: return 0;
   }
 }
@@ -168,6 +180,9 @@ static inline uint32_t sf_sysmem_for_pid(uint32_t pid) {
 #elif SF_PID == 0x438u
 #define SF_SYSMEM_ADDR 0x1FFFD800u
 #define SF_SYSMEM_FAMILY_F3 1
+#elif SF_PID == 0x439u
+#define SF_SYSMEM_ADDR 0x1FFFD800u
+#define SF_SYSMEM_FAMILY_F3 1
 #elif SF_PID == 0x440u
 #define SF_SYSMEM_ADDR 0x1FFFEC00u
 #define SF_SYSMEM_FAMILY_F0 1
@@ -198,6 +213,12 @@ static inline uint32_t sf_sysmem_for_pid(uint32_t pid) {
 #elif SF_PID == 0x449u
 #define SF_SYSMEM_ADDR 0x1FF00000u
 #define SF_SYSMEM_FAMILY_F7 1
+#elif SF_PID == 0x44Cu
+#define SF_SYSMEM_ADDR 0x1FFF0000u
+#define SF_SYSMEM_FAMILY_C0 1
+#elif SF_PID == 0x44Du
+#define SF_SYSMEM_ADDR 0x1FFF0000u
+#define SF_SYSMEM_FAMILY_C0 1
 #elif SF_PID == 0x450u
 #define SF_SYSMEM_ADDR 0x1FF09800u
 #define SF_SYSMEM_FAMILY_H7 1
@@ -210,6 +231,9 @@ static inline uint32_t sf_sysmem_for_pid(uint32_t pid) {
 #elif SF_PID == 0x453u
 #define SF_SYSMEM_ADDR 0x1FFF0000u
 #define SF_SYSMEM_FAMILY_C0 1
+#elif SF_PID == 0x454u
+#define SF_SYSMEM_ADDR 0x0BF90000u
+#define SF_SYSMEM_FAMILY_U3 1
 #elif SF_PID == 0x455u
 #define SF_SYSMEM_ADDR 0x0BF90000u
 #define SF_SYSMEM_FAMILY_U5 1
@@ -222,6 +246,9 @@ static inline uint32_t sf_sysmem_for_pid(uint32_t pid) {
 #elif SF_PID == 0x458u
 #define SF_SYSMEM_ADDR 0x1FFF0000u
 #define SF_SYSMEM_FAMILY_F4 1
+#elif SF_PID == 0x459u
+#define SF_SYSMEM_ADDR 0x1FFF0000u
+#define SF_SYSMEM_FAMILY_U0 1
 #elif SF_PID == 0x460u
 #define SF_SYSMEM_ADDR 0x1FFF0000u
 #define SF_SYSMEM_FAMILY_G0 1
@@ -261,6 +288,12 @@ static inline uint32_t sf_sysmem_for_pid(uint32_t pid) {
 #elif SF_PID == 0x474u
 #define SF_SYSMEM_ADDR 0x0BF87000u
 #define SF_SYSMEM_FAMILY_H5 1
+#elif SF_PID == 0x476u
+#define SF_SYSMEM_ADDR 0x0BF90000u
+#define SF_SYSMEM_FAMILY_U5 1
+#elif SF_PID == 0x478u
+#define SF_SYSMEM_ADDR 0x0BF97000u
+#define SF_SYSMEM_FAMILY_H5 1
 #elif SF_PID == 0x479u
 #define SF_SYSMEM_ADDR 0x1FFF0000u
 #define SF_SYSMEM_FAMILY_G4 1
@@ -279,6 +312,18 @@ static inline uint32_t sf_sysmem_for_pid(uint32_t pid) {
 #elif SF_PID == 0x484u
 #define SF_SYSMEM_ADDR 0x0BF97000u
 #define SF_SYSMEM_FAMILY_H5 1
+#elif SF_PID == 0x485u
+#define SF_SYSMEM_ADDR 0x1FF00000u
+#define SF_SYSMEM_FAMILY_H7 1
+#elif SF_PID == 0x489u
+#define SF_SYSMEM_ADDR 0x1FFF0000u
+#define SF_SYSMEM_FAMILY_U0 1
+#elif SF_PID == 0x492u
+#define SF_SYSMEM_ADDR 0x0BF88000u
+#define SF_SYSMEM_FAMILY_WBA 1
+#elif SF_PID == 0x493u
+#define SF_SYSMEM_ADDR 0x1FFF0000u
+#define SF_SYSMEM_FAMILY_C0 1
 #elif SF_PID == 0x494u
 #define SF_SYSMEM_ADDR 0x1FFF0000u
 #define SF_SYSMEM_FAMILY_WB 1
@@ -288,6 +333,9 @@ static inline uint32_t sf_sysmem_for_pid(uint32_t pid) {
 #elif SF_PID == 0x497u
 #define SF_SYSMEM_ADDR 0x1FFF0000u
 #define SF_SYSMEM_FAMILY_WL 1
+#elif SF_PID == 0x4B0u
+#define SF_SYSMEM_ADDR 0x0BF88000u
+#define SF_SYSMEM_FAMILY_WBA 1
 #else
 #error "SF_PID is not in the subflash device table"
 #endif
