@@ -604,15 +604,7 @@ export class UpdateEngine extends TypedEmitter<EngineEvents> {
     // `bundle` keeps showing the last bundle that ran (or runs); the refusal shows beside it.
     parts.board.setRejected({ release, sequence, error, topic: topic ?? null, at });
     this.#emitEvent({ type: "rejected", release, sequence, error });
-    return {
-      ok: false,
-      status: "rejected",
-      code: error.code,
-      message: error.message,
-      error,
-      release,
-      sequence,
-    };
+    return refusal(error, release, sequence);
   }
 
   /**
@@ -632,15 +624,7 @@ export class UpdateEngine extends TypedEmitter<EngineEvents> {
       );
     }
     this.#emitEvent({ type: "rejected", release, sequence, error });
-    return {
-      ok: false,
-      status: "rejected",
-      code: error.code,
-      message: error.message,
-      error,
-      release,
-      sequence,
-    };
+    return refusal(error, release, sequence);
   }
 
   #commandEvent(outcome: CommandOutcome): CommandOutcome {
@@ -742,4 +726,17 @@ function intakeFailure(error: unknown): StatusError {
       context: { errno: errnoOf(error) },
     };
   return { code: error instanceof GatewayError ? error.code : "internal", message: describeError(error) };
+}
+
+/** The outcome of a refused bundle (the caller has already reported it). */
+function refusal(error: StatusError, release: string | null, sequence: number | null): BundleOutcome {
+  return {
+    ok: false,
+    status: "rejected",
+    code: error.code,
+    message: error.message,
+    error,
+    release,
+    sequence,
+  };
 }

@@ -8,27 +8,17 @@ import type { StatusUpdate } from "../module/job-env.js";
 import { ModuleBar, ProgressThrottle } from "./progress.js";
 import type { StateStore } from "../store/state-store.js";
 import type {
-  BundleState,
+  BundleInfo,
   GatewayStatus,
   ModuleState,
   ModuleStatus,
   RejectedBundle,
   RunSummary,
-  StatusError,
 } from "./types.js";
 
 export interface BoardSink {
   moduleStatus(status: ModuleStatus, change: { from: ModuleStatus["state"]; progressOnly: boolean }): void;
   gatewayStatus(status: GatewayStatus): void;
-}
-
-export interface BundleInfo {
-  release: string;
-  sequence: number;
-  state: BundleState;
-  error: StatusError | null;
-  startedAt: string;
-  finishedAt: string | null;
 }
 
 const PROGRESS_INTERVAL_MS = 500;

@@ -116,20 +116,23 @@ export interface ModuleStatus {
 export type BundleState =
   "verifying" | "waiting-for-window" | "running" | "committed" | "failed" | "rolled-back" | "cancelled";
 
+/** A bundle run as the gateway status shows it. */
+export interface BundleInfo {
+  release: string;
+  sequence: number;
+  state: BundleState;
+  error: StatusError | null;
+  startedAt: string;
+  finishedAt: string | null;
+}
+
 /** Retained payload of `{prefix}/{gw}/status`. */
 export interface GatewayStatus {
   gateway: string;
   groups: string[];
   online: boolean;
   /** The bundle in progress, or the last accepted one, finished. A refusal does not replace it. */
-  bundle: {
-    release: string;
-    sequence: number;
-    state: BundleState;
-    error: StatusError | null;
-    startedAt: string;
-    finishedAt: string | null;
-  } | null;
+  bundle: BundleInfo | null;
   /**
    * What the last run did, whatever started it (a bundle, a retry, a rollback command), with a
    * one-line summary such as "bundle demo-3.0.1 committed" or "rollback committed"; null before any.

@@ -208,14 +208,7 @@ export class GatewayBridge {
    * the gateway status with online = false, and online = "offline", then disconnects.
    */
   async stop(): Promise<void> {
-    this.#accepting = false;
-    this.#markReady(); // releases messages still waiting for the engine; they see !accepting
-    this.#engine.off("module-status", this.#onModuleStatus);
-    this.#engine.off("gateway-status", this.#onGatewayStatus);
-    this.#engine.off("event", this.#onEngineEvent);
-    this.#connection.off("message", this.#onMessage);
-    this.#commands.off("message", this.#onMessage);
-    this.#progressOut.dispose();
+    this.#detach();
     this.#statusOut.flush();
     this.#publishInventory(true);
     this.#inventoryOut.flush();
@@ -228,13 +221,8 @@ export class GatewayBridge {
     ]);
   }
 
-  /**
-   * The engine failed to start (issue 10, defect 1): there is no status to publish. Waits briefly
-   * for the broker (the connection may still be coming up), publishes online = "false" so nobody
-   * goes on seeing the gateway as up, and disconnects. Without a broker the last will (or the
-   * previous run's) says it.
-   */
-  async abort(waitMs = 3000): Promise<void> {
+  /** Stops taking work: releases waiting messages (they see !accepting) and unhooks from engine and broker. */
+  #detach(): void {
     this.#accepting = false;
     this.#markReady();
     this.#engine.off("module-status", this.#onModuleStatus);
@@ -243,6 +231,16 @@ export class GatewayBridge {
     this.#connection.off("message", this.#onMessage);
     this.#commands.off("message", this.#onMessage);
     this.#progressOut.dispose();
+  }
+
+  /**
+   * The engine failed to start (issue 10, defect 1): there is no status to publish. Waits briefly
+   * for the broker (the connection may still be coming up), publishes online = "offline" so nobody
+   * goes on seeing the gateway as up, and disconnects. Without a broker the last will (or the
+   * previous run's) says it.
+   */
+  async abort(waitMs = 3000): Promise<void> {
+    this.#detach();
     this.#online = false;
     if (this.#commands !== this.#connection) await this.#commands.stop();
     await this.#connection.waitConnected(waitMs).catch(() => undefined);
