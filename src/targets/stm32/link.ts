@@ -97,6 +97,16 @@ const RESYNC_BURST = 260;
 /** A byte some adapters deliver after a DTR-driven reset (§7, ARMinARM/stm32flash#3). */
 const STRAY_AFTER_RESET = 0x00;
 
+/**
+ * How long the first of several 0x7F waits, in ms (plus two byte times). A bootloader waiting for
+ * activation answers within a byte time (AN3155 §2: it measures the 0x7F and ACKs at once); USB
+ * adapters add up to a latency-timer tick or two (16 ms on FTDI parts by default). One that is
+ * already synchronised stays silent until a second byte completes its command pair, so waiting the
+ * full window on the first byte only delays the NACK that the second one gets. The later attempts keep
+ * the full window for a bootloader that is still starting after reset.
+ */
+const QUICK_FIRST_MS = 50;
+
 const noop = (): void => {};
 
 export class UsartLink implements Link {
@@ -260,8 +270,9 @@ export class UsartLink implements Link {
   async #activate(attempts: number, timeoutMs: number, loud: boolean): Promise<ActivationOutcome> {
     this.transport.discardInput();
     const step: Step = { command: "activation", phase: "0x7F" };
+    const quickMs = Math.min(timeoutMs, QUICK_FIRST_MS + 2 * wireMs(1, this.transport.baud));
     for (let attempt = 1; attempt <= attempts; attempt++) {
-      const answer = await this.#activationAnswer(timeoutMs);
+      const answer = await this.#activationAnswer(attempt === 1 && attempts > 1 ? quickMs : timeoutMs);
       if (answer === ACK) {
         this.#log.debug({ attempt: `${attempt}/${attempts}` }, "bootloader activated");
         return "synced";
@@ -284,7 +295,7 @@ export class UsartLink implements Link {
     const baud = this.transport.baud;
     throw new BootloaderError(
       "no-answer",
-      `${this.port}: no answer from the bootloader to ${attempts} activation bytes (0x7F, ${timeoutMs} ms each) at ${baud} baud: ` +
+      `${this.port}: no answer from the bootloader to ${attempts} activation bytes (0x7F, up to ${timeoutMs} ms each) at ${baud} baud: ` +
         "check the baud rate, that parity is even (8E1), the TX/RX wiring, and that the module is in its bootloader (BOOT0 high at reset)",
       { port: this.port, ...stepContext(step), baud, attempts, timeoutMs },
     );
