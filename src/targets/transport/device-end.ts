@@ -7,7 +7,7 @@
  * thread-pool hop per chunk, so replies leave at their modelled times); otherwise the port's own
  * stream is used.
  */
-import { SerialPort } from "serialport";
+import { SerialPort } from "./serial-port.js";
 import { TransportError } from "./errors.js";
 import { openFdStream } from "./serial-fd.js";
 

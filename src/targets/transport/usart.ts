@@ -21,7 +21,7 @@
  * which one runs.
  */
 import { stat } from "node:fs/promises";
-import { SerialPort } from "serialport";
+import { SerialPort } from "./serial-port.js";
 import { hex, silentLogger, type Logger } from "../../util/logger.js";
 import { TransportError } from "./errors.js";
 import { ReceiveQueue } from "./receive-queue.js";

@@ -3,10 +3,20 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { SerialPort, SerialPortMock } from "serialport";
+import { createRequire } from "node:module";
+import type { MockBinding as MockBindingApi } from "@serialport/binding-mock" with {
+  "resolution-mode": "require",
+};
+import { SerialPortStream } from "@serialport/stream";
 import { afterEach, describe, expect, it } from "vitest";
+
+// The mock binding's package "exports" offer its types only to require(), so it is loaded that way.
+const { MockBinding } = createRequire(import.meta.url)("@serialport/binding-mock") as {
+  MockBinding: typeof MockBindingApi;
+};
 import { TransportError } from "../../../src/targets/transport/errors.js";
 import { createPtyPair, ptySupport, type PtyPair } from "../../../src/targets/transport/pty.js";
+import { SerialPort } from "../../../src/targets/transport/serial-port.js";
 import { openSerialTransport, SerialTransport } from "../../../src/targets/transport/usart.js";
 import { silentLogger } from "../../../src/util/logger.js";
 
@@ -215,8 +225,8 @@ describe("openSerialTransport errors without a port", () => {
 describe("USART transport without a file descriptor to poll", () => {
   it("falls back to serialport's own stream (a mock binding) and still carries bytes both ways", async () => {
     const path = "/dev/subflash-mock-port";
-    SerialPortMock.binding.createPort(path, { echo: true });
-    const port = new SerialPortMock({ path, baudRate: 115200, autoOpen: false });
+    MockBinding.createPort(path, { echo: true });
+    const port = new SerialPortStream({ binding: MockBinding, path, baudRate: 115200, autoOpen: false });
     await new Promise<void>((resolve, reject) => port.open((err) => (err ? reject(err) : resolve())));
     const transport = new SerialTransport(port as unknown as SerialPort, {
       path,
@@ -232,7 +242,7 @@ describe("USART transport without a file descriptor to poll", () => {
       expect(transport.stats).toEqual({ bytesWritten: 3, bytesRead: 3 });
     } finally {
       await transport.close();
-      SerialPortMock.binding.reset();
+      MockBinding.reset();
     }
   });
 });
