@@ -8,6 +8,14 @@
  */
 import { readFileSync } from "node:fs";
 
+// `subflash devices | head`: the reader closed the pipe. C tools die of SIGPIPE there; Node would
+// throw an unhandled EPIPE with a stack trace instead. The output was wanted no further: stop quietly.
+for (const stream of [process.stdout, process.stderr])
+  stream.on("error", (error: NodeJS.ErrnoException) => {
+    if (error.code !== "EPIPE") throw error;
+    process.exit(0);
+  });
+
 const args = process.argv.slice(2);
 const version = packageVersion();
 
