@@ -11,7 +11,10 @@ import { fileURLToPath } from "node:url";
 module.enableCompileCache?.();
 
 const source = new URL("../src/cli/main.ts", import.meta.url);
-const built = new URL("../dist/cli/main.js", import.meta.url);
+// The bundled CLI (scripts/bundle-cli.mjs: far fewer files to load at start), else tsc's output.
+const bundled = new URL("../dist/cli-bundle/main.js", import.meta.url);
+const compiled = new URL("../dist/cli/main.js", import.meta.url);
+const built = existsSync(fileURLToPath(bundled)) ? bundled : compiled;
 
 if (process.env.SUBFLASH_DIST !== "1" && existsSync(fileURLToPath(source)) && (await hasTsx())) {
   const { register } = await import("tsx/esm/api");
