@@ -14,8 +14,22 @@ export * from "./image/index.js";
 export { Bootloader } from "./stm32/bootloader.js";
 export { Opcode, commandName, versionString } from "./stm32/commands/codes.js";
 export type { EraseRequest } from "./stm32/commands/erase.js";
-export { eraseUnits, flashSize, programMs, unitEraseMs, unitsCovering } from "./stm32/device.js";
-export type { DeviceInfo, EraseUnit, Family } from "./stm32/device.js";
+export {
+  eraseUnits,
+  flashSize,
+  hasI2cBootloader,
+  programMs,
+  unitEraseMs,
+  unitsCovering,
+} from "./stm32/device.js";
+export type {
+  Confidence,
+  DeviceInfo,
+  EraseUnit,
+  Family,
+  I2cBootloaderFacts,
+  I2cPort,
+} from "./stm32/device.js";
 export { findDevice, resolveDevice } from "./stm32/devices.js";
 export type {
   DiffMode,

@@ -18,11 +18,18 @@ function devices(flags: { json?: boolean }): Promise<number> {
     return Promise.resolve(ExitCode.ok);
   }
   for (const r of rows) {
-    const i2c = r.i2cAddress ? ` i2c ${r.i2cAddress}` : "";
+    const i2c = !r.i2cBootloader
+      ? ""
+      : r.i2cAddress
+        ? ` i2c ${r.i2cAddress} (${r.i2cAddressConfidence ?? "?"})`
+        : " i2c address not known";
     process.stdout.write(
       `${r.pid}  ${r.name.padEnd(34)} ${String(r.flashKiB).padStart(5)} KiB  ${r.eraseLayout.padEnd(28)} ${r.aliases[0]}${i2c}\n`,
     );
   }
-  process.stdout.write(`${rows.length} parts; subflash devices --json for every field\n`);
+  const withI2c = rows.filter((r) => r.i2cBootloader);
+  process.stdout.write(
+    `${rows.length} parts (${withI2c.length} with an I2C bootloader, ${withI2c.filter((r) => r.i2cAddress).length} of them with a known address); subflash devices --json for every field and source\n`,
+  );
   return Promise.resolve(ExitCode.ok);
 }

@@ -88,6 +88,33 @@ export interface DeviceSources {
   unverified?: string;
 }
 
+export type I2cInstance = "I2C1" | "I2C2" | "I2C3" | "I2C4";
+
+/** How far a fact rests on sources: the document's text or silicon (high), one report (medium), hearsay (low). */
+export type Confidence = "high" | "medium" | "low";
+
+/** One I2C peripheral the bootloader listens on, with its pins where a source names them (AN2606). */
+export interface I2cPort {
+  instance: I2cInstance;
+  scl?: string;
+  sda?: string;
+}
+
+/**
+ * What our sources say about a part's I2C ROM bootloader (AN2606's per-device "I2C configuration":
+ * instance, pins, "Slave 7-bit address: 0bxxxxxxxx"; AN4221 for the protocol). Present on every part
+ * known to have one; the address itself is `bootloader.i2cAddress`, absent when no public source
+ * gives it (then the host must be told, or the bus scanned: bootloader I2C v1.2 answers probes).
+ */
+export interface I2cBootloaderFacts {
+  /** Peripheral(s) and pins, where a source gives them. */
+  ports?: readonly I2cPort[];
+  /** Where the address was read: the AN2606 chapter and the public source that quotes it. */
+  address?: { source: string; confidence: Confidence };
+  /** Where the part's I2C bootloader (and ports) are documented, when the address is not known. */
+  source?: string;
+}
+
 export interface DeviceInfo {
   /** 12-bit product ID returned by Get ID, e.g. 0x410. */
   pid: number;
@@ -140,8 +167,13 @@ export interface DeviceInfo {
     usartVersion: number;
     /** I2C protocol version byte (0x10, 0x11, 0x12) where the part has an I2C bootloader. */
     i2cVersion?: number;
-    /** 7-bit I2C slave address of the bootloader (AN2606), where known. */
+    /**
+     * 7-bit I2C slave address of the bootloader (AN2606, per-device "I2C configuration"), where a
+     * public source gives it; `i2c.address` then says where it was read and how sure we are.
+     */
     i2cAddress?: number;
+    /** The I2C side of the ROM bootloader, where the part has one (see I2cBootloaderFacts). */
+    i2c?: I2cBootloaderFacts;
     /**
      * AN2606's bootloader ID: high nibble the set of interfaces, low nibble the bootloader version,
      * stored at `address` near the end of system memory.
@@ -205,4 +237,10 @@ export function resolveBankMode(device: DeviceInfo, optionWord: number | undefin
   if (!mode?.probe || optionWord === undefined) return device;
   const chosen = (optionWord & mode.probe.mask) !== 0 ? mode.whenSet : mode.whenClear;
   return { ...device, erase: chosen.erase, dualBank: chosen.dualBank };
+}
+
+/** True when the part's ROM bootloader serves I2C (AN2606), as far as the table knows. */
+export function hasI2cBootloader(device: DeviceInfo): boolean {
+  const b = device.bootloader;
+  return b.i2cVersion !== undefined || b.i2cAddress !== undefined || b.i2c !== undefined;
 }

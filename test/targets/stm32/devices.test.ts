@@ -187,6 +187,7 @@ describe("device table", () => {
       usartVersion: 0x31,
       i2cVersion: 0x12,
       i2cAddress: 0x51,
+      i2c: { address: { source: expect.stringContaining("0b1010001x"), confidence: "high" } },
       id: { value: 0xb3, address: 0x1fff6ffe },
     });
     expect(findDevice(0x447)!.flash.end).toBe(0x08030000);

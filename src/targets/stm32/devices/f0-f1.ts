@@ -6,6 +6,7 @@
 import type { DeviceInfo } from "../device.js";
 import { KiB, bid, flashOf, optionBytes, pages, sources, span } from "./layout.js";
 import { F0_F1_F3_TIMING } from "./timing.js";
+import { F04X_I2C, F07X_I2C, i2cWithoutAddress } from "./i2c-sources.js";
 
 /** F0 and F1 share the option-byte block 1FFFF800–1FFFF80F. */
 const F0_F1_OPTION_BYTES = optionBytes(0x1ffff800, 0x1ffff80f);
@@ -79,12 +80,18 @@ export const F0_DEVICES: readonly DeviceInfo[] = [
     systemMemory: span(0x1fffc400, 0x1ffff800),
     erase: pages(1 * KiB),
     unitsPerWrpSector: 4,
-    // I2C bootloader v1.0 on F0 (§3.5); address 0x3E per a vendor README (§3.4, medium-low confidence).
-    bootloader: { usartVersion: 0x31, i2cVersion: 0x10, i2cAddress: 0x3e, id: bid(0xa1, 0x1ffff6a6) },
+    // I2C bootloader v1.0 on F0 (AN4221); address 0x3E as a vendor saw it with i2cdetect (i2c-sources.ts).
+    bootloader: {
+      usartVersion: 0x31,
+      i2cVersion: 0x10,
+      i2cAddress: 0x3e,
+      i2c: F04X_I2C,
+      id: bid(0xa1, 0x1ffff6a6),
+    },
     sources: sources(
       "STM32F04xxx devices bootloader",
       F0_RM,
-      "I2C address 0x3E from a vendor README, not from the AN2606 text; F070x6 reports bootloader ID 0xA2",
+      "I2C address 0x3E from a vendor's post, not from the AN2606 text; F070x6 reports bootloader ID 0xA2",
     ),
   },
   {
@@ -97,12 +104,19 @@ export const F0_DEVICES: readonly DeviceInfo[] = [
     systemMemory: span(0x1fffc800, 0x1ffff800),
     erase: pages(2 * KiB),
     unitsPerWrpSector: 2,
-    // I2C v1.0 on F0 (§3.5); address 0x56 per a third-party script citing AN2606 (§3.4).
-    bootloader: { usartVersion: 0x31, i2cVersion: 0x10, i2cAddress: 0x56, id: bid(0xa1, 0x1ffff6a6) },
+    // I2C v1.0 on F0 (AN4221); address 0x56 per a third-party script citing AN2606, with a
+    // conflicting report of 0x3B (i2c-sources.ts): low confidence, check with `subflash scan --i2c <bus>`.
+    bootloader: {
+      usartVersion: 0x31,
+      i2cVersion: 0x10,
+      i2cAddress: 0x56,
+      i2c: F07X_I2C,
+      id: bid(0xa1, 0x1ffff6a6),
+    },
     sources: sources(
       "STM32F071xx/072xx devices bootloader",
       F0_RM,
-      "I2C address 0x56 from a third-party script; F070xB reports bootloader ID 0xA3",
+      "I2C address 0x56 from a third-party script, contradicted by one report of 0x3B; F070xB reports bootloader ID 0xA3",
     ),
   },
   {
@@ -116,7 +130,14 @@ export const F0_DEVICES: readonly DeviceInfo[] = [
     systemMemory: span(0x1fffd800, 0x1ffff800),
     erase: pages(2 * KiB),
     unitsPerWrpSector: 2,
-    bootloader: { usartVersion: 0x31, i2cVersion: 0x10, id: bid(0x50, 0x1ffff796) },
+    bootloader: {
+      usartVersion: 0x31,
+      i2cVersion: 0x10,
+      i2c: i2cWithoutAddress(
+        "I2C bootloader v1.0 on F0, F3 and F4 up to F401xB/C (AN4221; stm32flash I2C.txt, glassboard-dev/stm32flash-code @ cae1bb8)",
+      ),
+      id: bid(0x50, 0x1ffff796),
+    },
     sources: sources(
       "STM32F09xxx devices bootloader",
       F0_RM,

@@ -17,6 +17,7 @@ import {
   span,
 } from "./layout.js";
 import { F2_F4_TIMING } from "./timing.js";
+import { i2cWithoutAddress } from "./i2c-sources.js";
 
 /** RM0033 (F2) / RM0090 (F4) "Programming": modelled as refusing any non-erased word (see ReprogramRule). */
 const F2_RM = "RM0033 §2.3 (Embedded flash memory interface)";
@@ -73,7 +74,14 @@ export const F4_DEVICES: readonly DeviceInfo[] = [
     ram: span(0x20003000, 0x20020000),
     erase: sectors(f4Sectors(1024)),
     // I2C bootloader v1.0 "on F0, F3 and F4 up to F401xB/C" (§3.5).
-    bootloader: { usartVersion: 0x31, i2cVersion: 0x10, id: bid(0x91, 0x1fff77de) },
+    bootloader: {
+      usartVersion: 0x31,
+      i2cVersion: 0x10,
+      i2c: i2cWithoutAddress(
+        "I2C bootloader v1.0 on F0, F3 and F4 up to F401xB/C (AN4221; stm32flash I2C.txt, glassboard-dev/stm32flash-code @ cae1bb8)",
+      ),
+      id: bid(0x91, 0x1fff77de),
+    },
     sources: sources(
       "STM32F40xxx/41xxx devices bootloader",
       F4_RM,
@@ -106,7 +114,14 @@ export const F4_DEVICES: readonly DeviceInfo[] = [
     flash: flashOf(256 * KiB),
     ram: span(0x20003000, 0x20010000),
     erase: sectors(f4Sectors(256)),
-    bootloader: { usartVersion: 0x31, i2cVersion: 0x10, id: bid(0xd1, 0x1fff76de) },
+    bootloader: {
+      usartVersion: 0x31,
+      i2cVersion: 0x10,
+      i2c: i2cWithoutAddress(
+        "I2C bootloader v1.0 on F0, F3 and F4 up to F401xB/C (AN4221; stm32flash I2C.txt, glassboard-dev/stm32flash-code @ cae1bb8)",
+      ),
+      id: bid(0xd1, 0x1fff76de),
+    },
     sources: sources("STM32F401xB(C) devices bootloader", F4_RM_SMALL),
   },
   {

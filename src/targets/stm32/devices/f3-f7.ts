@@ -5,6 +5,7 @@
 import type { DeviceInfo } from "../device.js";
 import { KiB, MiB, bid, flashOf, optionBytes, pages, sectors, sources, span } from "./layout.js";
 import { F0_F1_F3_TIMING, F7_TIMING } from "./timing.js";
+import { i2cWithoutAddress } from "./i2c-sources.js";
 
 /** RM0316/RM0313/RM0365/RM0366/RM0364 (flash chapter): PGERR unless erased or writing 0x0000. */
 const F3_RM =
@@ -23,8 +24,14 @@ const f3 = {
   maxUnitsPerErase: 511,
   dualBank: false,
   timing: F0_F1_F3_TIMING,
-  // I2C bootloader v1.0 on F3 (§3.5); slave addresses are not in the reference.
-  bootloader: { usartVersion: 0x31, i2cVersion: 0x10 },
+  // I2C bootloader v1.0 on F3 (AN4221); no public source we found gives the F3 slave addresses.
+  bootloader: {
+    usartVersion: 0x31,
+    i2cVersion: 0x10,
+    i2c: i2cWithoutAddress(
+      "I2C bootloader v1.0 on F0, F3 and F4 up to F401xB/C (AN4221; stm32flash I2C.txt, glassboard-dev/stm32flash-code @ cae1bb8)",
+    ),
+  },
 } as const;
 
 export const F3_DEVICES: readonly DeviceInfo[] = [

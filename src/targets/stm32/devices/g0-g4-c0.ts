@@ -5,6 +5,7 @@
 import type { DeviceInfo } from "../device.js";
 import { KiB, V33_WITH_GET_CHECKSUM, bid, flashOf, optionBytes, pages, sources, span } from "./layout.js";
 import { G0_C0_TIMING, L4_G4_WB_WL_TIMING } from "./timing.js";
+import { G03X_I2C, G07X_I2C, G0B1_I2C, G491_I2C } from "./i2c-sources.js";
 
 /** RM0444 (G0), RM0440 (G4), RM0490 (C0) §3.3.x "Flash program and erase operations": PROGERR unless the double word is erased or all zero. */
 const G0_RM = "RM0444 §3.3 (FLASH functional description: program and erase)";
@@ -47,12 +48,15 @@ export const G0_DEVICES: readonly DeviceInfo[] = [
     flash: flashOf(64 * KiB),
     ram: span(0x20001000, 0x20002000),
     systemMemory: span(0x1fff0000, 0x1fff2000),
-    bootloader: { ...g0.bootloader, id: bid(0x53, 0x1fff1ffe) },
-    sources: sources(
-      "STM32G03xxx/04xxx devices bootloader",
-      G0_RM,
-      "I2C address not in our sources (find it with subflash i2c scan)",
-    ),
+    // I2C1 0x56 and I2C protocol v1.2, as an ST employee quotes AN2606 and a user measured (i2c-sources.ts).
+    bootloader: {
+      ...g0.bootloader,
+      i2cVersion: 0x12,
+      i2cAddress: 0x56,
+      i2c: G03X_I2C,
+      id: bid(0x53, 0x1fff1ffe),
+    },
+    sources: sources("STM32G03xxx/04xxx devices bootloader", G0_RM),
   },
   {
     ...g0,
@@ -62,8 +66,14 @@ export const G0_DEVICES: readonly DeviceInfo[] = [
     flash: flashOf(128 * KiB),
     ram: span(0x20002700, 0x20009000),
     systemMemory: span(0x1fff0000, 0x1fff7000),
-    // I2C1 address 0x51 from the Linux ucsi_stm32g0 driver (§3.4, high confidence); I2C v1.2.
-    bootloader: { usartVersion: 0x31, i2cVersion: 0x12, i2cAddress: 0x51, id: bid(0xb3, 0x1fff6ffe) },
+    // Address 0x51 from the Linux ucsi_stm32g0 driver, confirmed by ST (i2c-sources.ts); I2C v1.2.
+    bootloader: {
+      usartVersion: 0x31,
+      i2cVersion: 0x12,
+      i2cAddress: 0x51,
+      i2c: G07X_I2C,
+      id: bid(0xb3, 0x1fff6ffe),
+    },
     sources: sources("STM32G07xxx/08xxx devices bootloader", G0_RM),
   },
   {
@@ -78,7 +88,7 @@ export const G0_DEVICES: readonly DeviceInfo[] = [
     // bootloader ID at 0x1FFF9FFE (hosts that read it, such as stm32loader, fail without it).
     systemMemory2: span(0x1fff8000, 0x1ffff000),
     dualBank: true,
-    bootloader: { usartVersion: V33_WITH_GET_CHECKSUM, id: bid(0x92, 0x1fff9ffe) },
+    bootloader: { usartVersion: V33_WITH_GET_CHECKSUM, i2c: G0B1_I2C, id: bid(0x92, 0x1fff9ffe) },
     sources: sources(
       "STM32G0B1xx/0C1xx devices bootloader",
       G0_RM,
@@ -136,7 +146,7 @@ export const G4_DEVICES: readonly DeviceInfo[] = [
     aliases: ["g491", "g4a1", "g491re"],
     flash: flashOf(512 * KiB),
     ram: span(0x20004000, 0x2001c000),
-    bootloader: { ...g4.bootloader, id: bid(0xd2, 0x1fff6ffe) },
+    bootloader: { ...g4.bootloader, i2cAddress: 0x5f, i2c: G491_I2C, id: bid(0xd2, 0x1fff6ffe) },
     sources: sources("STM32G491xx/4A1xx devices bootloader", G4_RM),
   },
 ];

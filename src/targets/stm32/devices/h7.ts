@@ -5,6 +5,7 @@
 import type { DeviceInfo } from "../device.js";
 import { KiB, MiB, bid, flashOf, sources, span, uniformSectors } from "./layout.js";
 import { H7_TIMING } from "./timing.js";
+import { H7A3_I2C } from "./i2c-sources.js";
 
 /** RM0433/RM0468/RM0455: 256-bit (128-bit on H7A3/B3) flash words with ECC: a word is programmed once per erase. */
 const H74_RM = "RM0433 §4.3 (FLASH functional description: organization, programming)";
@@ -63,7 +64,8 @@ export const H7_DEVICES: readonly DeviceInfo[] = [
     // RM0455: the H7A3/B3 flash word is 128 bits, not the 256 bits of the other H7 lines.
     flashWord: 16,
     dualBank: true,
-    bootloader: { ...h7.bootloader, id: bid(0x92, 0x1ff13ffe) },
+    // I2C1 0x57 (SCL PB6, SDA PB9); AN2606 prints the address with one bit too many (i2c-sources.ts).
+    bootloader: { ...h7.bootloader, i2cAddress: 0x57, i2c: H7A3_I2C, id: bid(0x92, 0x1ff13ffe) },
     sources: sources("STM32H7A3xx/B3xx devices bootloader", H7A_RM),
   },
   {

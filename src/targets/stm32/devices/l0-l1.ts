@@ -7,6 +7,7 @@
 import type { DeviceInfo } from "../device.js";
 import { KiB, bid, flashOf, optionBytes, pages, sources, span } from "./layout.js";
 import { L0_L1_TIMING } from "./timing.js";
+import { L07X_I2C } from "./i2c-sources.js";
 
 /** RM0377/RM0367/RM0376 (L0), RM0038 (L1) "Flash program/erase": NOTZEROERR when the word is not erased. */
 const L0_RM = "RM0377 §3.3 (Memory operations: program, NOTZEROERR); RM0367/RM0376 for the larger L0 lines";
@@ -87,7 +88,13 @@ export const L0_DEVICES: readonly DeviceInfo[] = [
     flash: flashOf(192 * KiB),
     ram: span(0x20002000, 0x20005000),
     systemMemory: span(0x1ff00000, 0x1ff02000),
-    bootloader: { usartVersion: 0x31, i2cVersion: 0x11, id: bid(0xb2, 0x1ff01ffe) },
+    bootloader: {
+      usartVersion: 0x31,
+      i2cVersion: 0x11,
+      i2cAddress: 0x42,
+      i2c: L07X_I2C,
+      id: bid(0xb2, 0x1ff01ffe),
+    },
     sources: sources(
       "STM32L07xxx/08xxx devices bootloader",
       L0_RM,

@@ -5,6 +5,7 @@
 import type { DeviceInfo } from "../device.js";
 import { KiB, MiB, bid, flashOf, optionBytes, pages, sources, span } from "./layout.js";
 import { L4_G4_WB_WL_TIMING, L5_U5_H5_TIMING } from "./timing.js";
+import { L43X_I2C, L45X_I2C } from "./i2c-sources.js";
 
 /** RM0394/RM0351/RM0432 "Flash program and erase operations": PROGERR unless erased or all zero. */
 const L4_RM = "RM0394 §3.3.7 (Flash main memory programming sequences; PROGERR)";
@@ -66,7 +67,7 @@ export const L4_DEVICES: readonly DeviceInfo[] = [
     aliases: ["l432", "l431", "l433", "l442", "l443", "l432kc"],
     flash: flashOf(256 * KiB),
     ram: span(0x20003100, 0x2000c000),
-    bootloader: { ...l4.bootloader, id: bid(0x91, 0x1fff6ffe) },
+    bootloader: { ...l4.bootloader, i2c: L43X_I2C, id: bid(0x91, 0x1fff6ffe) },
     sources: sources("STM32L43xxx/44xxx devices bootloader", L4_RM),
   },
   {
@@ -76,8 +77,8 @@ export const L4_DEVICES: readonly DeviceInfo[] = [
     aliases: ["l452", "l451", "l462", "l452re"],
     flash: flashOf(512 * KiB),
     ram: span(0x20003100, 0x20020000),
-    // I2C address 0x4A from a write-up on the L452 (§3.4, medium confidence); version not given.
-    bootloader: { usartVersion: 0x31, i2cAddress: 0x4a, id: bid(0x92, 0x1fff6ffe) },
+    // I2C address 0x4A from a user's session on an L452 (i2c-sources.ts); version not given.
+    bootloader: { usartVersion: 0x31, i2cAddress: 0x4a, i2c: L45X_I2C, id: bid(0x92, 0x1fff6ffe) },
     sources: sources(
       "STM32L45xxx/46xxx devices bootloader",
       L4_RM,

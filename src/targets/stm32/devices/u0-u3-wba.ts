@@ -17,6 +17,7 @@ import {
   span,
 } from "./layout.js";
 import { G0_C0_TIMING, L5_U5_H5_TIMING } from "./timing.js";
+import { U0_I2C } from "./i2c-sources.js";
 
 const U0_RM = "RM0503 §3.3 (FLASH functional description: 2 KiB pages, double-word programming, PROGERR)";
 const U3_RM = "RM0487 (FLASH chapter: organization and programming)";
@@ -54,8 +55,8 @@ export const U0_DEVICES: readonly DeviceInfo[] = [
     aliases: ["u031", "u031k8", "u031c8", "u031r8"],
     flash: flashOf(64 * KiB),
     ram: span(0x20001000, 0x20003000),
-    // I2C address 0x6A from a third-party header (low confidence): check with `subflash i2c scan`.
-    bootloader: { usartVersion: 0x31, i2cVersion: 0x12, i2cAddress: 0x6a },
+    // I2C address 0x6A from a third-party header (low confidence): check with `subflash scan --i2c <bus>`.
+    bootloader: { usartVersion: 0x31, i2cVersion: 0x12, i2cAddress: 0x6a, i2c: U0_I2C },
     sources: sources(
       "STM32U031xx devices bootloader",
       U0_RM,
@@ -69,7 +70,7 @@ export const U0_DEVICES: readonly DeviceInfo[] = [
     aliases: ["u073", "u083", "u073rc", "u083rc"],
     flash: flashOf(256 * KiB),
     ram: span(0x20001000, 0x2000a000),
-    bootloader: { usartVersion: 0x31, i2cVersion: 0x12, i2cAddress: 0x6a },
+    bootloader: { usartVersion: 0x31, i2cVersion: 0x12, i2cAddress: 0x6a, i2c: U0_I2C },
     sources: sources(
       "STM32U073xx/083xx devices bootloader",
       U0_RM,
