@@ -59,7 +59,7 @@ export async function openI2cTarget(
       : device?.bootloader.i2cAddress;
   if (address === undefined) {
     throw new UsageError(
-      `give the bootloader's 7-bit I2C address with --i2c-address (AN2606 lists it per part${device ? `; the device table does not know it for ${device.name}` : ""})`,
+      `give the bootloader's 7-bit I2C address with --i2c-address (AN2606 lists it per part${device ? `; the device table does not know it for ${device.name}` : "; or name the part with --device to use the device table's address"}); find it with \`subflash scan --i2c ${flags.i2c ?? "<bus>"}\` or i2cdetect (bootloader I2C v1.2 answers probes)`,
     );
   }
   const clockHz = parseNumber(flags.i2cClock ?? String(DEFAULT_I2C_CLOCK_HZ), "--i2c-clock");

@@ -73,6 +73,14 @@ describe("I2C commands without an I2C bus", () => {
     expect(unknown.stderr).toContain("give the bootloader's 7-bit I2C address with --i2c-address");
   });
 
+  it("says how to find an address the device table does not know: a bus scan", async () => {
+    const unknown = await subflash(["info", "--i2c", String(bus), "--device", "f303"]);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain("the device table does not know it for STM32F302xB/C, F303xB/C, F358");
+    expect(unknown.stderr).toContain(`subflash scan --i2c ${bus}`);
+    expect(unknown.stderr).toContain("i2cdetect");
+  });
+
   it("refuses --port together with --i2c, and the DTR/RTS sequences with --i2c", async () => {
     const both = await subflash(["info", "--i2c", String(bus), "--port", "/dev/ttyS0"]);
     expect(both.code).toBe(2);

@@ -5,6 +5,8 @@
  */
 import { z } from "zod";
 import { parseBrokerUrl } from "../../util/broker-url.js";
+import type { DeviceInfo } from "../../targets/index.js";
+import { findDevice, resolveDevice } from "../../targets/index.js";
 
 /** An address or size: a non-negative integer, or a "0x…" string (JSON has no hex literals). */
 export const uint = z.union([
@@ -33,11 +35,13 @@ export const i2cSchema = z.strictObject({
     z.number().int().nonnegative(),
     z.string().regex(/^(\/dev\/)?(i2c-)?\d+$/, "expected a bus number or /dev/i2c-N"),
   ]),
-  /** 7-bit slave address of the module's bootloader (AN2606 lists it per part), e.g. 0x51. */
-  address: uint.refine(
-    (a) => a >= 0x03 && a <= 0x77,
-    "must be a 7-bit slave address in 0x03..0x77 (not the 8-bit form)",
-  ),
+  /**
+   * 7-bit slave address of the module's bootloader (AN2606 lists it per part), e.g. 0x51. Optional:
+   * it defaults to the device table's address for the module's `device` (moduleSchema below).
+   */
+  address: uint
+    .refine((a) => a >= 0x03 && a <= 0x77, "must be a 7-bit slave address in 0x03..0x77 (not the 8-bit form)")
+    .optional(),
   /** Clock the adapter runs at (set by its driver); used for timeouts and estimates. */
   clockHz: z.number().int().min(10_000).max(1_000_000).default(400_000),
 });
@@ -159,7 +163,7 @@ export const timeoutsSchema = z.strictObject({
   healthMs: positiveMs.default(30_000),
 });
 
-export const moduleSchema = z.strictObject({
+const moduleShape = z.strictObject({
   /** Unique id, used in topics and status: letters, digits, "-", "_", ".". */
   id: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, "letters, digits, '.', '_' or '-', at most 64"),
   /** Module type, matched against the manifest's module entries. */
@@ -185,6 +189,45 @@ export const moduleSchema = z.strictObject({
   /** Whole-job attempts after a transient failure (link errors) before the module is failed. */
   attempts: z.number().int().min(1).max(10).default(2),
 });
+
+type ModuleShape = z.output<typeof moduleShape>;
+type I2cShape = NonNullable<ModuleShape["transport"]["i2c"]>;
+/** A module whose I2C address, if it is an I2C module, is settled (given, or from the device table). */
+type ResolvedModule = Omit<ModuleShape, "transport"> & {
+  transport: Omit<ModuleShape["transport"], "i2c"> & { i2c?: I2cShape & { address: number } };
+};
+
+/**
+ * A module, with an I2C module's omitted `transport.i2c.address` taken from the device table
+ * (AN2606's address for the part, src/targets/stm32/devices/i2c-sources.ts). A part the table knows
+ * no address for, or a device it does not know, needs the address written out.
+ */
+export const moduleSchema = moduleShape.transform((module, ctx): ResolvedModule => {
+  const i2c = module.transport.i2c;
+  if (i2c === undefined || i2c.address !== undefined) return module as ResolvedModule;
+  const device = deviceOf(module.device);
+  const address = device?.bootloader.i2cAddress;
+  if (address === undefined) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["transport", "i2c", "address"],
+      message: device
+        ? `required: the device table knows no I2C bootloader address for ${device.name} (${module.device}); give it, or find it with \`subflash scan --i2c <bus>\` or i2cdetect (bootloader I2C v1.2 answers probes)`
+        : `required: "${module.device}" is not in the device table, so there is no default I2C bootloader address`,
+    });
+    return z.NEVER;
+  }
+  return { ...module, transport: { ...module.transport, i2c: { ...i2c, address } } };
+});
+
+function deviceOf(device: string | number): DeviceInfo | undefined {
+  if (typeof device === "number") return findDevice(device);
+  try {
+    return resolveDevice(device);
+  } catch {
+    return undefined; // reported by the semantic checks (config.ts) once the shape is valid
+  }
+}
 
 export const mqttSchema = z.strictObject({
   // host:port or an mqtt/mqtts/ws/wss URL with a valid port, normalized (src/util/broker-url.ts).
@@ -318,4 +361,4 @@ export type TimeoutsConfig = z.infer<typeof timeoutsSchema>;
 export type MqttConfig = z.infer<typeof mqttSchema>;
 export type ReconcileConfig = GatewayConfig["reconcile"];
 export type UsartConfig = z.infer<typeof usartSchema>;
-export type I2cConfig = z.infer<typeof i2cSchema>;
+export type I2cConfig = NonNullable<ModuleConfig["transport"]["i2c"]>;
