@@ -138,7 +138,7 @@ export interface DeviceInfo {
   erase: EraseLayout;
   /** Write-protection granule in erase units (F1: 4 pages of 1 KiB per sector). */
   unitsPerWrpSector: number;
-  /** Programming granularity in bytes: 2 (F0/F1/F3), 4 (F2/F4/F7/L0/L1), 8 (G0/G4/L4/WB/WL), 16 (L5/U5/H5), 32 (H7). */
+  /** Programming granularity in bytes: 2 (F0/F1/F3), 4 (F2/F4/F7/L0/L1), 8 (G0/G4/L4/WB/WL/U0/U3), 16 (L5/U5/H5/WBA), 32 (H7). */
   flashWord: number;
   /** What programming a non-erased flash word does (see ReprogramRule). */
   reprogram: ReprogramRule;

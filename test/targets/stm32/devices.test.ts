@@ -130,7 +130,8 @@ describe("device table", () => {
       U5: 16,
       H5: 16,
       U0: 8,
-      U3: 16,
+      // U3: double words (64-bit), the only program type of ST's HAL (stm32u3xx_hal_flash.h), not U5's quad words.
+      U3: 8,
       WBA: 16,
     };
     for (const d of DEVICES) {

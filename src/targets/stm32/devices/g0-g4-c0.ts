@@ -11,6 +11,9 @@ import { G03X_I2C, G07X_I2C, G0B1_I2C, G491_I2C } from "./i2c-sources.js";
 const G0_RM = "RM0444 §3.3 (FLASH functional description: program and erase)";
 const G4_RM = "RM0440 §3.3 (FLASH functional description: program and erase)";
 const C0_RM = "RM0490 §3.3 (FLASH functional description: program and erase)";
+/** SRAM sizes per part (SRAM_SIZE_MAX in ST's CMSIS headers stm32c0xxxx.h, STMicroelectronics/x-cube-freertos @ b0f4a6681bd37b483076db2e8171239db9dacbb1). */
+const C0_SRAM =
+  "SRAM size from the CMSIS header's SRAM_SIZE_MAX (STMicroelectronics/x-cube-freertos @ b0f4a6681bd37b483076db2e8171239db9dacbb1)";
 
 const common = {
   erase: pages(2 * KiB),
@@ -203,7 +206,7 @@ export const C0_DEVICES: readonly DeviceInfo[] = [
     sources: sources(
       "STM32C051 devices bootloader",
       C0_RM,
-      "RAM window assumed like the C011 row (4 KiB for the bootloader); bootloader ID not in our sources",
+      `RAM window start assumed like the C011 row (4 KiB for the bootloader), its end is the 12 KiB ${C0_SRAM}; bootloader ID not in our sources`,
     ),
   },
   {
@@ -216,7 +219,7 @@ export const C0_DEVICES: readonly DeviceInfo[] = [
     sources: sources(
       "STM32C071 devices bootloader",
       C0_RM,
-      "RAM window assumed (4 KiB for the bootloader); the USB DFU ROM may reserve more; bootloader ID not in our sources",
+      `RAM window start assumed (4 KiB for the bootloader; the USB DFU ROM may reserve more), its end is the 24 KiB ${C0_SRAM}; bootloader ID not in our sources`,
     ),
   },
   {
@@ -225,11 +228,13 @@ export const C0_DEVICES: readonly DeviceInfo[] = [
     name: "STM32C091/C092",
     aliases: ["c091", "c092", "c092rc", "c091rc"],
     flash: flashOf(256 * KiB),
-    ram: span(0x20001000, 0x20009000),
+    // The C091 has 36 KiB of SRAM, the C092 30 KiB (CMSIS SRAM_SIZE_MAX); one PID covers both, so the
+    // host window ends where the smaller one's SRAM does.
+    ram: span(0x20001000, 0x20007800),
     sources: sources(
       "STM32C091/C092 devices bootloader",
       C0_RM,
-      "RAM window assumed (4 KiB for the bootloader); bootloader ID not in our sources",
+      `RAM window start assumed (4 KiB for the bootloader), its end is the C092's 30 KiB ${C0_SRAM}; bootloader ID not in our sources`,
     ),
   },
 ];

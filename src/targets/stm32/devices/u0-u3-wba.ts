@@ -21,6 +21,8 @@ import { U0_I2C } from "./i2c-sources.js";
 
 const U0_RM = "RM0503 §3.3 (FLASH functional description: 2 KiB pages, double-word programming, PROGERR)";
 const U3_RM = "RM0487 (FLASH chapter: organization and programming)";
+/** ST's CMSIS device headers and HAL flash drivers, read for the facts they define. */
+const ST_CMSIS = "STMicroelectronics/x-cube-freertos @ b0f4a6681bd37b483076db2e8171239db9dacbb1";
 const WBA_RM = "RM0493 (WBA5x), RM0515 (WBA6x) (FLASH chapter: 8 KiB pages, quad-word programming)";
 
 const u0 = {
@@ -60,7 +62,7 @@ export const U0_DEVICES: readonly DeviceInfo[] = [
     sources: sources(
       "STM32U031xx devices bootloader",
       U0_RM,
-      "RAM window and system-memory range assumed (G0-like); I2C address from a third-party header; bootloader ID not in our sources",
+      `RAM window start and system-memory range assumed (G0-like; the package and flash-size registers sit at 0x1FFF3D00/0x1FFF3EA0 per CMSIS stm32u031xx.h, above the assumed range); SRAM 8+4 KiB, 2 KiB pages and double-word programming confirmed from CMSIS/HAL (${ST_CMSIS}); I2C address from a third-party header; bootloader ID not in our sources`,
     ),
   },
   {
@@ -74,7 +76,7 @@ export const U0_DEVICES: readonly DeviceInfo[] = [
     sources: sources(
       "STM32U073xx/083xx devices bootloader",
       U0_RM,
-      "RAM window and system-memory range assumed (G0-like); I2C address from a third-party header; bootloader ID not in our sources",
+      `RAM window start and system-memory range assumed (G0-like; the package and flash-size registers sit at 0x1FFF6D00/0x1FFF6EA0 per CMSIS stm32u073xx.h, so the system memory may be larger); SRAM 32+8 KiB, 2 KiB pages and double-word programming confirmed from CMSIS/HAL (${ST_CMSIS}); I2C address from a third-party header; bootloader ID not in our sources`,
     ),
   },
 ];
@@ -88,13 +90,18 @@ export const U3_DEVICES: readonly DeviceInfo[] = [
     aliases: ["u375", "u385", "u375rg", "u385rg"],
     flash: flashOf(1 * MiB),
     ram: span(0x20004000, 0x20040000),
+    // The system flash spans 0x0BF80000–0x0BFA0000 (OTP follows; CMSIS stm32u385xx.h); the bootloader's
+    // part of it is assumed to be the upper 64 KiB, as on U5.
     systemMemory: span(0x0bf90000, 0x0bfa0000),
+    // 4 KiB pages in two banks of half the flash, and 64-bit double-word programming (the HAL's only
+    // program types are DOUBLEWORD and BURST of 16 double words), unlike the quad-word U5.
     erase: pages(4 * KiB),
+    flashWord: 8,
     dualBank: true,
     sources: sources(
       "STM32U375xx/385xx devices bootloader",
       U3_RM,
-      "page size, RAM window and system-memory range recalled, not confirmed against RM0487; bootloader ID not in our sources",
+      `4 KiB pages, two banks, double-word programming, 256 KiB SRAM (SRAM1 192 + SRAM2 64 KiB) and the system flash region confirmed from ST's CMSIS stm32u385xx.h and HAL stm32u3xx_hal_flash.h (${ST_CMSIS}), not from RM0487's text; the bootloader's RAM area and system-memory part assumed like U5; bootloader ID not in our sources`,
     ),
   },
 ];
