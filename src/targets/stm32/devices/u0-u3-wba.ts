@@ -124,7 +124,7 @@ export const WBA_DEVICES: readonly DeviceInfo[] = [
     sources: sources(
       "STM32WBA52xx/54xx/55xx devices bootloader",
       WBA_RM,
-      "RAM window assumed; protocol v3.3 with Get Checksum is an assumption (layout.ts)",
+      `RAM window start assumed; its end (SRAM1 + SRAM2, 128 KiB) and the system memory 0x0BF88000–0x0BF90000 (OTP follows) confirmed from CMSIS stm32wba55xx.h (${ST_CMSIS}); protocol v3.3 with Get Checksum is an assumption (layout.ts)`,
     ),
   },
   {

@@ -21,6 +21,8 @@ const WB_RM = "RM0434 (WB55), RM0473 (WB15) §3.3 (FLASH functional description;
 const WL_RM = "RM0453 §3.3 (FLASH functional description; PROGERR) and §3.4 (option bytes)";
 const U5_RM = "RM0456 §7.3 (FLASH functional description: 8 KiB pages, quad-word programming, PROGERR)";
 const H5_RM = "RM0492 (H503), RM0481 (H563/H573) §7.3 (FLASH functional description: 8 KiB sectors)";
+/** ST's CMSIS device headers, read for SRAM sizes and flash geometry. */
+const ST_CMSIS = "STMicroelectronics/x-cube-freertos @ b0f4a6681bd37b483076db2e8171239db9dacbb1";
 
 const wbwl = {
   systemMemory: span(0x1fff0000, 0x1fff7000),
@@ -161,7 +163,8 @@ export const U5_DEVICES: readonly DeviceInfo[] = [
     pid: 0x476,
     name: "STM32U5F7/U5F9/U5G7/U5G9",
     aliases: ["u5f7", "u5f9", "u5g7", "u5g9", "u5g9zj"],
-    // RM0456: 4 MiB in 2 banks of 8 KiB pages; 3 MiB of SRAM (the host window stops at SRAM3's end).
+    // RM0456: 4 MiB in 2 banks of 8 KiB pages. SRAM1, 2, 3, 5 and 6 follow each other from 0x20000000
+    // to 0x202F0000 (CMSIS stm32u5g9xx.h: 768 + 64 + 832 + 832 + 512 KiB); the host window ends there.
     flash: flashOf(4 * MiB),
     ram: span(0x20004000, 0x202f0000),
     systemMemory: span(0x0bf90000, 0x0bfa0000),
@@ -169,7 +172,7 @@ export const U5_DEVICES: readonly DeviceInfo[] = [
     sources: sources(
       "STM32U5F7xx/5F9xx/5G7xx/5G9xx devices bootloader",
       U5_RM,
-      "RAM window and system memory assumed like the other U5 lines; bootloader ID not in our sources",
+      `RAM window start and system memory assumed like the other U5 lines (the SRAM map is CMSIS's, ${ST_CMSIS}); bootloader ID not in our sources`,
     ),
   },
 ];
@@ -214,7 +217,7 @@ export const H5_DEVICES: readonly DeviceInfo[] = [
     sources: sources(
       "STM32H563xx/573xx devices bootloader",
       H5_RM,
-      "RAM start assumed (see the comment); protocol v3.3 is an assumption",
+      `RAM start assumed (see the comment), its end is the 640 KiB of SRAM in CMSIS stm32h573xx.h (${ST_CMSIS}); protocol v3.3 is an assumption`,
     ),
   },
   {
@@ -232,7 +235,7 @@ export const H5_DEVICES: readonly DeviceInfo[] = [
     sources: sources(
       "STM32H523xx/533xx devices bootloader",
       H5_RM,
-      "system memory assumed like the H563's; bootloader ID not in our sources",
+      `system memory assumed like the H563's; 512 KiB of 8 KiB sectors and 272 KiB of SRAM (128 + 80 + 64) confirmed from CMSIS stm32h533xx.h (${ST_CMSIS}); bootloader ID not in our sources`,
     ),
   },
 ];
