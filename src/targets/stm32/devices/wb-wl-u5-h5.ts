@@ -75,8 +75,10 @@ export const WL_DEVICES: readonly DeviceInfo[] = [
     aliases: ["wl55", "wle5", "wl54", "wle4", "wl55jc", "wle5jc"],
     flash: flashOf(256 * KiB),
     ram: span(0x20002000, 0x20010000),
-    // RM0453 §3.4.1: the option-byte block ends at 1FFF787F (last word: IPCC mailbox address), as on
-    // G0 and WB10/15. stm32flash's inclusive end 1FFF8000 and stm32loader's 1FFF7FFF both run past it.
+    // RM0453 (rev 5, "Option bytes organization" register map): the option words run from 1FFF7800 to
+    // the C2OPT/SBRV word at 1FFF7878, so the block ends at 1FFF787F as on G0 and WB10/15; the map
+    // also lists OPTVAL at 1FFF7FF8, which this block leaves out. stm32flash's inclusive end 1FFF8000
+    // and stm32loader's 1FFF7FFF run past the block (to OPTVAL and beyond).
     optionBytes: optionBytes(0x1fff7800, 0x1fff787f),
     systemMemory: span(0x1fff0000, 0x1fff4000),
     erase: pages(2 * KiB),
@@ -84,7 +86,7 @@ export const WL_DEVICES: readonly DeviceInfo[] = [
     sources: sources(
       "STM32WLE5xx/WL55xx devices bootloader",
       WL_RM,
-      "option-byte end 0x1FFF787F recalled from RM0453, to be confirmed",
+      "option-byte end 0x1FFF787F read from RM0453 rev 5 p.114 as reproduced at easymanua.ls (stmicroelectronics/stm32wl5-series manual, p=114), not from ST's own copy; OPTVAL at 0x1FFF7FF8 is not modelled",
     ),
   },
 ];
