@@ -11,7 +11,6 @@
 import { loadTrustStore, type TrustStore } from "../signing/index.js";
 import { TypedEmitter } from "../util/events.js";
 import { SerialQueue } from "../util/serial-queue.js";
-import { errnoOf, isStorageError } from "./store/storage-errors.js";
 import { describeError } from "../util/errors.js";
 import { silentLogger, type Logger } from "../util/logger.js";
 import { openStateDirectory } from "./store/state-dir.js";
@@ -36,6 +35,9 @@ import { RunExecutor } from "./run/executor.js";
 import { createRunHost, jobStatus, type RunHostParts } from "./run/host.js";
 import type { RunRecord } from "./run/types.js";
 import { StateStore } from "./store/state-store.js";
+import { SpaceReserve } from "./store/reserve.js";
+import { storageFaultOf, storageStatusError } from "./store/storage-fault.js";
+import { haltError, retakeHalted, showHalted, untilStorageTakesWrites } from "./run/storage-halt.js";
 import { reconcileModules } from "./reconcile/reconciler.js";
 import { reportFindings } from "./reconcile/report.js";
 import type { ModuleFinding } from "./reconcile/findings.js";
@@ -114,6 +116,8 @@ export interface EngineOptions {
    * journal's last run becomes the sequence floor and bundles are accepted again.
    */
   acceptStateLoss?: boolean;
+  /** Tests: overrides `storage.checkSeconds` (reserve re-creation, retries of a storage-halted run). */
+  storageCheckMs?: number;
 }
 
 export class UpdateEngine extends TypedEmitter<EngineEvents> {
@@ -138,6 +142,9 @@ export class UpdateEngine extends TypedEmitter<EngineEvents> {
   #lastShedStatusAt = -Infinity;
   #stopped = false;
   #reconcileTimer: NodeJS.Timeout | undefined;
+  #reserveTimer: NodeJS.Timeout | undefined;
+  /** A run halted by its state storage (run/storage-halt.ts): new work is refused with this. */
+  #storageHalt: StatusError | null = null;
   #markStopped!: () => void;
   readonly #stoppedSignal = new Promise<void>((resolve) => (this.#markStopped = resolve));
 
@@ -164,6 +171,9 @@ export class UpdateEngine extends TypedEmitter<EngineEvents> {
     const state = await StateStore.open(config.stateDir, this.#gate);
     const images = new ImageStore(config.stateDir, this.#gate);
     await images.init();
+    const reserve = new SpaceReserve(config.stateDir, config.storage.reserveBytes, this.#gate);
+    // A full disk at start-up is no reason not to start (and report): the timer below tries again.
+    await reserve.ensure().catch((error: unknown) => this.#reserveMissing(error));
     const hook = this.#options.journalHook;
     const journal = new Journal(
       config.stateDir,
@@ -184,7 +194,18 @@ export class UpdateEngine extends TypedEmitter<EngineEvents> {
         new ModuleLink(m, this.#targets, this.#gate, this.#log.child({ module: m.id, port: portOf(m) })),
       ]),
     );
-    this.#parts = { config, log: this.#log, state, images, journal, board, links, now: this.#now, trust };
+    this.#parts = {
+      config,
+      log: this.#log,
+      state,
+      images,
+      journal,
+      reserve,
+      board,
+      links,
+      now: this.#now,
+      trust,
+    };
     this.#lastRun = await journal.load();
     await this.#checkStateLoss(state, this.#lastRun);
     const lastBundle = state.get().lastBundle;
@@ -206,6 +227,11 @@ export class UpdateEngine extends TypedEmitter<EngineEvents> {
       this.#reconcileTimer = setInterval(() => void this.reconcile(), every * 60_000);
       this.#reconcileTimer.unref();
     }
+    this.#reserveTimer = setInterval(() => {
+      if (!this.#executor && !this.#stopped)
+        void reserve.ensure().catch((e: unknown) => this.#reserveMissing(e));
+    }, this.#storageCheckMs());
+    this.#reserveTimer.unref();
     if (recovery) {
       this.#log.warn(
         { run: recovery.run.id, decision: recovery.decision, modules: recovery.resumed },
@@ -286,6 +312,8 @@ export class UpdateEngine extends TypedEmitter<EngineEvents> {
       const late = this.#busyRefusal();
       if (late) return this.#reject(late, run.release, run.sequence, via.topic);
       this.#options.crashPoint?.("bundle-verified");
+      // No run starts without its space reserve: a disk that fills up mid-run must leave room to undo.
+      await parts.reserve.ensure();
       // The journal is the commitment: once it is written the run happens (now, or after a restart).
       await parts.journal.write(run, "bundle accepted");
       try {
@@ -323,6 +351,7 @@ export class UpdateEngine extends TypedEmitter<EngineEvents> {
 
   #busyRefusal(): StatusError | null {
     if (this.#stateLost) return this.#stateLost;
+    if (this.#storageHalt) return this.#storageHalt;
     if (this.#stopped) return { code: "stopped", message: "the engine is stopping" };
     if (this.#executor)
       return { code: "busy", message: `a run is in progress (${this.#executor.run.release ?? "rollback"})` };
@@ -377,6 +406,7 @@ export class UpdateEngine extends TypedEmitter<EngineEvents> {
       const decision = decideCommand(ctx, command);
       if (decision.kind === "cancel") await this.#executor?.cancel();
       if (decision.kind === "start") {
+        await parts.reserve.ensure();
         await parts.journal.write(decision.run, `${command.kind} accepted`);
         this.#startRun(decision.run);
       }
@@ -458,6 +488,7 @@ export class UpdateEngine extends TypedEmitter<EngineEvents> {
     if (this.#stopped) return;
     this.#stopped = true;
     clearInterval(this.#reconcileTimer);
+    clearInterval(this.#reserveTimer);
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([
       Promise.all([this.#bundleQueue.idle(), this.#commandQueue.idle()]),
@@ -499,15 +530,87 @@ export class UpdateEngine extends TypedEmitter<EngineEvents> {
       await this.#maintenanceWindow(run, executor.signal);
       await fetchRunImages(parts, run, executor.signal, this.#config);
       await executor.execute();
+      if (executor.halt) throw storageFaultError(executor.halt);
       await this.#finished(run);
     })()
       .catch((error: unknown) => {
+        const fault = storageFaultOf(error);
+        if (fault && !this.#gate.halted && !this.#stopped)
+          return this.#storageHalted(run, haltError(fault)).catch((e: unknown) =>
+            this.#log.error(
+              { err: describeError(e), run: run.id },
+              "a storage-halted run could not be undone",
+            ),
+          );
         if (!this.#gate.halted)
           this.#log.error({ err: describeError(error), run: run.id }, "run stopped by an unexpected error");
       })
       .finally(() => {
         if (this.#executor === executor) this.#executor = null;
       });
+  }
+
+  /**
+   * The storage refused the writes a run needs (run/storage-halt.ts): show it, wait on a back-off
+   * until the storage takes writes again, then undo the run from the journal (or finish its
+   * bookkeeping), without a restart.
+   */
+  async #storageHalted(run: RunRecord, error: StatusError): Promise<void> {
+    const parts = this.#started();
+    this.#storageHalt = error;
+    showHalted(parts, run, error);
+    if (run.release !== null)
+      parts.board.setBundle({
+        release: run.release,
+        sequence: run.sequence ?? 0,
+        state: "running",
+        error,
+        startedAt: run.startedAt,
+        finishedAt: null,
+      });
+    this.#log.error({ run: run.id, ...error.context }, error.message);
+    this.#emitEvent({
+      type: "bundle",
+      state: "running",
+      release: run.release,
+      sequence: run.sequence,
+      error,
+      note: "halted until the state storage takes writes again",
+    });
+    const maxMs = this.#storageCheckMs();
+    const retaken = await untilStorageTakesWrites(
+      async () => {
+        const next = await retakeHalted(parts, error);
+        if (next.kind === "finished" && next.run) await this.#finished(next.run);
+        return next;
+      },
+      {
+        firstMs: Math.min(1000, maxMs),
+        maxMs,
+        stopped: this.#stoppedSignal,
+      },
+    );
+    this.#storageHalt = null;
+    if (!retaken) return;
+    this.#log.warn({ run: run.id, kind: retaken.kind }, "the state storage takes writes again");
+    if (retaken.kind === "undo") this.#startRun(retaken.recovery.run, retaken.recovery.resumed);
+  }
+
+  #reserveMissing(error: unknown): void {
+    const fault = storageFaultOf(error);
+    this.#log.warn(
+      {
+        errno: fault?.errno,
+        path: fault?.path,
+        err: fault ? undefined : describeError(error),
+        bytes: this.#config.storage.reserveBytes,
+      },
+      "the state directory's space reserve cannot be written: no run starts until it can",
+    );
+  }
+
+  #storageCheckMs(): number {
+    return this.#options.storageCheckMs ?? this.#config.storage.checkSeconds * 1000;
   }
 
   /** Holds a bundle run that has not touched any module until a maintenance window opens (run/window.ts). */
@@ -719,13 +822,13 @@ async function loadTrust(path: string): Promise<TrustStore> {
  * failing state file system is `storage-unavailable`, with the errno (issue 10, defect 9).
  */
 function intakeFailure(error: unknown): StatusError {
-  if (isStorageError(error))
-    return {
-      code: "storage-unavailable",
-      message: `the state storage refused a write (${errnoOf(error)}): ${describeError(error)}`,
-      context: { errno: errnoOf(error) },
-    };
+  const fault = storageFaultOf(error);
+  if (fault) return storageStatusError(fault, "refused; nothing of it was journalled");
   return { code: error instanceof GatewayError ? error.code : "internal", message: describeError(error) };
+}
+
+function storageFaultError(fault: ReturnType<typeof storageFaultOf> & object): GatewayError {
+  return new GatewayError("storage-unavailable", `storage halted the run (${fault.errno})`, { ...fault });
 }
 
 /** The outcome of a refused bundle (the caller has already reported it). */

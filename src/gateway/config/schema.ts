@@ -319,6 +319,23 @@ export const configSchema = z.strictObject({
       method: z.enum(["crc", "readback", "probe"]).default("crc"),
     })
     .default({ atStart: true, repair: "report", method: "crc" }),
+  /**
+   * The state directory's storage faults (src/gateway/store/reserve.ts, run/storage-halt.ts):
+   * `reserveBytes` of space held back in `reserve.bin` and freed when the disk fills up in the middle
+   * of a run, so the undo's journal writes still succeed (0: no reserve); every `checkSeconds` a
+   * missing reserve is written again, and a run halted by the storage is retried at most that far apart.
+   */
+  storage: z
+    .strictObject({
+      reserveBytes: z
+        .number()
+        .int()
+        .min(0)
+        .max(1024 * 1024 * 1024)
+        .default(1024 * 1024),
+      checkSeconds: z.number().positive().max(3600).default(30),
+    })
+    .default({ reserveBytes: 1024 * 1024, checkSeconds: 30 }),
   /** Bundle-wide limit on modules updated at once (the manifest may lower it). */
   maxParallel: z.number().int().min(1).max(64).default(4),
   /** When bundle installs may start (src/gateway/run/window.ts); absent: any time. */

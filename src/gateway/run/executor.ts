@@ -4,6 +4,12 @@
  * dependencies), retries transient failures a bounded number of times, undoes a failed job at once,
  * and applies the bundle policy: all-or-nothing rolls back every module already committed, in reverse
  * commit order; a cancel stops at the next safe point and does the same.
+ *
+ * A write the state storage refuses (issue 10, defect 2) fails the run: nothing new starts, jobs in
+ * flight stop at their next safe point, and what was applied is undone as for a failed bundle (the
+ * host frees the space reserve first, so a full disk still takes the undo's journal writes). When
+ * even the undo cannot be journalled (read-only, or still full), the run HALTS: no module is touched
+ * again, `halt` names the fault, and the engine finishes the undo once the storage takes writes.
  */
 import type { Logger } from "../../util/logger.js";
 import type { GatewayConfig, ModuleConfig } from "../config/config.js";
@@ -15,7 +21,14 @@ import { nextJobs } from "../plan/planner.js";
 import { releaseModule, runRestore } from "../module/rollback.js";
 import type { JobRecord, RunRecord } from "./types.js";
 import type { StoredState } from "../store/state-store.js";
-import type { BundleState } from "../status/types.js";
+import type { BundleState, StatusError } from "../status/types.js";
+import {
+  isOutOfSpace,
+  storageFaultOf,
+  storageGatewayError,
+  storageStatusError,
+  type StorageFault,
+} from "../store/storage-fault.js";
 
 export interface ExecutorHost {
   config: GatewayConfig;
@@ -23,6 +36,8 @@ export interface ExecutorHost {
   /** A job environment for one module; `signal` aborts its steps. */
   env(job: JobRecord, signal: AbortSignal): JobEnv;
   checkpoint(what: string): Promise<void>;
+  /** The state storage refused a write: free the space reserve for the undo's writes. */
+  storageFault(fault: StorageFault): Promise<void>;
   /** Reflects a job's terminal or queued state in the module status. */
   showJob(job: JobRecord): void;
   now(): number;
@@ -36,6 +51,12 @@ export class RunExecutor {
   readonly #resumed: Set<string>;
   readonly #cancel = new AbortController();
   readonly #modules: Map<string, ModuleConfig>;
+  /** The first storage fault of this run: the run fails and is undone. */
+  #storage: { fault: StorageFault; error: StatusError } | null = null;
+  /** Set when the undo itself could not be journalled: nothing touches a module any more. */
+  #halt: StorageFault | null = null;
+  /** An unexpected error of a job, re-thrown once every job has settled. */
+  #unexpected: unknown = undefined;
 
   constructor(host: ExecutorHost, run: RunRecord, resumed: Iterable<string> = []) {
     this.#host = host;
@@ -46,6 +67,11 @@ export class RunExecutor {
 
   get run(): RunRecord {
     return this.#run;
+  }
+
+  /** Non-null when the run stopped because the storage refused the writes its undo needs. */
+  get halt(): StorageFault | null {
+    return this.#halt;
   }
 
   /** Aborted by a cancel: work before the jobs (downloads) stops too. */
@@ -72,15 +98,68 @@ export class RunExecutor {
     if (run.state === "running") {
       for (const job of run.jobs) this.#host.showJob(job);
       await this.#runJobs();
+      if (this.#halt) return run;
+      if (this.#storage) this.#skipPending(`not started: ${this.#storage.error.message}`);
       const failed = run.jobs.some((j) => j.step === "failed" || j.step === "rolled-back");
-      if (this.#cancel.signal.aborted || (failed && run.allOrNothing)) {
+      const cancelled = this.#cancel.signal.aborted;
+      if (cancelled || (failed && run.allOrNothing)) {
         run.state = "rolling-back";
-        await this.#host.checkpoint("rolling back the run");
+        if (!(await this.#write("rolling back the run"))) return run;
       }
     }
     if (run.state === "rolling-back") await this.#rollBackRun();
+    if (this.#halt) return run;
     if (run.state !== "finished") await this.#finish();
     return run;
+  }
+
+  /**
+   * A journal write of the executor's own. A storage fault is not thrown: it halts the run (false),
+   * since nothing may act without its journal entry.
+   */
+  async #write(what: string): Promise<boolean> {
+    try {
+      await this.#host.checkpoint(what);
+      return true;
+    } catch (error) {
+      const fault = storageFaultOf(error);
+      if (!fault) throw error;
+      const first = this.#storage === null;
+      await this.#storageFault(fault);
+      // The run's first "disk full": the reserve was just freed, so the same write is tried once more.
+      if (first && isOutOfSpace(fault)) {
+        try {
+          await this.#host.checkpoint(what);
+          return true;
+        } catch (again) {
+          if (!storageFaultOf(again)) throw again;
+        }
+      }
+      this.#halt ??= fault;
+      return false;
+    }
+  }
+
+  /** Records the run's first storage fault, stops new work and frees the reserve for the undo. */
+  async #storageFault(fault: StorageFault): Promise<void> {
+    if (!this.#storage) {
+      this.#storage = {
+        fault,
+        error: storageStatusError(fault, "the run was stopped and what it applied is undone"),
+      };
+      this.#run.firstError ??= this.#storage.error;
+      this.#host.log.error({ errno: fault.errno, path: fault.path }, "the state storage refused a write");
+    }
+    await this.#host.storageFault(fault);
+  }
+
+  #skipPending(note: string): void {
+    for (const job of this.#run.jobs) {
+      if (job.step !== "pending") continue;
+      job.step = "skipped";
+      job.note = note;
+      this.#host.showJob(job);
+    }
   }
 
   async #runJobs(): Promise<void> {
@@ -94,7 +173,12 @@ export class RunExecutor {
     const start = (job: JobRecord): void => {
       running.set(
         job.module,
-        this.#drive(job).finally(() => running.delete(job.module)),
+        this.#drive(job)
+          // Every job settles before the run decides anything: none is left acting unobserved.
+          .catch((error: unknown) => {
+            this.#unexpected ??= error;
+          })
+          .finally(() => running.delete(job.module)),
       );
     };
     for (const job of run.jobs) if (isInFlight(job) && running.size < limit) start(job);
@@ -106,10 +190,12 @@ export class RunExecutor {
       if (running.size === 0) break;
       await Promise.race(running.values());
     }
+    if (this.#unexpected !== undefined) throw this.#unexpected as Error;
   }
 
   /** True once an all-or-nothing run has a failure: nothing new starts. */
   #stopScheduling(): boolean {
+    if (this.#storage) return true;
     return (
       this.#run.allOrNothing && this.#run.jobs.some((j) => j.step === "failed" || j.step === "rolled-back")
     );
@@ -135,7 +221,16 @@ export class RunExecutor {
   /** Runs one job to committed, with bounded retries; on failure undoes it at once. */
   async #drive(job: JobRecord): Promise<void> {
     const module = this.#modules.get(job.module)!;
-    const env = this.#host.env(job, this.#cancel.signal);
+    const base = this.#host.env(job, this.#cancel.signal);
+    // After a storage fault a job in flight finishes its current step but starts no other: its next
+    // checkpoint fails as the storage did, even when the freed reserve would take the write.
+    const env = {
+      ...base,
+      checkpoint: (what: string): Promise<void> =>
+        this.#storage
+          ? Promise.reject(storageGatewayError(this.#storage.fault, "the run was stopped"))
+          : base.checkpoint(what),
+    };
     let resumed = this.#resumed.delete(job.module);
     for (;;) {
       job.attempts++;
@@ -146,6 +241,8 @@ export class RunExecutor {
         this.#host.showJob(job);
         return;
       } catch (error) {
+        const fault = storageFaultOf(error);
+        if (fault) await this.#storageFault(fault);
         const cancelled = this.#cancel.signal.aborted;
         const retry = !cancelled && isTransient(error, job) && job.attempts < module.attempts;
         this.#host.log.warn(
@@ -161,10 +258,15 @@ export class RunExecutor {
         );
         if (retry) {
           resumed = true;
-          await this.#host.checkpoint(`${job.module}: attempt ${job.attempts + 1}`);
+          if (!(await this.#write(`${job.module}: attempt ${job.attempts + 1}`))) return;
           continue;
         }
-        job.error = moduleError(job.module, cancelled ? this.#cancel.signal.reason : error);
+        const cause: unknown = fault
+          ? storageGatewayError(fault, "the run was stopped and what it applied is undone")
+          : cancelled
+            ? this.#cancel.signal.reason
+            : error;
+        job.error = moduleError(job.module, cause);
         this.#run.firstError ??= job.error;
         await this.#undo(job);
         return;
@@ -177,6 +279,9 @@ export class RunExecutor {
    * it chose a slot never wrote anything: only its status changes.
    */
   async #undo(job: JobRecord): Promise<void> {
+    if (this.#halt) return;
+    // After a storage fault, nothing touches a module before the journal has shown it can be written.
+    if (this.#storage && !(await this.#write(`${job.module}: undo after a storage fault`))) return;
     const from = job.from;
     if (!from) {
       // Nothing was written; the module may still sit in its bootloader: start its firmware again.
@@ -191,13 +296,13 @@ export class RunExecutor {
       job.step = job.error ? "failed" : "skipped";
       job.note ??= "not changed";
       job.undo = null;
-      await this.#host.checkpoint(`${job.module}: ${job.step} before writing`);
+      if (!(await this.#write(`${job.module}: ${job.step} before writing`))) return;
       this.#host.showJob(job);
       return;
     }
     job.step = "rolling-back";
     job.undo ??= { step: "preparing", rewrite: null };
-    await this.#host.checkpoint(`${job.module}: rolling back`);
+    if (!(await this.#write(`${job.module}: rolling back`))) return;
     this.#host.showJob(job);
     try {
       // Undo uses no cancel signal: once started it must finish, only the watchdogs bound it.
@@ -212,6 +317,13 @@ export class RunExecutor {
       });
       job.step = "rolled-back";
     } catch (error) {
+      const fault = storageFaultOf(error);
+      if (fault) {
+        // The restore stopped at a step it could not journal: it is finished once storage returns.
+        await this.#storageFault(fault);
+        this.#halt ??= fault;
+        return;
+      }
       job.step = "failed";
       job.error = moduleError(job.module, error);
       this.#run.firstError ??= job.error;
@@ -220,7 +332,7 @@ export class RunExecutor {
         "rollback failed: the module needs attention",
       );
     }
-    await this.#host.checkpoint(`${job.module}: ${job.step}`);
+    if (!(await this.#write(`${job.module}: ${job.step}`))) return;
     this.#host.showJob(job);
   }
 
@@ -236,12 +348,8 @@ export class RunExecutor {
     for (const job of committed) {
       if (job?.step === "committed") await this.#undo(job);
     }
-    for (const job of run.jobs) {
-      if (job.step !== "pending") continue;
-      job.step = "skipped";
-      job.note = `not started: the bundle was rolled back${run.note ? ` (${run.note})` : ""}`;
-      this.#host.showJob(job);
-    }
+    if (this.#halt) return;
+    this.#skipPending(`not started: the bundle was rolled back${run.note ? ` (${run.note})` : ""}`);
   }
 
   async #finish(): Promise<void> {
@@ -249,7 +357,8 @@ export class RunExecutor {
     run.outcome = outcomeOf(run);
     run.state = "finished";
     run.finishedAt = new Date(this.#host.now()).toISOString();
-    await this.#host.checkpoint(`run ${run.id}: ${run.outcome}`);
+    // Not on disk when halted here: the engine completes the run from the journal once storage returns.
+    await this.#write(`run ${run.id}: ${run.outcome}`);
   }
 }
 

@@ -8,6 +8,7 @@ import { moduleDevice, portOf } from "../config/config.js";
 import type { ImageStore } from "../store/image-store.js";
 import type { JobEnv, StatusUpdate } from "../module/job-env.js";
 import type { Journal } from "../store/journal.js";
+import type { SpaceReserve } from "../store/reserve.js";
 import type { ModuleLink } from "../module/link.js";
 import type { ExecutorHost } from "./executor.js";
 import type { JobRecord, RunRecord } from "./types.js";
@@ -22,6 +23,8 @@ export interface RunHostParts {
   state: StateStore;
   images: ImageStore;
   journal: Journal;
+  /** Space held back in the state directory for the writes of an undo (store/reserve.ts). */
+  reserve: SpaceReserve;
   board: StatusBoard;
   links: ReadonlyMap<string, ModuleLink>;
   now(): number;
@@ -37,6 +40,13 @@ export function createRunHost(parts: RunHostParts, run: RunRecord): ExecutorHost
     log: parts.log,
     now: () => parts.now(),
     checkpoint: (what) => parts.journal.write(run, what),
+    storageFault: async (fault) => {
+      if (await parts.reserve.release())
+        parts.log.warn(
+          { errno: fault.errno, path: parts.reserve.path, bytes: parts.reserve.bytes },
+          "space reserve released for the undo's journal writes",
+        );
+    },
     env: (job, signal) => jobEnv(parts, run, job, modules.get(job.module)!, signal),
     showJob: (job) => parts.board.update(job.module, jobStatus(job)),
   };

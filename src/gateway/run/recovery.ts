@@ -26,19 +26,28 @@ const IN_FLIGHT = new Set<JobRecord["step"]>([
   "rolling-back",
 ]);
 
-export async function prepareRecovery(parts: RunHostParts, run: RunRecord): Promise<Recovery | null> {
+/**
+ * `undo`, when given, forces a rollback with that note: a run halted by the state storage is undone
+ * without a restart once the storage takes writes again (storage-halt.ts).
+ */
+export async function prepareRecovery(
+  parts: RunHostParts,
+  run: RunRecord,
+  undo?: { note: string },
+): Promise<Recovery | null> {
   if (run.state === "finished") return null;
   const expired = run.expiresAt !== null && Date.parse(run.expiresAt) <= parts.now();
   let decision: Recovery["decision"] = "resume";
   if (run.state === "rolling-back") decision = "rollback";
-  else if (parts.config.recovery === "rollback" || expired || run.cancelRequested) {
+  else if (undo || parts.config.recovery === "rollback" || expired || run.cancelRequested) {
     decision = "rollback";
     run.state = "rolling-back";
   }
   const note =
-    decision === "resume"
+    undo?.note ??
+    (decision === "resume"
       ? "resumed after restart"
-      : `rolled back after restart${expired ? " (the release expired meanwhile)" : ""}`;
+      : `rolled back after restart${expired ? " (the release expired meanwhile)" : ""}`);
   run.note = note;
   const resumed = run.jobs.filter((j) => IN_FLIGHT.has(j.step)).map((j) => j.module);
   for (const job of run.jobs) {

@@ -24,9 +24,16 @@ export async function writeFileAtomic(
   try {
     await file.writeFile(data);
     await file.sync();
-  } finally {
+  } catch (error) {
+    // A write on the descriptor fails without a path: name the file it was for.
+    const errno = error as NodeJS.ErrnoException;
+    if (typeof errno.code === "string" && errno.path === undefined) errno.path = path;
     await file.close();
+    // A full disk: what was written of the temporary file would keep the space taken.
+    await rm(tmp, { force: true }).catch(() => {});
+    throw error;
   }
+  await file.close();
   await commit?.();
   await rename(tmp, path);
   await syncDirectory(dirname(path));
