@@ -178,16 +178,22 @@ async function runCase(c: Case): Promise<string | null> {
       await Promise.race([second.engine.idle(), second.killed]);
     }
     damage(b, c.damage ?? "none");
+    const before = MODULES.map((id) => b.sims.sims.get(id)!.memory.flash.data.slice());
     let last: UpdateEngine;
     try {
       last = (await engine(b)).engine;
     } catch (error) {
-      // A start refused with a named reason is honest; the flash must still be consistent.
-      const flash = MODULES.map((id) => bootsFromFlash(b, id));
-      const bad = flash.find((f) => f.problem !== null);
-      const versions = new Set(flash.map((f) => f.version));
-      if (bad || versions.size !== 1)
-        return `start refused (${(error as Error).message.slice(0, 60)}) and flash inconsistent`;
+      // A start refused with a stable code, naming the damaged file, and touching no module is the
+      // honest answer to damaged state (the operator decides): it counts as survived, apart.
+      const code = (error as { code?: unknown }).code;
+      const message = (error as Error).message;
+      const untouched = MODULES.every((id, i) =>
+        b.sims.sims.get(id)!.memory.flash.data.every((byte, k) => byte === before[i]![k]),
+      );
+      if (typeof code !== "string" || code === "internal" || !message.includes(b.config.stateDir))
+        return `start refused without naming the file (${message.slice(0, 60)})`;
+      if (!untouched) return `start refused (${code}) after touching a module`;
+      namedRefusals++;
       return null;
     }
     await last.idle();
@@ -196,6 +202,9 @@ async function runCase(c: Case): Promise<string | null> {
     await tearDown(b);
   }
 }
+
+/** Cases survived by a named refusal to start (modules untouched), counted apart in each set's line. */
+let namedRefusals = 0;
 
 async function countWrites(work: Case["work"], prepare?: Case["prepare"]): Promise<number> {
   const b = setUp();
@@ -230,13 +239,17 @@ interface SetResult {
 
 async function runSet(name: string, cases: Case[]): Promise<SetResult> {
   const result: SetResult = { name, survived: 0, total: cases.length, failures: [] };
+  const refusedBefore = namedRefusals;
   for (const [i, c] of cases.entries()) {
     const problem = await runCase(c).catch((error: unknown) => `crashed: ${(error as Error).message}`);
     if (problem === null) result.survived++;
     else
       result.failures.push(`#${i + 1} (kill at ${c.killAt}${c.damage ? `, ${c.damage}` : ""}): ${problem}`);
   }
-  process.stdout.write(`${name.padEnd(44)} survived ${result.survived}/${result.total}\n`);
+  const refused = namedRefusals - refusedBefore;
+  process.stdout.write(
+    `${name.padEnd(44)} survived ${result.survived}/${result.total}${refused > 0 ? ` (${refused} by a named refusal to start, modules untouched)` : ""}\n`,
+  );
   for (const f of result.failures.slice(0, 5)) process.stdout.write(`    ${f}\n`);
   return result;
 }

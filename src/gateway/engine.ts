@@ -40,6 +40,7 @@ import { storageFaultOf, storageStatusError } from "./store/storage-fault.js";
 import { haltError, retakeHalted, showHalted, untilStorageTakesWrites } from "./run/storage-halt.js";
 import { reconcileModules } from "./reconcile/reconciler.js";
 import { reportFindings } from "./reconcile/report.js";
+import { rewindLostRun } from "./reconcile/lost-journal.js";
 import type { ModuleFinding } from "./reconcile/findings.js";
 import { StatusBoard } from "./status/board.js";
 import { summariseRun } from "./status/run-summary.js";
@@ -208,6 +209,9 @@ export class UpdateEngine extends TypedEmitter<EngineEvents> {
     };
     this.#lastRun = await journal.load();
     await this.#checkStateLoss(state, this.#lastRun);
+    // No journal: a bundle state.json shows unfinished is undone, then every module reconciled.
+    const lost = this.#lastRun ? null : await rewindLostRun(state, journal.path, this.#now(), this.#log);
+    if (lost) board.syncFromState(state);
     const lastBundle = state.get().lastBundle;
     if (lastBundle?.release && lastBundle.sequence !== null)
       board.setBundle({ ...lastBundle, release: lastBundle.release, sequence: lastBundle.sequence });
@@ -221,7 +225,7 @@ export class UpdateEngine extends TypedEmitter<EngineEvents> {
     }
     board.emitAll();
     // An unfinished run checks its modules itself as it resumes; otherwise compare records and modules now.
-    if (!recovery && config.reconcile.atStart) await this.#reconcileNow();
+    if (!recovery && (config.reconcile.atStart || lost)) await this.#reconcileNow();
     const every = config.reconcile.intervalMinutes;
     if (every !== undefined) {
       this.#reconcileTimer = setInterval(() => void this.reconcile(), every * 60_000);

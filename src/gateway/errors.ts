@@ -60,6 +60,7 @@ export type GatewayErrorCode =
   | "state-unusable" // stateDir is not a directory the gateway can use (start-up)
   | "storage-unavailable" // the state file system refused a write (full, read-only, I/O error)
   | "state-lost" // state.json is missing on a gateway with history: refused until acknowledged
+  | "journal-lost" // the journal is missing while state.json shows a bundle that never finished: undone
   | "intake-full" // too many bundles waiting for verification: this one was shed
   | "trust-store-invalid" // the trust store cannot be read or is not valid (start-up)
   | "internal";

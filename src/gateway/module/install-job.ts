@@ -192,6 +192,14 @@ async function prepare(
   }
   job.slot = "single";
   job.from = await backupSingle(env, bootloader, known, layout.slot, job.target.images.single?.length);
+  const from = job.from;
+  if (from.digest && known?.digest !== from.digest) {
+    // state.json learns the kept image (length, CRC, image store copy) before the slot is erased: if
+    // the journal is lost mid-run, reconciliation can still tell and repair the slot from it.
+    await env.state.update((draft) => {
+      draft.modules[job.module] = { confirmed: from, previous: draft.modules[job.module]?.previous ?? null };
+    });
+  }
 }
 
 /**

@@ -118,6 +118,19 @@ async function byDevice(
       return { kind: "consistent", module: module.id, version: recorded.version, method };
     // No record (or no version in it): learn what runs, from the image it matches or from the application.
     const learned = await learn(module, link, recorded, seen, signal, log);
+    if (learned && recorded?.version && learned.version !== null && learned.version !== recorded.version) {
+      // A record the slot cannot be checked against (no CRC), and the application tells another
+      // version: drift (a lost journal, a bench flash), never a silent re-learning.
+      return {
+        kind: "mismatch",
+        module: module.id,
+        code: "drift",
+        message: `module ${module.id}: the application reports ${learned.version}, the gateway recorded ${recorded.version}`,
+        found: learned.version,
+        method: "probe",
+        repair: { done: false, reason: "the recorded firmware's length and CRC are unknown" },
+      };
+    }
     if (!learned || learned.version === null) {
       if (recorded) return { kind: "consistent", module: module.id, version: recorded.version, method };
       return {
