@@ -244,7 +244,8 @@ export class RunExecutor {
         const fault = storageFaultOf(error);
         if (fault) await this.#storageFault(fault);
         const cancelled = this.#cancel.signal.aborted;
-        const retry = !cancelled && isTransient(error, job) && job.attempts < module.attempts;
+        const retry =
+          !cancelled && !this.#storage && isTransient(error, job) && job.attempts < module.attempts;
         this.#host.log.warn(
           {
             module: job.module,
