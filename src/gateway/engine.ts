@@ -38,6 +38,8 @@ import { StateStore } from "./store/state-store.js";
 import { SpaceReserve } from "./store/reserve.js";
 import { storageFaultOf, storageStatusError } from "./store/storage-fault.js";
 import { haltError, retakeHalted, showHalted, untilStorageTakesWrites } from "./run/storage-halt.js";
+import { FloorsFile } from "./store/floors.js";
+import { acknowledgeState, guardState } from "./intake/state-guard.js";
 import { reconcileModules } from "./reconcile/reconciler.js";
 import { reportFindings } from "./reconcile/report.js";
 import { rewindLostRun } from "./reconcile/lost-journal.js";
@@ -113,8 +115,9 @@ export interface EngineOptions {
    */
   maxPendingBundles?: number;
   /**
-   * The operator's acknowledgement that state.json was lost (`daemon --accept-state-loss`): the
-   * journal's last run becomes the sequence floor and bundles are accepted again.
+   * The operator's acknowledgement that state.json was lost or that the two copies of the floors
+   * disagreed (`daemon --accept-state-loss`): the highest floors any evidence shows are kept and
+   * bundles are accepted again (intake/state-guard.ts).
    */
   acceptStateLoss?: boolean;
   /** Tests: overrides `storage.checkSeconds` (reserve re-creation, retries of a storage-halted run). */
@@ -139,7 +142,8 @@ export class UpdateEngine extends TypedEmitter<EngineEvents> {
   readonly #maxPendingBundles: number;
   #pendingBundles = 0;
   #shedCount = 0;
-  #stateLost: StatusError | null = null;
+  /** Why bundles are refused until an operator acknowledges (state-lost, state-disagrees). */
+  #stateAlert: StatusError | null = null;
   #lastShedStatusAt = -Infinity;
   #stopped = false;
   #reconcileTimer: NodeJS.Timeout | undefined;
@@ -208,10 +212,19 @@ export class UpdateEngine extends TypedEmitter<EngineEvents> {
       trust,
     };
     this.#lastRun = await journal.load();
-    await this.#checkStateLoss(state, this.#lastRun);
+    this.#stateAlert = await guardState({
+      state,
+      floorsFile: new FloorsFile(config.state.mirrorDir ?? config.stateDir, this.#gate),
+      lastRun: this.#lastRun,
+      imagesDir: images.dir,
+      acknowledged: this.#options.acceptStateLoss === true,
+      log: this.#log,
+      now: this.#now,
+    });
     // No journal: a bundle state.json shows unfinished is undone, then every module reconciled.
     const lost = this.#lastRun ? null : await rewindLostRun(state, journal.path, this.#now(), this.#log);
-    if (lost) board.syncFromState(state);
+    board.syncFromState(state);
+    board.setStateAlert(this.#stateAlert);
     const lastBundle = state.get().lastBundle;
     if (lastBundle?.release && lastBundle.sequence !== null)
       board.setBundle({ ...lastBundle, release: lastBundle.release, sequence: lastBundle.sequence });
@@ -274,32 +287,6 @@ export class UpdateEngine extends TypedEmitter<EngineEvents> {
       .finally(() => this.#pendingBundles--);
   }
 
-  /**
-   * Anti-replay across a lost state.json (issue 10, defect 3): a journal means this gateway has
-   * history, so a missing state file would silently reset the sequence to 0 and re-open replay and
-   * downgrade. Bundles are refused with `state-lost` until the operator acknowledges; then the
-   * journal's run sets the sequence floor.
-   */
-  async #checkStateLoss(state: StateStore, last: RunRecord | null): Promise<void> {
-    if (state.existed || last === null) return;
-    if (!this.#options.acceptStateLoss) {
-      this.#stateLost = {
-        code: "state-lost",
-        message: `${state.path} is missing but the journal records run ${last.id} (${last.release ?? "rollback"}, sequence ${last.sequence ?? "none"}): bundles are refused until an operator starts the daemon with --accept-state-loss`,
-        context: { file: state.path, journalSequence: last.sequence },
-      };
-      this.#log.error(this.#stateLost.context ?? {}, this.#stateLost.message);
-      return;
-    }
-    await state.update((draft) => {
-      draft.lastSequence = Math.max(draft.lastSequence, last.sequence ?? 0);
-    });
-    this.#log.warn(
-      { lastSequence: state.get().lastSequence },
-      "state loss acknowledged; sequence floor taken from the journal",
-    );
-  }
-
   async #intakeOne(bytes: Uint8Array, via: { topic?: string }): Promise<BundleOutcome> {
     // Verification is CPU work with no I/O of its own: yield between bundles, so a command's file
     // writes and the MQTT socket get their turn during a flood.
@@ -354,7 +341,7 @@ export class UpdateEngine extends TypedEmitter<EngineEvents> {
   }
 
   #busyRefusal(): StatusError | null {
-    if (this.#stateLost) return this.#stateLost;
+    if (this.#stateAlert) return this.#stateAlert;
     if (this.#storageHalt) return this.#storageHalt;
     if (this.#stopped) return { code: "stopped", message: "the engine is stopping" };
     if (this.#executor)
@@ -409,6 +396,7 @@ export class UpdateEngine extends TypedEmitter<EngineEvents> {
       }
       const decision = decideCommand(ctx, command);
       if (decision.kind === "cancel") await this.#executor?.cancel();
+      if (decision.kind === "acknowledge") await this.#acknowledged();
       if (decision.kind === "start") {
         await parts.reserve.ensure();
         await parts.journal.write(decision.run, `${command.kind} accepted`);
@@ -420,6 +408,15 @@ export class UpdateEngine extends TypedEmitter<EngineEvents> {
       );
       return this.#commandEvent(decision.outcome);
     });
+  }
+
+  /** A signed acknowledge-state: the floors stay the highest, bundles are accepted again. */
+  async #acknowledged(): Promise<void> {
+    const parts = this.#started();
+    await acknowledgeState(parts.state);
+    this.#log.warn({ alert: this.#stateAlert?.code }, "state alert acknowledged by a signed command");
+    this.#stateAlert = null;
+    parts.board.setStateAlert(null);
   }
 
   /**
@@ -797,6 +794,7 @@ export class UpdateEngine extends TypedEmitter<EngineEvents> {
       now: this.#now,
       current: () => this.#executor?.run ?? null,
       last: () => this.#lastRun,
+      stateAlert: () => this.#stateAlert,
     };
   }
 

@@ -61,6 +61,8 @@ export type GatewayErrorCode =
   | "storage-unavailable" // the state file system refused a write (full, read-only, I/O error)
   | "state-lost" // state.json is missing on a gateway with history: refused until acknowledged
   | "journal-lost" // the journal is missing while state.json shows a bundle that never finished: undone
+  | "state-disagrees" // the two copies of the anti-replay floors differ, or one is missing or damaged: refused until acknowledged
+  | "nothing-to-acknowledge" // acknowledge-state while no state alert stands
   | "intake-full" // too many bundles waiting for verification: this one was shed
   | "trust-store-invalid" // the trust store cannot be read or is not valid (start-up)
   | "internal";

@@ -160,7 +160,7 @@ const bundleRef = struct<BundleRef>({
 
 export const commandCodec = struct<SignedCommand>({
   formatVersion: { key: 0, codec: formatVersion },
-  kind: { key: 1, codec: oneOf(["rollback", "cancel", "retry"] as const) },
+  kind: { key: 1, codec: oneOf(["rollback", "cancel", "retry", "acknowledge-state"] as const) },
   gateway: { key: 2, codec: name },
   sequence: { key: 3, codec: uint() },
   issuedAt: { key: 4, codec: uint() },

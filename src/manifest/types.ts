@@ -91,9 +91,13 @@ export interface Dependency {
   minVersion: string;
 }
 
-export type CommandKind = "rollback" | "cancel" | "retry";
+/**
+ * `acknowledge-state`: the operator has seen that the gateway's records of its anti-replay floors
+ * were lost or disagreed, and lets it accept bundles again (it keeps the highest floors it found).
+ */
+export type CommandKind = "rollback" | "cancel" | "retry" | "acknowledge-state";
 
-/** A signed operator command (rollback, cancel, retry), aimed at one gateway. */
+/** A signed operator command (rollback, cancel, retry, acknowledge-state), aimed at one gateway. */
 export interface SignedCommand {
   formatVersion: typeof FORMAT_VERSION;
   kind: CommandKind;

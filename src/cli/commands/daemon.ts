@@ -72,7 +72,7 @@ export function register(program: Command): void {
     .option("--json", "with --check: one JSON object on stdout")
     .option(
       "--accept-state-loss",
-      "state.json was lost: take the sequence floor from the journal and accept bundles again",
+      "acknowledge a state-lost or state-disagrees refusal: keep the highest floors found (state.json, floors.json, journal) and accept bundles again",
     )
     .action(action("daemon", (flags: DaemonFlags) => daemon(flags)));
 }

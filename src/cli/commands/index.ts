@@ -99,11 +99,12 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: () => import("./status.js"),
   },
   {
-    names: ["rollback", "cancel", "retry"],
+    names: ["rollback", "cancel", "retry", "acknowledge"],
     summaries: [
       "Roll a gateway's modules back to their previous firmware (signed command)",
       "Cancel the bundle a gateway is applying; updated modules are rolled back (signed command)",
       "Retry the modules that failed in the last bundle (signed command)",
+      "Acknowledge a gateway's lost or disagreeing anti-replay records so it accepts bundles again (signed command)",
     ],
     load: () => import("./rollback.js"),
   },

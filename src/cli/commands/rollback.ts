@@ -1,5 +1,5 @@
 /**
- * `subflash rollback` (and `cancel`, `retry`): signs an operator command with a secret key and sends
+ * `subflash rollback` (and `cancel`, `retry`, `acknowledge`): signs an operator command with a secret key and sends
  * it to one gateway, then waits for the gateway's correlated response and prints it. The exit code
  * is 0 only when the gateway accepted and carried out the command: with `--wait`, the run it started
  * must end as asked (rollback: rolled-back, retry: committed, cancel: cancelled) with no module failed;
@@ -37,6 +37,8 @@ const EXPECTED: Record<CommandKind, string> = {
   rollback: "rolled-back",
   retry: "committed",
   cancel: "cancelled",
+  // Starts no run: the gateway's "ok" is the whole answer.
+  "acknowledge-state": "acknowledged",
 };
 
 /** Module states in which nothing is happening to the module any more. */
@@ -56,13 +58,23 @@ const DESCRIPTIONS: Record<CommandKind, string> = {
   rollback: "Roll a gateway's modules back to their previous firmware (signed command)",
   cancel: "Cancel the bundle a gateway is applying; updated modules are rolled back (signed command)",
   retry: "Retry the modules that failed in the last bundle (signed command)",
+  "acknowledge-state":
+    "Acknowledge a gateway's lost or disagreeing anti-replay records so it accepts bundles again (signed command)",
 };
 
+/** CLI name → command kind. */
+const COMMANDS = [
+  ["rollback", "rollback"],
+  ["cancel", "cancel"],
+  ["retry", "retry"],
+  ["acknowledge", "acknowledge-state"],
+] as const;
+
 export function register(program: Command): void {
-  for (const kind of ["rollback", "cancel", "retry"] as const) {
+  for (const [name, kind] of COMMANDS) {
     addBrokerOptions(
       program
-        .command(kind)
+        .command(name)
         .description(DESCRIPTIONS[kind])
         .requiredOption("--gateway <id>", "the gateway to send the command to")
         .requiredOption("--key <file>", "secret key file (from `subflash keygen`) trusted by the gateway")
@@ -80,7 +92,7 @@ export function register(program: Command): void {
         )
         .option("--wait", "after the response, follow the modules until they settle; exit 1 if one failed")
         .option("--json", "print the response as JSON"),
-    ).action(action(kind, (flags: CommandFlags) => run(kind, flags)));
+    ).action(action(name, (flags: CommandFlags) => run(kind, flags)));
   }
 }
 

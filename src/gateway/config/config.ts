@@ -135,6 +135,7 @@ function resolvePaths(config: GatewayConfig, baseDir: string): GatewayConfig {
     mqtt,
     trustStore: abs(config.trustStore),
     stateDir: abs(config.stateDir),
+    state: { ...config.state, mirrorDir: config.state.mirrorDir && abs(config.state.mirrorDir) },
     downloads: { ...config.downloads, ca: config.downloads.ca && abs(config.downloads.ca) },
   };
 }

@@ -287,6 +287,30 @@ export const configSchema = z.strictObject({
   trustStore: z.string().min(1),
   /** Where the journal, state and image store live (relative to the config file). */
   stateDir: z.string().min(1),
+  /**
+   * A second home for the anti-replay floors (`floors.json`: last sequences and security floors,
+   * checksummed). Put it on another file system or disk than `stateDir` so that losing one does not
+   * lose both; default: `stateDir`.
+   */
+  state: z
+    .strictObject({
+      mirrorDir: z.string().min(1).optional(),
+    })
+    .default({}),
+  /**
+   * No update loops: a bundle whose attempt failed (and was put back) is tried again after a back-off
+   * that doubles from `backoffMs` up to `maxBackoffMs`; after `attempts` failed attempts it is
+   * quarantined until a newer sequence or a signed `retry` command. `attempts: 1` never retries on
+   * its own.
+   */
+  retry: z
+    .strictObject({
+      attempts: z.number().int().min(1).max(100).default(3),
+      backoffMs: positiveMs.default(60_000),
+      maxBackoffMs: positiveMs.default(3_600_000),
+    })
+    .refine((r) => r.maxBackoffMs >= r.backoffMs, "maxBackoffMs must be at least backoffMs")
+    .default({ attempts: 3, backoffMs: 60_000, maxBackoffMs: 3_600_000 }),
   /** Clock skew allowed when checking a manifest's issue and expiry times. */
   clockSkewSeconds: z.number().int().nonnegative().default(300),
   downloads: z

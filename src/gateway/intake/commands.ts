@@ -44,12 +44,15 @@ export interface CommandContext {
   current(): RunRecord | null;
   /** The last run (in progress or finished), from the journal. */
   last(): RunRecord | null;
+  /** Why bundles are refused until acknowledged (state-guard.ts), or null. */
+  stateAlert(): StatusError | null;
 }
 
 /** What the engine must do after a command was accepted. */
 export type CommandDecision =
   | { kind: "refuse"; outcome: CommandOutcome }
   | { kind: "cancel"; outcome: CommandOutcome }
+  | { kind: "acknowledge"; outcome: CommandOutcome }
   | { kind: "start"; run: RunRecord; outcome: CommandOutcome };
 
 export function verifySignedCommand(
@@ -83,7 +86,22 @@ export function decideCommand(ctx: CommandContext, command: SignedCommand): Comm
       return decideRetry(ctx, command);
     case "rollback":
       return decideRollback(ctx, command);
+    case "acknowledge-state":
+      return decideAcknowledge(ctx);
   }
+}
+
+/** The operator lifts a state alert; its own command sequence (already persisted) guards it from replay. */
+function decideAcknowledge(ctx: CommandContext): CommandDecision {
+  const alert = ctx.stateAlert();
+  if (!alert) return refuse("acknowledge-state", "nothing-to-acknowledge", "no state alert stands");
+  return {
+    kind: "acknowledge",
+    outcome: ok("acknowledge-state", [], `${alert.code} acknowledged: bundles are accepted again`, {
+      acknowledged: alert.code,
+      lastSequence: ctx.state.get().lastSequence,
+    }),
+  };
 }
 
 function decideCancel(ctx: CommandContext, command: SignedCommand): CommandDecision {

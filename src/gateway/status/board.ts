@@ -71,6 +71,7 @@ export class StatusBoard {
       modules: {},
       lastSequence: 0,
       lastRejected: null,
+      stateAlert: null,
       lastRun: null,
       seq: 0,
       updatedAt: at,
@@ -166,6 +167,16 @@ export class StatusBoard {
 
   setRejected(rejected: RejectedBundle): void {
     this.#gateway.lastRejected = { ...rejected };
+    this.#publishGateway();
+  }
+
+  /** Why bundles are refused until acknowledged (null: they are not). */
+  setStateAlert(alert: GatewayStatus["stateAlert"]): void {
+    this.#gateway.stateAlert = alert && {
+      code: alert.code,
+      message: alert.message,
+      context: alert.context ?? {},
+    };
     this.#publishGateway();
   }
 

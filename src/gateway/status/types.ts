@@ -141,6 +141,12 @@ export interface GatewayStatus {
   modules: Record<string, { state: ModuleState; version: string | null; activeSlot: Slot | null }>;
   /** Last accepted manifest and command sequence numbers. */
   lastSequence: number;
+  /**
+   * Why every bundle is refused until an operator acknowledges (`state-lost`: state.json missing on
+   * a gateway with history; `state-disagrees`: the two copies of the anti-replay floors differ or one
+   * is damaged). Null when bundles are accepted.
+   */
+  stateAlert?: StatusError | null;
   /** The last bundle refused (signature, replay, target, plan…), without touching any module; shown beside `bundle`. */
   lastRejected?: RejectedBundle | null;
   seq: number;

@@ -10,6 +10,7 @@ import type { HaltGate } from "../run/halt.js";
 import type { InstalledImage } from "../run/types.js";
 import type { BundleState, StatusError } from "../status/types.js";
 import { SerialQueue } from "../../util/serial-queue.js";
+import { floorDifferences, floorsOf, highestFloors, type FloorsFile, type StateAlert } from "./floors.js";
 
 export const STATE_FILE = "state.json";
 
@@ -42,6 +43,13 @@ export interface StoredState {
   lastBundle: LastBundle | null;
   /** The last run whose end was booked (floors raised, last bundle recorded); a restart completes it otherwise. */
   lastRunId: string | null;
+  /**
+   * How many times the floors changed; floors.json carries the same count (store/floors.ts). Absent
+   * in a state file written before the floors had a second copy.
+   */
+  floorsGeneration?: number;
+  /** Bundles are refused until an operator acknowledges this (state-lost, state-disagrees). */
+  stateAlert?: StateAlert | null;
 }
 
 export function emptyState(): StoredState {
@@ -61,6 +69,8 @@ export class StateStore {
   readonly #gate: HaltGate;
   #state: StoredState;
   readonly #queue = new SerialQueue();
+  #floorsFile: FloorsFile | null = null;
+  #forceMirror = false;
 
   /** Whether state.json existed at open (a gateway with history but no state file has lost it). */
   readonly existed: boolean;
@@ -122,10 +132,39 @@ export class StateStore {
       this.#gate.pass(async () => {
         const draft = structuredClone(this.#state);
         change(draft);
+        await this.#mirror(draft);
         await writeFileAtomic(this.path, JSON.stringify(draft, null, 1), this.#gate.commitPoint);
         this.#state = draft;
       }),
     );
+  }
+
+  /** From now on every change of the floors or the alert is written to `file` first (floors.ts). */
+  attachFloorsFile(file: FloorsFile): void {
+    this.#floorsFile = file;
+  }
+
+  /** Writes both copies now, whether or not anything changed (a first floors file, a repair). */
+  rewriteBoth(change: (draft: StoredState) => void = () => {}): Promise<void> {
+    this.#forceMirror = true;
+    return this.update(change).finally(() => (this.#forceMirror = false));
+  }
+
+  /**
+   * Floors never go down, whatever a change says; when they or the alert change, floors.json gets
+   * them first, one generation on, so that a kill between the two writes leaves it ahead, never behind.
+   */
+  async #mirror(draft: StoredState): Promise<void> {
+    const before = this.#state;
+    const raised = highestFloors(floorsOf(before), floorsOf(draft));
+    Object.assign(draft, raised);
+    const alert = draft.stateAlert ?? null;
+    const changed =
+      floorDifferences(floorsOf(before), raised, ["before", "after"]).length > 0 ||
+      JSON.stringify(alert) !== JSON.stringify(before.stateAlert ?? null);
+    if (!this.#floorsFile || !(changed || this.#forceMirror)) return;
+    draft.floorsGeneration = (before.floorsGeneration ?? 0) + 1;
+    await this.#floorsFile.write(draft.floorsGeneration, raised, alert);
   }
 }
 

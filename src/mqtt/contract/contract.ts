@@ -46,7 +46,7 @@ export interface CommandResponse {
   correlationId: string | null;
   gateway: string;
   status: "ok" | "error";
-  /** What the command was, when it could be decoded: "rollback", "cancel", "retry". */
+  /** What the command was, when it could be decoded: "rollback", "cancel", "retry", "acknowledge-state". */
   command: string | null;
   /** Modules the command acted on. */
   modules: string[];
