@@ -16,8 +16,10 @@ import { silentLogger, type Logger } from "../util/logger.js";
 import { openStateDirectory } from "./store/state-dir.js";
 import { GatewayError } from "./errors.js";
 import { intakeBundle, type IntakeContext } from "./intake/bundle-intake.js";
+import { bookRunEnd, liftedBy } from "./intake/quarantine.js";
 import {
   decideCommand,
+  planRetry,
   verifySignedCommand,
   type CommandContext,
   type CommandOutcome,
@@ -150,6 +152,8 @@ export class UpdateEngine extends TypedEmitter<EngineEvents> {
   #reserveTimer: NodeJS.Timeout | undefined;
   /** A run halted by its state storage (run/storage-halt.ts): new work is refused with this. */
   #storageHalt: StatusError | null = null;
+  /** The next automatic attempt of a failed bundle (intake/quarantine.ts). */
+  #retryTimer: NodeJS.Timeout | undefined;
   #markStopped!: () => void;
   readonly #stoppedSignal = new Promise<void>((resolve) => (this.#markStopped = resolve));
 
@@ -230,6 +234,7 @@ export class UpdateEngine extends TypedEmitter<EngineEvents> {
       board.setBundle({ ...lastBundle, release: lastBundle.release, sequence: lastBundle.sequence });
     const last = this.#lastRun;
     if (last) board.setLastRun(summariseRun(last));
+    this.#showQuarantine();
     const recovery = last && (await prepareRecovery(this.#parts, last));
     if (last?.state === "finished") {
       // Show how the last run left each module, and finish its bookkeeping if a kill interrupted it.
@@ -249,6 +254,7 @@ export class UpdateEngine extends TypedEmitter<EngineEvents> {
         void reserve.ensure().catch((e: unknown) => this.#reserveMissing(e));
     }, this.#storageCheckMs());
     this.#reserveTimer.unref();
+    if (!recovery) this.#scheduleRetry();
     if (recovery) {
       this.#log.warn(
         { run: recovery.run.id, decision: recovery.decision, modules: recovery.resumed },
@@ -310,6 +316,8 @@ export class UpdateEngine extends TypedEmitter<EngineEvents> {
       try {
         await parts.state.update((draft) => {
           draft.lastSequence = Math.max(draft.lastSequence, run.sequence ?? 0);
+          // A newer sequence ends the back-off and quarantine of the older one.
+          draft.attempts = liftedBy(draft.attempts ?? null, run.sequence);
         });
       } catch (error) {
         // The journalled run still carries its sequence, which start-up counts as evidence.
@@ -397,6 +405,15 @@ export class UpdateEngine extends TypedEmitter<EngineEvents> {
       const decision = decideCommand(ctx, command);
       if (decision.kind === "cancel") await this.#executor?.cancel();
       if (decision.kind === "acknowledge") await this.#acknowledged();
+      // A signed retry lifts a quarantine and starts a fresh count; a rollback (accepted or not) means
+      // the operator wants the failed bundle left alone: no more automatic attempts (quarantine.ts).
+      if (command.kind === "rollback" || (command.kind === "retry" && decision.kind === "start"))
+        await parts.state.update((draft) => {
+          const book = draft.attempts ?? null;
+          draft.attempts =
+            command.kind === "retry" ? liftedBy(book, null) : book && { ...book, nextAttemptAt: null };
+        });
+      if (command.kind === "rollback") clearTimeout(this.#retryTimer);
       if (decision.kind === "start") {
         await parts.reserve.ensure();
         await parts.journal.write(decision.run, `${command.kind} accepted`);
@@ -417,6 +434,7 @@ export class UpdateEngine extends TypedEmitter<EngineEvents> {
     this.#log.warn({ alert: this.#stateAlert?.code }, "state alert acknowledged by a signed command");
     this.#stateAlert = null;
     parts.board.setStateAlert(null);
+    this.#scheduleRetry();
   }
 
   /**
@@ -490,6 +508,7 @@ export class UpdateEngine extends TypedEmitter<EngineEvents> {
     this.#stopped = true;
     clearInterval(this.#reconcileTimer);
     clearInterval(this.#reserveTimer);
+    clearTimeout(this.#retryTimer);
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([
       Promise.all([this.#bundleQueue.idle(), this.#commandQueue.idle()]),
@@ -504,6 +523,7 @@ export class UpdateEngine extends TypedEmitter<EngineEvents> {
 
   #startRun(run: RunRecord, resumed: readonly string[] = []): void {
     const parts = this.#started();
+    clearTimeout(this.#retryTimer);
     this.#lastRun = run;
     const executor = new RunExecutor(createRunHost(parts, run), run, resumed);
     this.#executor = executor;
@@ -652,6 +672,7 @@ export class UpdateEngine extends TypedEmitter<EngineEvents> {
         );
       }
       draft.lastRunId = run.id;
+      draft.attempts = bookRunEnd(draft.attempts ?? null, run, this.#config.retry, this.#now());
       if (run.kind !== "rollback") {
         draft.lastBundle = {
           runId: run.id,
@@ -686,14 +707,79 @@ export class UpdateEngine extends TypedEmitter<EngineEvents> {
       { run: run.id, kind: run.kind, release: run.release, outcome: run.outcome, error: run.firstError },
       "run finished",
     );
+    const book = parts.state.get().attempts;
+    const next = book?.sequence === run.sequence ? book?.nextAttemptAt : null;
     this.#emitEvent({
       type: "bundle",
       state: run.outcome,
       release: run.release,
       sequence: run.sequence,
       error: run.firstError,
-      note: null,
+      note: next
+        ? `attempt ${book!.failures} of ${this.#config.retry.attempts} failed; next attempt at ${next}`
+        : null,
     });
+    this.#showQuarantine(true);
+    this.#scheduleRetry();
+  }
+
+  /** A quarantined bundle shows as such on the retained status (and, when it just happened, as an event). */
+  #showQuarantine(announce = false): void {
+    const parts = this.#started();
+    const book = parts.state.get().attempts;
+    const bundle = parts.board.gateway().bundle;
+    if (!book?.quarantined || !bundle || bundle.sequence !== book.sequence) return;
+    parts.board.setBundle({ ...bundle, state: "quarantined", error: book.quarantined });
+    this.#log.warn({ sequence: book.sequence, failures: book.failures }, book.quarantined.message);
+    if (announce)
+      this.#emitEvent({
+        type: "bundle",
+        state: "quarantined",
+        release: book.release,
+        sequence: book.sequence,
+        error: book.quarantined,
+        note: book.quarantined.message,
+      });
+  }
+
+  /** Arms the timer of the next automatic attempt the book asks for (none while quarantined). */
+  #scheduleRetry(): void {
+    clearTimeout(this.#retryTimer);
+    const book = this.#started().state.get().attempts;
+    if (!book?.nextAttemptAt || book.quarantined || this.#stopped) return;
+    const wait = Math.max(0, Date.parse(book.nextAttemptAt) - this.#now());
+    this.#log.info(
+      { sequence: book.sequence, at: book.nextAttemptAt },
+      "next attempt of the failed bundle scheduled",
+    );
+    this.#retryTimer = setTimeout(() => void this.#autoRetry(book.sequence), wait);
+    this.#retryTimer.unref();
+  }
+
+  /** The gateway's own retry of a failed bundle after its back-off: journalled and run like a signed retry. */
+  #autoRetry(sequence: number): Promise<void> {
+    return this.#decisions
+      .run(async () => {
+        const parts = this.#started();
+        const last = this.#lastRun;
+        const book = parts.state.get().attempts;
+        if (this.#busyRefusal() || !last || last.sequence !== sequence || book?.sequence !== sequence) return;
+        if (book.quarantined || !book.nextAttemptAt) return;
+        const decision = planRetry(this.#commandContext(parts), last);
+        await parts.state.update((draft) => {
+          if (draft.attempts) draft.attempts.nextAttemptAt = null;
+        });
+        if (decision.kind !== "start") {
+          this.#log.warn({ sequence, reason: decision.outcome.message }, "no automatic attempt");
+          return;
+        }
+        await parts.journal.write(decision.run, "automatic retry");
+        this.#log.info({ sequence, attempt: book.failures + 1 }, "automatic retry of the failed bundle");
+        this.#startRun(decision.run);
+      })
+      .catch((error: unknown) =>
+        this.#log.error({ err: describeError(error), sequence }, "automatic retry could not start"),
+      );
   }
 
   #reject(

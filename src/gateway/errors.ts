@@ -63,6 +63,7 @@ export type GatewayErrorCode =
   | "journal-lost" // the journal is missing while state.json shows a bundle that never finished: undone
   | "state-disagrees" // the two copies of the anti-replay floors differ, or one is missing or damaged: refused until acknowledged
   | "nothing-to-acknowledge" // acknowledge-state while no state alert stands
+  | "quarantined" // the bundle failed retry.attempts times: no more automatic attempts until a newer sequence or a signed retry
   | "intake-full" // too many bundles waiting for verification: this one was shed
   | "trust-store-invalid" // the trust store cannot be read or is not valid (start-up)
   | "internal";

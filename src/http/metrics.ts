@@ -63,6 +63,7 @@ export class GatewayMetrics {
   readonly nacks: Counter<"module">;
   readonly verifications: Counter<"module" | "method">;
   readonly bundleRefusals: Counter<"reason">;
+  readonly bundleQuarantines: Counter;
   readonly commandRefusals: Counter<"command" | "reason">;
   readonly rollbacks: Counter<"module" | "cause">;
   readonly mqttConnected: Gauge;
@@ -154,6 +155,11 @@ export class GatewayMetrics {
       labelNames: ["reason"],
       registers,
     });
+    this.bundleQuarantines = new Counter({
+      name: "subflash_bundle_quarantines_total",
+      help: "Bundles quarantined after failing retry.attempts times (no more automatic attempts)",
+      registers,
+    });
     this.commandRefusals = new Counter({
       name: "subflash_command_refusals_total",
       help: "Signed commands refused, by command and reason code",
@@ -243,6 +249,7 @@ export class GatewayMetrics {
 
   readonly #onEvent = (event: GatewayEvent): void => {
     if (event.type === "rejected") this.bundleRefusals.inc({ reason: event.error?.code ?? "unknown" });
+    if (event.type === "bundle" && event.state === "quarantined") this.bundleQuarantines.inc();
     if (event.type === "command" && event.error)
       this.commandRefusals.inc({ command: event.command ?? "unknown", reason: event.error.code });
   };

@@ -141,6 +141,14 @@ function decideRetry(ctx: CommandContext, command: SignedCommand): CommandDecisi
       `the last bundle is sequence ${last.sequence ?? "?"}, not ${command.bundle.sequence}`,
     );
   }
+  return planRetry(ctx, last);
+}
+
+/**
+ * A new run of `last` (a failed or cancelled bundle) for the modules that do not run its target yet:
+ * what a signed retry starts, and what the gateway starts on its own after a back-off (quarantine.ts).
+ */
+export function planRetry(ctx: CommandContext, last: RunRecord): CommandDecision {
   if (last.expiresAt && Date.parse(last.expiresAt) <= ctx.now()) {
     return refuse(
       "retry",

@@ -114,7 +114,15 @@ export interface ModuleStatus {
 
 /** State of an accepted bundle (a refused one never becomes `bundle`: see `lastRejected`). */
 export type BundleState =
-  "verifying" | "waiting-for-window" | "running" | "committed" | "failed" | "rolled-back" | "cancelled";
+  | "verifying"
+  | "waiting-for-window"
+  | "running"
+  | "committed"
+  | "failed"
+  | "rolled-back"
+  | "cancelled"
+  /** Failed `retry.attempts` times: no more automatic attempts until a newer sequence or a signed retry. */
+  | "quarantined";
 
 /** A bundle run as the gateway status shows it. */
 export interface BundleInfo {

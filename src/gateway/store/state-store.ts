@@ -10,6 +10,7 @@ import type { HaltGate } from "../run/halt.js";
 import type { InstalledImage } from "../run/types.js";
 import type { BundleState, StatusError } from "../status/types.js";
 import { SerialQueue } from "../../util/serial-queue.js";
+import type { AttemptBook } from "../intake/quarantine.js";
 import { floorDifferences, floorsOf, highestFloors, type FloorsFile, type StateAlert } from "./floors.js";
 
 export const STATE_FILE = "state.json";
@@ -50,6 +51,8 @@ export interface StoredState {
   floorsGeneration?: number;
   /** Bundles are refused until an operator acknowledges this (state-lost, state-disagrees). */
   stateAlert?: StateAlert | null;
+  /** Failed attempts of the latest bundle, its back-off and quarantine (intake/quarantine.ts). */
+  attempts?: AttemptBook | null;
 }
 
 export function emptyState(): StoredState {
