@@ -119,4 +119,10 @@ describe(`operator CLI outcomes (${useMosquitto ? "Mosquitto" : "embedded aedes 
     expect(run.code).toBe(1);
     expect(run.stdout).toMatch(/retry refused by gw-out: nothing-to-retry/);
   }, 60_000);
+
+  it("sends a signed acknowledge-state with `subflash acknowledge` and exits 1 when the gateway has nothing to acknowledge", async () => {
+    const run = await cli(["acknowledge", ...common, "--key", keyFile, "--timeout", "30"]);
+    expect(run.code, run.stdout + run.stderr).toBe(1);
+    expect(run.stdout).toMatch(/acknowledge-state refused by gw-out: nothing-to-acknowledge/);
+  }, 60_000);
 });
