@@ -16,7 +16,7 @@ import { silentLogger, type Logger } from "../util/logger.js";
 import { openStateDirectory } from "./store/state-dir.js";
 import { GatewayError } from "./errors.js";
 import { intakeBundle, type IntakeContext } from "./intake/bundle-intake.js";
-import { bookRunEnd, liftedBy } from "./intake/quarantine.js";
+import { bookInterruption, bookRunEnd, liftedBy } from "./intake/quarantine.js";
 import {
   decideCommand,
   planRetry,
@@ -255,6 +255,7 @@ export class UpdateEngine extends TypedEmitter<EngineEvents> {
     }, this.#storageCheckMs());
     this.#reserveTimer.unref();
     if (!recovery) this.#scheduleRetry();
+    if (recovery?.decision === "resume") await this.#crashLoopGuard(recovery.run);
     if (recovery) {
       this.#log.warn(
         { run: recovery.run.id, decision: recovery.decision, modules: recovery.resumed },
@@ -721,6 +722,23 @@ export class UpdateEngine extends TypedEmitter<EngineEvents> {
     });
     this.#showQuarantine(true);
     this.#scheduleRetry();
+  }
+
+  /**
+   * Counts a restart that interrupted the bundle's run; at `retry.attempts` in a row the run is not
+   * resumed again but rolled back (as a pending cancel is), and the bundle quarantined (quarantine.ts).
+   */
+  async #crashLoopGuard(run: RunRecord): Promise<void> {
+    const parts = this.#started();
+    await parts.state.update((draft) => {
+      draft.attempts = bookInterruption(draft.attempts ?? null, run, this.#config.retry);
+    });
+    const book = parts.state.get().attempts;
+    if (!book?.quarantined || book.sequence !== run.sequence) return;
+    run.cancelRequested = true;
+    run.note = book.quarantined.message;
+    await parts.journal.write(run, "crash loop: roll back");
+    this.#log.error({ sequence: run.sequence, interruptions: book.interruptions }, book.quarantined.message);
   }
 
   /** A quarantined bundle shows as such on the retained status (and, when it just happened, as an event). */

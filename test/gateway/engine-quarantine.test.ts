@@ -159,4 +159,35 @@ describe("failed attempts back off and end in quarantine", () => {
     await engine.idle();
     expect(bundleEvents().filter((e) => e.state === "failed")).toHaveLength(1);
   });
+
+  it("rolls a bundle back and quarantines it when restarts keep interrupting it (a crash loop)", async () => {
+    rig = quarantineRig({ attempts: 2, backoffMs: 20, maxBackoffMs: 1000 });
+    /** An engine "killed" as its run reaches the motor's health check (a firmware that takes the gateway down). */
+    const crashing = async (work?: (e: UpdateEngine) => Promise<unknown>) => {
+      let killed!: () => void;
+      const halted = new Promise<void>((resolve) => (killed = resolve));
+      const engine = await rig.engine({
+        journalHook: ({ what }) => {
+          if (what !== "motor: health-check") return undefined;
+          killed();
+          return "halt";
+        },
+      });
+      await Promise.race([(work ? work(engine) : Promise.resolve()).then(() => engine.idle()), halted]);
+      return engine;
+    };
+    await crashing((e) => e.submitBundle(rig.bundle({ sequence: 1, modules: broken("2.0.0") })));
+    await crashing(); // restart 1: resumed, killed again
+    expect(book()).toMatchObject({ sequence: 1, interruptions: 1, quarantined: null });
+
+    const engine = await rig.engine(); // restart 2: not resumed again
+    await engine.idle();
+    expect(book()).toMatchObject({ interruptions: 2, quarantined: { code: "quarantined" } });
+    expect(engine.gatewayStatus().bundle).toMatchObject({
+      state: "quarantined",
+      error: { code: "quarantined" },
+    });
+    expect(engine.gatewayStatus().bundle!.error!.message).toMatch(/interrupted by 2 restarts in a row/);
+    expect(rig.running("motor").version).toBe("1.0.0");
+  });
 });

@@ -7,7 +7,9 @@
  * What counts as a failed attempt: a run of the bundle (the first, an automatic retry, a signed
  * retry, or one resumed after a restart) that ENDED `failed`, whether or not the rollback put every
  * module back: the firmware or the module did not make it, and trying again immediately would loop.
- * A restart in the middle is not an attempt of its own (the resumed run's end is counted once); a
+ * A restart in the middle is not a failed attempt of its own (the resumed run's end is counted once),
+ * but restarts that keep interrupting the same bundle are a crash loop: after `retry.attempts`
+ * interruptions in a row the resumed run is rolled back instead and the bundle quarantined. A
  * cancelled run is the operator's decision, not a failure, and schedules nothing.
  */
 import type { GatewayConfig } from "../config/config.js";
@@ -27,6 +29,8 @@ export interface AttemptBook {
   nextAttemptAt: string | null;
   /** Set after `retry.attempts` failures: no more automatic attempts. */
   quarantined: StatusError | null;
+  /** Restarts in a row that found this bundle's run unfinished (reset when a run of it ends). */
+  interruptions?: number;
 }
 
 export type RetryPolicy = GatewayConfig["retry"];
@@ -60,11 +64,43 @@ export function bookRunEnd(
     lastError,
     nextAttemptAt: null,
     quarantined: null,
+    interruptions: 0,
   };
   if (failures >= policy.attempts) {
     next.quarantined = quarantineError(next, policy);
   } else if (!expired) {
     next.nextAttemptAt = new Date(now + backoffMs(failures, policy)).toISOString();
+  }
+  return next;
+}
+
+/**
+ * A restart found `run` unfinished and is about to resume it. Returns the book, quarantined when
+ * the restarts in a row reach `retry.attempts` (the caller then rolls the run back instead).
+ */
+export function bookInterruption(
+  book: AttemptBook | null,
+  run: RunRecord,
+  policy: RetryPolicy,
+): AttemptBook | null {
+  if (run.kind === "rollback" || run.sequence === null) return book;
+  const same = book !== null && book.sequence === run.sequence ? book : null;
+  const next: AttemptBook = {
+    sequence: run.sequence,
+    release: run.release,
+    failures: same?.failures ?? 0,
+    modules: { ...(same?.modules ?? {}) },
+    lastError: same?.lastError ?? null,
+    nextAttemptAt: null,
+    quarantined: same?.quarantined ?? null,
+    interruptions: (same?.interruptions ?? 0) + 1,
+  };
+  if (next.interruptions! >= policy.attempts && !next.quarantined) {
+    next.quarantined = {
+      code: "quarantined",
+      message: `release ${run.release ?? "?"} (sequence ${run.sequence}) was interrupted by ${next.interruptions} restarts in a row (a crash loop?): rolled back and quarantined until a newer sequence or a signed retry`,
+      context: { sequence: run.sequence, interruptions: next.interruptions },
+    };
   }
   return next;
 }
@@ -78,7 +114,7 @@ export function backoffMs(failures: number, policy: RetryPolicy): number {
 export function liftedBy(book: AttemptBook | null, sequence: number | null): AttemptBook | null {
   if (!book) return null;
   if (sequence !== null && sequence > book.sequence) return null;
-  return { ...book, failures: 0, modules: {}, nextAttemptAt: null, quarantined: null };
+  return { ...book, failures: 0, modules: {}, nextAttemptAt: null, quarantined: null, interruptions: 0 };
 }
 
 function quarantineError(book: AttemptBook, policy: RetryPolicy): StatusError {
