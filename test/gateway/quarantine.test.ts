@@ -1,6 +1,6 @@
 /** The back-off and quarantine book (src/gateway/intake/quarantine.ts), decided without a clock of its own. */
 import { describe, expect, it } from "vitest";
-import { backoffMs, bookRunEnd, liftedBy } from "../../src/gateway/intake/quarantine.js";
+import { backoffMs, bookInterruption, bookRunEnd, liftedBy } from "../../src/gateway/intake/quarantine.js";
 import type { RunRecord } from "../../src/gateway/run/types.js";
 
 const policy = { attempts: 3, backoffMs: 1000, maxBackoffMs: 3000 };
@@ -67,5 +67,14 @@ describe("quarantine book", () => {
     expect(bookRunEnd(book, run("committed"), policy, NOW)).toBeNull();
     expect(liftedBy(book, 6)).toBeNull();
     expect(liftedBy(book, null)).toMatchObject({ sequence: 5, failures: 0, quarantined: null });
+  });
+
+  it("quarantines after retry.attempts restarts in a row, but always resumes after a single one", () => {
+    const once = bookInterruption(null, run("running"), { ...policy, attempts: 1 });
+    expect(once).toMatchObject({ interruptions: 1, quarantined: null });
+    const twice = bookInterruption(once, run("running"), { ...policy, attempts: 1 });
+    expect(twice).toMatchObject({ interruptions: 2, quarantined: { code: "quarantined" } });
+    // An attempt that ends resets the count of restarts in a row.
+    expect(bookRunEnd(once, run("failed"), policy, NOW)).toMatchObject({ interruptions: 0, failures: 1 });
   });
 });

@@ -8,8 +8,8 @@
  * retry, or one resumed after a restart) that ENDED `failed`, whether or not the rollback put every
  * module back: the firmware or the module did not make it, and trying again immediately would loop.
  * A restart in the middle is not a failed attempt of its own (the resumed run's end is counted once),
- * but restarts that keep interrupting the same bundle are a crash loop: after `retry.attempts`
- * interruptions in a row the resumed run is rolled back instead and the bundle quarantined. A
+ * but restarts that keep interrupting the same bundle are a crash loop: after `retry.attempts` (at
+ * least 2) interruptions in a row the resumed run is rolled back instead and the bundle quarantined. A
  * cancelled run is the operator's decision, not a failure, and schedules nothing.
  */
 import type { GatewayConfig } from "../config/config.js";
@@ -95,7 +95,8 @@ export function bookInterruption(
     quarantined: same?.quarantined ?? null,
     interruptions: (same?.interruptions ?? 0) + 1,
   };
-  if (next.interruptions! >= policy.attempts && !next.quarantined) {
+  // One restart is always resumed (that is what the journal is for), whatever `attempts` says.
+  if (next.interruptions! >= Math.max(2, policy.attempts) && !next.quarantined) {
     next.quarantined = {
       code: "quarantined",
       message: `release ${run.release ?? "?"} (sequence ${run.sequence}) was interrupted by ${next.interruptions} restarts in a row (a crash loop?): rolled back and quarantined until a newer sequence or a signed retry`,
