@@ -94,7 +94,7 @@ function renderGateway(g) {
   document.getElementById("title").textContent = "subflash " + g.gateway;
   document.title = "subflash " + g.gateway;
   const run = g.lastRun ? g.lastRun.summary : (g.bundle ? "bundle " + g.bundle.release + " " + g.bundle.state : "no run yet");
-  const refused = g.lastRejected ? " · refused: " + g.lastRejected.error.code : "";
+  const refused = (g.stateAlert ? " · refusing every bundle: " + g.stateAlert.code : "") + (g.lastRejected ? " · refused: " + g.lastRejected.error.code : "");
   document.getElementById("summary").textContent = run + refused;
 }
 

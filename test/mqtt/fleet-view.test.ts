@@ -148,6 +148,22 @@ describe("status table", () => {
     expect(renderStatusTable(view.gateways())).not.toContain("refused");
   });
 
+  it("puts a state alert (every bundle refused until acknowledged) above the modules", () => {
+    const view = new FleetView("subflash");
+    view.apply(
+      "subflash/gw-1/status",
+      bytes({
+        gateway: "gw-1",
+        seq: 1,
+        bundle: null,
+        stateAlert: { code: "state-disagrees", message: "state.json and floors.json disagree" },
+      }),
+    );
+    expect(renderStatusTable(view.gateways()).split("\n")[1]).toBe(
+      "    REFUSING BUNDLES  state-disagrees: state.json and floors.json disagree",
+    );
+  });
+
   it("says so when nothing is retained", () => {
     expect(renderStatusTable([])).toMatch(/no gateway status found/);
   });

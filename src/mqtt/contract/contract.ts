@@ -144,6 +144,8 @@ const gatewayStatusSchema = z.looseObject({
     })
     .nullable()
     .optional(),
+  /** Why every bundle is refused until an operator acknowledges (state-lost, state-disagrees). */
+  stateAlert: statusError.nullable().optional(),
   seq: z.number(),
 });
 

@@ -33,7 +33,10 @@ function renderGateway(view: GatewayView): string {
       ? `  bundle ${bundle.release} #${bundle.sequence} ${bundle.state}${bundle.error ? ` (${bundle.error.code})` : ""}`
       : "";
   const rejected = view.status?.lastRejected;
-  const header = `gateway ${view.gateway}  ${online}${bundleText}\n${rejected ? `    refused  ${describeRefusal(rejected)}\n` : ""}`;
+  const alert = view.status?.stateAlert;
+  // Every bundle is refused until an operator acknowledges: say so above everything else.
+  const refusing = alert ? `    REFUSING BUNDLES  ${alert.code}: ${alert.message}\n` : "";
+  const header = `gateway ${view.gateway}  ${online}${bundleText}\n${refusing}${rejected ? `    refused  ${describeRefusal(rejected)}\n` : ""}`;
   const modules = [...view.modules.values()].sort((a, b) => a.module.localeCompare(b.module));
   if (modules.length === 0) return `${header}  (no module status)\n`;
   const rows = modules.map(moduleRow);
