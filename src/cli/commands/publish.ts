@@ -23,7 +23,7 @@ interface PublishFlags extends BrokerFlags {
 }
 
 /** Bundle states after which nothing more happens to it. */
-const FINISHED = new Set(["committed", "failed", "rolled-back", "rejected", "cancelled"]);
+const FINISHED = new Set(["committed", "failed", "rolled-back", "rejected", "cancelled", "quarantined"]);
 
 export function register(program: Command): void {
   addBrokerOptions(

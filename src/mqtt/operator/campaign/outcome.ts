@@ -21,8 +21,10 @@ export function observe(status: WireGatewayStatus | undefined, sequence: number)
     switch (bundle.state) {
       case "committed":
         return { outcome: "committed", error: null };
+      // quarantined: failed retry.attempts times, the gateway will not try it again on its own.
       case "failed":
       case "rolled-back":
+      case "quarantined":
         return {
           outcome: "failed",
           error: error ?? { code: bundle.state, message: `bundle ${bundle.state}` },
