@@ -5,6 +5,8 @@ export * from "./module/index.js";
 export { createSimModules } from "./world/sim-modules.js";
 export type { SimModules } from "./world/sim-modules.js";
 export { loadSimSpec } from "./world/sim-spec.js";
+export { armKillPoint, parseKillPoint } from "./world/kill-point.js";
+export type { KillPoint } from "./world/kill-point.js";
 export { createSimTargetFactory } from "./world/sim-targets.js";
 export { startSimFleet } from "./world/sim-fleet.js";
 export type { SimFleet, SimFleetOptions, SimGateway, SimGatewayFailure } from "./world/sim-fleet.js";

@@ -17,7 +17,7 @@ import { startGatewayService } from "../../mqtt/gateway/index.js";
 import { GatewayMetrics, startHttpServer } from "../../http/index.js";
 import { createSimModules } from "../../sim/index.js";
 import type { SimModules } from "../../sim/index.js";
-import { loadSimSpec } from "../../sim/index.js";
+import { armKillPoint, loadSimSpec, parseKillPoint } from "../../sim/index.js";
 import { describeError } from "../../util/errors.js";
 import { createServiceLogger } from "../../util/service-logger.js";
 import { acquireStateLock, GatewayError, type StateLock } from "../../gateway/index.js";
@@ -157,13 +157,16 @@ async function daemon(flags: DaemonFlags): Promise<number> {
       logger.warn({ modules: config.modules.map((m) => m.id) }, "running SIMULATED modules (--simulate)");
     }
     const killAt = process.env.SUBFLASH_TEST_KILL_AT;
+    // Crash tests only: a real SIGKILL at a deterministic point (src/sim/world/kill-point.ts).
+    const killHooks = killAt
+      ? armKillPoint(parseKillPoint(killAt), sims, () => process.kill(process.pid, "SIGKILL"))
+      : {};
     const engine = new UpdateEngine({
       config,
       logger,
       ...(sims ? { targets: sims.targets } : {}),
       ...(flags.acceptStateLoss ? { acceptStateLoss: true } : {}),
-      // Crash tests only: a real SIGKILL at a named point (e.g. between receipt and journal).
-      ...(killAt ? { crashPoint: (point) => point === killAt && process.kill(process.pid, "SIGKILL") } : {}),
+      ...killHooks,
     });
     const startup = startGatewayService({
       engine,

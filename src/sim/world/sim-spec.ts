@@ -8,6 +8,7 @@
  *   modules:
  *     power:                      # a module id of the gateway config
  *       flashFile: power.flash    # relative to this file; created from the factory firmware
+ *       bootloaderVersion: 0x33   # optional: the USART bootloader version byte (0x33: Get Checksum)
  *       factory: { version: "1.0.0", size: 8192 }
  *
  * The module's device, layout and baud come from the gateway configuration.
@@ -23,6 +24,8 @@ import type { SimModuleOptions } from "./sim-modules.js";
 const moduleSpec = z.strictObject({
   flashFile: z.string().min(1).optional(),
   baud: z.number().int().positive().optional(),
+  /** USART bootloader version byte; 0x33 offers Get Checksum (AN3155 §3.11). */
+  bootloaderVersion: z.number().int().min(0).max(0xff).optional(),
   factory: z
     .strictObject({
       version: z.string().min(1).max(20),
@@ -74,6 +77,7 @@ export function loadSimSpec(path: string, config: GatewayConfig): (module: Modul
     return {
       timing: spec.timing,
       ...(m.baud !== undefined ? { baud: m.baud } : {}),
+      ...(m.bootloaderVersion !== undefined ? { bootloaderVersion: m.bootloaderVersion } : {}),
       ...(m.flashFile !== undefined
         ? { flashFile: isAbsolute(m.flashFile) ? m.flashFile : resolve(base, m.flashFile) }
         : {}),

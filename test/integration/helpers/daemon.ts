@@ -48,6 +48,10 @@ export function createDaemonRig(opts: {
   baud: number;
   timing: boolean;
   modules?: readonly FleetModule[];
+  /** Edits the gateway configuration before it is written (e.g. shorter health checks). */
+  configure?: (config: ReturnType<typeof fleetConfig>) => void;
+  /** More simulation-file fields for a module (e.g. `bootloaderVersion`). */
+  simModule?: (module: FleetModule) => Record<string, unknown>;
 }): DaemonRig {
   const dir = mkdtempSync(join(tmpdir(), "subflash-daemon-"));
   const gateway = `gw-${randomUUID().slice(0, 6)}`;
@@ -61,13 +65,17 @@ export function createDaemonRig(opts: {
     modules,
     mqtt: { url: opts.brokerUrl, prefix: opts.prefix },
   });
+  opts.configure?.(config);
   const configPath = join(dir, "gateway.json");
   writeFileSync(configPath, JSON.stringify(config, null, 2));
   const simPath = join(dir, "sims.yaml");
   const sims = {
     timing: opts.timing,
     modules: Object.fromEntries(
-      modules.map((m) => [m.id, { flashFile: `${m.id}.flash`, factory: { version: "1.0.0", size: 4096 } }]),
+      modules.map((m) => [
+        m.id,
+        { flashFile: `${m.id}.flash`, factory: { version: "1.0.0", size: 4096 }, ...opts.simModule?.(m) },
+      ]),
     ),
   };
   writeFileSync(simPath, JSON.stringify(sims, null, 2));
