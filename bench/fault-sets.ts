@@ -18,6 +18,8 @@ export async function runSet<C>(
   cases: readonly C[],
   run: (c: C) => Promise<string | null>,
   label: (c: C, index: number) => string,
+  /** Said after the count, e.g. how many survived by a named refusal. */
+  note: () => string = () => "",
 ): Promise<SetResult> {
   const result: SetResult = { name, survived: 0, total: cases.length, failures: [] };
   for (const [i, c] of cases.entries()) {
@@ -25,16 +27,16 @@ export async function runSet<C>(
     if (problem === null) result.survived++;
     else result.failures.push(`${label(c, i)}: ${problem}`);
   }
-  printSet(result);
+  printSet(result, note());
   return result;
 }
 
-export function printSet(result: SetResult): void {
+export function printSet(result: SetResult, note = ""): void {
   if (result.skipped !== undefined) {
     process.stdout.write(`${result.name.padEnd(52)} skipped: ${result.skipped}\n`);
     return;
   }
-  process.stdout.write(`${result.name.padEnd(52)} survived ${result.survived}/${result.total}\n`);
+  process.stdout.write(`${result.name.padEnd(52)} survived ${result.survived}/${result.total}${note}\n`);
   for (const f of result.failures.slice(0, 8)) process.stdout.write(`    ${f}\n`);
   if (result.failures.length > 8) process.stdout.write(`    … and ${result.failures.length - 8} more\n`);
 }

@@ -6,11 +6,14 @@
  * records: every module must boot a complete image (byte-identical to a release image, no trial
  * pending), all four on the same release (all-or-nothing), and the gateway's status must say so.
  *
- * Kills are in-process halts (HaltGate, the engine frozen mid-flight as SIGKILL would leave it: no
- * further write or device action, ports closed); no set uses a real process SIGKILL, which would cost
- * a daemon start per point. Timing model off. Prints `survived N/M` per set.
+ * The `halt:` sets kill in-process (HaltGate, the engine frozen mid-flight as SIGKILL would leave it:
+ * no further write or device action, ports closed), cheap enough for every journal write. The
+ * `SIGKILL:` sets (faults-kill.ts) run the daemon as a real process and SIGKILL it; then a tiny
+ * state filesystem (faults-tmpfs.ts, root only) and the flood and huge-payload cases
+ * (faults-intake.ts). One broker for all: Mosquitto when on PATH (or SUBFLASH_TEST_MQTT_URL), else
+ * the embedded one. Timing model off. Prints `survived N/M` per set.
  *
- *   npm run bench:faults            (about two minutes on an idle machine)
+ *   npm run bench:faults [-- --step 1 --sets halt,kill,tmpfs,intake]
  */
 import { mkdtempSync, rmSync, truncateSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -22,6 +25,23 @@ import { parseSimFirmware } from "../src/sim/firmware/image-format.js";
 import { DEMO_FLEET, fleetBundle, fleetCommand, fleetConfig, fleetImage } from "../src/sim/world/fleet.js";
 import { createSimModules, type SimModules } from "../src/sim/world/sim-modules.js";
 import { BOOT_RECORD_SIZE, decideBoot, decodeBootRecord } from "../src/targets/index.js";
+import { parseArgs } from "node:util";
+import { connectOperator } from "../src/mqtt/operator/operator.js";
+import { mosquittoUnavailable, startAedes, startMosquitto } from "../test/integration/helpers/brokers.js";
+import { printTotal, runSet, type SetResult } from "./fault-sets.js";
+import { intakeSets } from "./faults-intake.js";
+import { killSets } from "./faults-kill.js";
+import { tinyFilesystemSet } from "./faults-tmpfs.js";
+
+const { values } = parseArgs({
+  options: {
+    // Every `step`-th journal write is a kill point of the process sets (1: all of them).
+    step: { type: "string", default: "2" },
+    // Which groups of sets run: halt (in-process), kill (SIGKILL), tmpfs, intake (flood, memory).
+    sets: { type: "string", default: "halt,kill,tmpfs,intake" },
+  },
+});
+const want = (group: string): boolean => values.sets.split(",").includes(group);
 
 const SIZE = 4096;
 const GATEWAY = "gw-faults";
@@ -230,91 +250,89 @@ const committedV2 = async (b: Bench): Promise<void> => {
 const remoteRollback: Case["work"] = (b, e) =>
   e.submitCommand(fleetCommand(b.key, { kind: "rollback", gateway: GATEWAY, sequence: ++b.commandSequence }));
 
-interface SetResult {
-  name: string;
-  survived: number;
-  total: number;
-  failures: string[];
-}
-
-async function runSet(name: string, cases: Case[]): Promise<SetResult> {
-  const result: SetResult = { name, survived: 0, total: cases.length, failures: [] };
+const caseLabel = (c: Case, i: number): string =>
+  `#${i + 1} (kill at ${c.killAt}${c.damage ? `, ${c.damage}` : ""})`;
+async function runHaltSet(name: string, cases: Case[]): Promise<SetResult> {
   const refusedBefore = namedRefusals;
-  for (const [i, c] of cases.entries()) {
-    const problem = await runCase(c).catch((error: unknown) => `crashed: ${(error as Error).message}`);
-    if (problem === null) result.survived++;
-    else
-      result.failures.push(`#${i + 1} (kill at ${c.killAt}${c.damage ? `, ${c.damage}` : ""}): ${problem}`);
-  }
-  const refused = namedRefusals - refusedBefore;
-  process.stdout.write(
-    `${name.padEnd(44)} survived ${result.survived}/${result.total}${refused > 0 ? ` (${refused} by a named refusal to start, modules untouched)` : ""}\n`,
-  );
-  for (const f of result.failures.slice(0, 5)) process.stdout.write(`    ${f}\n`);
-  return result;
+  return runSet(`halt: ${name}`, cases, runCase, caseLabel, () => {
+    const refused = namedRefusals - refusedBefore;
+    return refused > 0 ? ` (${refused} by a named refusal to start, modules untouched)` : "";
+  });
 }
 
 const started = Date.now();
-const installWrites = await countWrites(installV2);
-const failingWrites = await countWrites(failingV2);
-const rollbackWrites = await countWrites(remoteRollback, committedV2);
-process.stdout.write(
-  `journal writes: update ${installWrites}, failing update ${failingWrites}, remote rollback ${rollbackWrites}\n`,
-);
-const range = (n: number, step = 1): number[] =>
-  Array.from({ length: Math.ceil(n / step) }, (_, i) => 1 + i * step).filter((k) => k <= n);
-
 const results: SetResult[] = [];
-results.push(
-  await runSet(
-    "kill at every write of a 4-module update",
-    range(installWrites).map((killAt) => ({ work: installV2, killAt, versions: ["2.0.0"] })),
-  ),
-);
-results.push(
-  await runSet(
-    "killed twice in a row",
-    range(installWrites, 4).map((killAt) => ({
-      work: installV2,
-      killAt,
-      secondKillAt: 2,
-      versions: ["2.0.0"],
-    })),
-  ),
-);
-results.push(
-  await runSet(
-    "kill during a failing update's rollback",
-    range(failingWrites, 2).map((killAt) => ({ work: failingV2, killAt, versions: ["1.0.0"] })),
-  ),
-);
-results.push(
-  await runSet(
-    "kill during a remote rollback",
-    range(rollbackWrites).map((killAt) => ({
-      prepare: committedV2,
-      work: remoteRollback,
-      killAt,
-      versions: ["1.0.0"],
-    })),
-  ),
-);
-const damages: Damage[] = ["delete-journal", "truncate-state", "corrupt-journal", "delete-state"];
-results.push(
-  await runSet(
-    "killed, then state files deleted/truncated/corrupted",
-    damages.flatMap((d) =>
-      range(installWrites, 6).map((killAt) => ({
+if (want("halt")) {
+  const installWrites = await countWrites(installV2);
+  const failingWrites = await countWrites(failingV2);
+  const rollbackWrites = await countWrites(remoteRollback, committedV2);
+  process.stdout.write(
+    `journal writes: update ${installWrites}, failing update ${failingWrites}, remote rollback ${rollbackWrites}\n`,
+  );
+  const range = (n: number, step = 1): number[] =>
+    Array.from({ length: Math.ceil(n / step) }, (_, i) => 1 + i * step).filter((k) => k <= n);
+
+  results.push(
+    await runHaltSet(
+      "kill at every write of a 4-module update",
+      range(installWrites).map((killAt) => ({ work: installV2, killAt, versions: ["2.0.0"] })),
+    ),
+  );
+  results.push(
+    await runHaltSet(
+      "killed twice in a row",
+      range(installWrites, 4).map((killAt) => ({
         work: installV2,
         killAt,
-        damage: d,
-        versions: ["1.0.0", "2.0.0"],
+        secondKillAt: 2,
+        versions: ["2.0.0"],
       })),
     ),
-  ),
-);
-const total = results.reduce((n, r) => n + r.total, 0);
-const survived = results.reduce((n, r) => n + r.survived, 0);
-process.stdout.write(
-  `all sets                                     survived ${survived}/${total} in ${((Date.now() - started) / 1000).toFixed(0)} s (in-process halts; no real SIGKILL)\n`,
-);
+  );
+  results.push(
+    await runHaltSet(
+      "kill during a failing update's rollback",
+      range(failingWrites, 2).map((killAt) => ({ work: failingV2, killAt, versions: ["1.0.0"] })),
+    ),
+  );
+  results.push(
+    await runHaltSet(
+      "kill during a remote rollback",
+      range(rollbackWrites).map((killAt) => ({
+        prepare: committedV2,
+        work: remoteRollback,
+        killAt,
+        versions: ["1.0.0"],
+      })),
+    ),
+  );
+  const damages: Damage[] = ["delete-journal", "truncate-state", "corrupt-journal", "delete-state"];
+  results.push(
+    await runHaltSet(
+      "killed, then state files deleted/truncated/corrupted",
+      damages.flatMap((d) =>
+        range(installWrites, 6).map((killAt) => ({
+          work: installV2,
+          killAt,
+          damage: d,
+          versions: ["1.0.0", "2.0.0"],
+        })),
+      ),
+    ),
+  );
+}
+
+// Process sets: a real daemon, really killed (faults-kill.ts), a tiny state filesystem, the intake.
+const broker = mosquittoUnavailable() === null ? await startMosquitto() : await startAedes();
+const operator = await connectOperator({ broker: broker.url });
+try {
+  const ctx = { brokerUrl: broker.url, operator };
+  if (want("kill")) results.push(...(await killSets(ctx, { step: Number(values.step) })));
+  if (want("tmpfs")) results.push(await tinyFilesystemSet(ctx, [8, 16, 24, 32, 40, 48, 64, 96]));
+} finally {
+  await operator.stop();
+}
+// The intake scripts start daemons of their own on this broker when it is a Mosquitto.
+if (want("intake")) results.push(...(await intakeSets(broker.kind === "mosquitto" ? broker.url : null)));
+await broker.close();
+printTotal(results, (Date.now() - started) / 1000, `broker: ${broker.kind}`);

@@ -1,0 +1,91 @@
+/**
+ * Fault benchmark, tiny state filesystem (issue 10, defect 2): the daemon's state directory on a
+ * tmpfs too small for the journal and the image store (sizes swept page by page, so ENOSPC strikes at
+ * a different write each time), one update of the four demo modules. Survived: the modules' flash
+ * holds one complete release on every module (all-or-nothing, judged from the flash files), the
+ * retained status is final and agrees with the flash, and a bundle that did not land was refused by
+ * name (lastRejected) or failed/rolled back with a named error. A daemon that refuses to start on the
+ * full filesystem, exiting non-zero, with the modules untouched, survives too (fail closed).
+ *
+ * Needs root (mount -t tmpfs); otherwise the set says "skipped: not root".
+ */
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { publishBundle } from "../src/mqtt/operator/operator.js";
+import { judgeFlash, killRig, releaseBundle, Watched, type KillContext } from "./faults-kill.js";
+import { printSet, runSet, type SetResult } from "./fault-sets.js";
+
+const NAME = "tiny state filesystem (tmpfs, ENOSPC)";
+
+function mountTmpfs(kib: number): { dir: string; release: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), "subflash-tmpfs-"));
+  const mounted = spawnSync("mount", ["-t", "tmpfs", "-o", `size=${kib}k,mode=0700`, "tmpfs", dir]);
+  if (mounted.status !== 0) throw new Error(`mount failed: ${mounted.stderr.toString().trim()}`);
+  return {
+    dir,
+    release: () => {
+      spawnSync("umount", [dir]);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+async function runTinyCase(ctx: KillContext, kib: number): Promise<string | null> {
+  const fs = mountTmpfs(kib);
+  const rig = killRig(ctx.brokerUrl, (c) => {
+    c.stateDir = fs.dir;
+  });
+  const w = new Watched(rig, ctx.operator);
+  await w.watcher.start();
+  try {
+    if ((await w.start()) === "died") {
+      const code = await w.daemon!.exited;
+      const flash = judgeFlash(rig, ["1.0.0"]);
+      if (code === 0) return "start on a full filesystem exited 0";
+      return flash === null ? null : `start refused (exit ${code}) and ${flash}`;
+    }
+    await publishBundle(ctx.operator, { gateway: rig.gateway }, releaseBundle(rig, 1, "2.0.0"), rig.prefix);
+    const outcome = await w
+      .settleOrDie(45_000)
+      .catch((error: Error) => `frozen: ${error.message.split("\n")[0]}`);
+    if (outcome !== "settled") {
+      const mods = [...(w.gw()?.modules.values() ?? [])].map((m) => `${m.module}=${m.state}`).join(" ");
+      return `${outcome === "died" ? "daemon died" : outcome} (${mods})`;
+    }
+    const status = w.statusProblem();
+    const gw = w.gw()?.status;
+    await w.stop();
+    w.daemon = null;
+    const flash = judgeFlash(rig, ["1.0.0", "2.0.0"]);
+    if (flash) return flash;
+    if (status) return status;
+    // Not applied: it must say why, by name.
+    const landed = gw?.bundle?.state === "committed";
+    const named = gw?.lastRejected?.code ?? gw?.bundle?.error?.code ?? gw?.lastRun?.error?.code ?? null;
+    if (!landed && named === null)
+      return `not applied and no named reason (bundle ${gw?.bundle?.state ?? "none"})`;
+    return null;
+  } finally {
+    await w.daemon?.kill("SIGKILL");
+    w.watcher.stop();
+    rig.close();
+    fs.release();
+  }
+}
+
+/** Sizes from too small for anything to just enough for the whole update (4 × 4 KiB images plus backups). */
+export async function tinyFilesystemSet(ctx: KillContext, sizesKiB: readonly number[]): Promise<SetResult> {
+  if (process.getuid?.() !== 0) {
+    const result: SetResult = { name: NAME, survived: 0, total: 0, failures: [], skipped: "not root" };
+    printSet(result);
+    return result;
+  }
+  return runSet(
+    NAME,
+    sizesKiB,
+    (kib) => runTinyCase(ctx, kib),
+    (kib) => `state on a ${kib} KiB tmpfs`,
+  );
+}
