@@ -13,39 +13,20 @@
  * records: every module boots a complete image of one release (byte-identical), all four the same
  * release (all-or-nothing), no trial boot pending; and the retained status agrees with the flash.
  */
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { loadConfig, UpdateEngine, type GatewayConfigInput } from "../src/gateway/index.js";
 import type { MqttConnection } from "../src/mqtt/connection/connection.js";
 import { gatewayTopics } from "../src/mqtt/contract/topics.js";
-import { FleetWatcher, publishBundle } from "../src/mqtt/operator/operator.js";
+import { publishBundle } from "../src/mqtt/operator/operator.js";
 import { createSimModules, loadSimSpec } from "../src/sim/index.js";
-import { parseSimFirmware } from "../src/sim/firmware/image-format.js";
-import { DEMO_FLEET, fleetBundle, fleetCommand, fleetImage } from "../src/sim/world/fleet.js";
-import type { FleetModule } from "../src/sim/world/fleet.js";
-import { BOOT_RECORD_SIZE, decideBoot, decodeBootRecord } from "../src/targets/index.js";
-import { uniquePrefix } from "../test/integration/helpers/brokers.js";
-import { createDaemonRig } from "../test/integration/helpers/daemon.js";
-import type { DaemonProcess, DaemonRig } from "../test/integration/helpers/daemon.js";
+import { fleetCommand } from "../src/sim/world/fleet.js";
+import {
+  judgeFlash,
+  killRig,
+  MODULES,
+  releaseBundle,
+  Watched,
+} from "../test/integration/helpers/kill-rig.js";
 import { runSet, type SetResult } from "./fault-sets.js";
-
-/** The rig's factory image size; release images are the same size. */
-const SIZE = 4096;
-const FLASH_START = 0x08000000;
-const MODULES = DEMO_FLEET.map((m) => m.id);
-const ACTIVE = new Set([
-  "queued",
-  "downloading",
-  "entering-bootloader",
-  "backing-up",
-  "erasing",
-  "writing",
-  "verifying",
-  "activating",
-  "health-check",
-  "rolling-back",
-]);
-const RUNNING = new Set(["verifying", "waiting-for-window", "running"]);
 
 export type Work = "install" | "failing" | "remote-rollback";
 
@@ -62,47 +43,6 @@ export interface KillContext {
   operator: MqttConnection;
   /** Extra configuration (e.g. a state directory elsewhere). */
   configure?: (config: GatewayConfigInput) => void;
-}
-
-export function killRig(brokerUrl: string, configure?: KillContext["configure"]): DaemonRig {
-  return createDaemonRig({
-    brokerUrl,
-    prefix: uniquePrefix("kill"),
-    baud: 230_400,
-    timing: false,
-    modules: DEMO_FLEET,
-    configure: (c) => {
-      c.reconcile = { atStart: true, repair: "auto", method: "crc" };
-      for (const m of c.modules)
-        m.health = { ...(m.health as object), bootDelayMs: 0, timeoutMs: 800, attempts: 1 } as never;
-      configure?.(c);
-    },
-    simModule: (m) => (m.id === "motor" ? { bootloaderVersion: 0x33 } : {}),
-  });
-}
-
-export function releaseBundle(
-  rig: DaemonRig,
-  sequence: number,
-  version: string,
-  failing = false,
-): Uint8Array {
-  return fleetBundle(
-    {
-      sequence,
-      release: `r-${version}`,
-      gateways: [rig.gateway],
-      modules: Object.fromEntries(
-        MODULES.map((id) => [
-          id,
-          { version, ...(failing && id === "sensor" ? { behaviour: "crash-on-boot" as const } : {}) },
-        ]),
-      ),
-      imageSize: SIZE,
-    },
-    rig.key,
-    DEMO_FLEET,
-  );
 }
 
 /** How many journal writes and device commands a work makes, counted on an in-process engine. */
@@ -157,138 +97,6 @@ export async function countWork(brokerUrl: string, work: Work): Promise<WorkCoun
   }
 }
 
-/** What a module boots, read from its flash file: a complete release image's version, or why not. */
-export function bootsFromFlashFile(
-  rig: DaemonRig,
-  def: FleetModule,
-): { version: string | null; problem: string | null } {
-  const flash = new Uint8Array(readFileSync(join(rig.dir, `${def.id}.flash`)));
-  const at = (address: number, length: number): Uint8Array =>
-    flash.subarray(address - FLASH_START, address - FLASH_START + length);
-  let address: number;
-  if (def.layout.kind === "single") address = def.layout.slot.address;
-  else {
-    const [c0, c1] = def.layout.bootRecord.copies;
-    const decision = decideBoot([
-      decodeBootRecord(at(c0, BOOT_RECORD_SIZE)),
-      decodeBootRecord(at(c1, BOOT_RECORD_SIZE)),
-    ]);
-    if (decision.pendingTrial) return { version: null, problem: "a trial is pending" };
-    address = decision.boots === "a" ? def.layout.slotA.address : def.layout.slotB.address;
-  }
-  const header = parseSimFirmware(at(address, 64));
-  if (!header) return { version: null, problem: "no image" };
-  const expected = fleetImage(header.version, header.behaviour, SIZE);
-  const actual = at(address, SIZE);
-  if (!expected.every((byte, i) => byte === actual[i]))
-    return { version: header.version, problem: "incomplete image" };
-  return { version: header.version, problem: null };
-}
-
-/** Null when every module boots the same complete release out of `versions`. */
-export function judgeFlash(rig: DaemonRig, versions: readonly string[]): string | null {
-  const seen = DEMO_FLEET.map((def) => ({ id: def.id, ...bootsFromFlashFile(rig, def) }));
-  const bad = seen.find((s) => s.problem !== null);
-  if (bad) return `${bad.id}: ${bad.problem}`;
-  const set = new Set(seen.map((s) => s.version));
-  if (set.size !== 1) return `mixed versions: ${seen.map((s) => `${s.id}=${s.version}`).join(" ")}`;
-  const [version] = [...set];
-  if (!versions.includes(version!)) return `on ${version}`;
-  return null;
-}
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** One daemon life on a rig, watched over MQTT. */
-export class Watched {
-  readonly watcher: FleetWatcher;
-  daemon: DaemonProcess | null = null;
-  #logStart = 0;
-
-  constructor(
-    readonly rig: DaemonRig,
-    operator: MqttConnection,
-  ) {
-    this.watcher = new FleetWatcher(operator, { prefix: rig.prefix, gateway: rig.gateway });
-  }
-
-  gw(): ReturnType<FleetWatcher["view"]["gateway"]> {
-    return this.watcher.view.gateway(this.rig.gateway);
-  }
-
-  /** Starts the daemon (after the previous one's last will is seen) and waits until it is up or dead. */
-  async start(killAt?: string): Promise<"up" | "died"> {
-    if (this.daemon) await this.watcher.until(() => this.gw()?.online !== true, 15_000, "the last will");
-    this.#logStart = this.rig.logs.length;
-    const daemon = this.rig.start(killAt ? { SUBFLASH_TEST_KILL_AT: killAt } : undefined);
-    this.daemon = daemon;
-    const died = daemon.exited.then(() => "died" as const);
-    const up = this.watcher
-      .until(
-        () =>
-          this.gw()?.online === true && (this.gw()?.modules.size ?? 0) === MODULES.length && this.#ready(),
-        30_000,
-        "the daemon to come up",
-      )
-      .then(() => "up" as const);
-    return Promise.race([up, died]);
-  }
-
-  #ready(): boolean {
-    return this.rig.logs.slice(this.#logStart).some((l) => l.includes('"gateway ready"'));
-  }
-
-  /** The retained status says nothing runs; held for 600 ms (recovery runs after "gateway ready"). */
-  #quiet(): boolean {
-    const gw = this.gw();
-    if (!gw || gw.online !== true || !this.#ready()) return false;
-    if (MODULES.some((id) => ACTIVE.has(gw.modules.get(id)?.state ?? "queued"))) return false;
-    const status = gw.status;
-    return !RUNNING.has(status?.bundle?.state ?? "") && !RUNNING.has(status?.lastRun?.state ?? "");
-  }
-
-  /** Waits until the daemon died (its kill point) or settled; which one. */
-  async settleOrDie(timeoutMs: number): Promise<"settled" | "died"> {
-    const daemon = this.daemon!;
-    let dead = false;
-    void daemon.exited.then(() => (dead = true));
-    const deadline = Date.now() + timeoutMs;
-    let quietSince: number | null = null;
-    for (;;) {
-      if (dead) return "died";
-      if (this.#quiet()) {
-        quietSince ??= Date.now();
-        if (Date.now() - quietSince >= 600) return "settled";
-      } else quietSince = null;
-      if (Date.now() > deadline) throw new Error(`not settled after ${timeoutMs} ms\n${this.tail()}`);
-      await sleep(50);
-    }
-  }
-
-  tail(): string {
-    return this.rig.logs.slice(-6).join("\n").slice(0, 1500);
-  }
-
-  /** Null when the retained status agrees with the flash (versions) and is final. */
-  statusProblem(): string | null {
-    const gw = this.gw();
-    for (const def of DEMO_FLEET) {
-      const status = gw?.modules.get(def.id);
-      const flash = bootsFromFlashFile(this.rig, def);
-      if (!status) return `${def.id}: no retained status`;
-      if (status.version !== flash.version)
-        return `${def.id}: status says ${status.version}, flash ${flash.version}`;
-      if (!["idle", "committed", "rolled-back", "failed"].includes(status.state))
-        return `${def.id}: status ${status.state}`;
-    }
-    return null;
-  }
-
-  async stop(): Promise<void> {
-    await this.daemon?.kill("SIGTERM");
-  }
-}
-
 async function sendWork(ctx: KillContext, w: Watched, work: Work): Promise<void> {
   const rig = w.rig;
   if (work === "remote-rollback") {
@@ -302,6 +110,9 @@ async function sendWork(ctx: KillContext, w: Watched, work: Work): Promise<void>
       rig.prefix,
     );
 }
+
+/** Real SIGKILLs the daemon processes died of, over all cases so far. */
+export const delivered = { kills: 0 };
 
 /** Runs one case; null when it survived. */
 export async function runKillCase(ctx: KillContext, c: KillCase): Promise<string | null> {
@@ -319,11 +130,16 @@ export async function runKillCase(ctx: KillContext, c: KillCase): Promise<string
     }
     for (const [i, killAt] of c.kills.entries()) {
       if ((await w.start(killAt)) === "died") {
+        if ((await w.daemon!.exited) === "SIGKILL") delivered.kills++;
         if (i === 0) return `died at ${killAt} before the work was sent`;
         continue;
       }
-      if (i === 0) await sendWork(ctx, w, c.work);
+      if (i === 0) {
+        await sendWork(ctx, w, c.work);
+        await w.seenOrDied(c.work === "remote-rollback" ? null : "r-2.0.0");
+      }
       const outcome = await w.settleOrDie(90_000);
+      if (outcome === "died" && (await w.daemon!.exited) === "SIGKILL") delivered.kills++;
       // A first kill point the work never reaches is a bench error; a later one (recovery shorter
       // than k writes) just means that start ended without a second kill.
       if (outcome === "settled" && i === 0) return `kill point ${killAt} not reached`;
@@ -435,5 +251,6 @@ export async function killSets(ctx: KillContext, opts: { step: number }): Promis
       label,
     ),
   );
+  process.stdout.write(`real SIGKILLs delivered: ${delivered.kills}\n`);
   return results;
 }

@@ -14,7 +14,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { publishBundle } from "../src/mqtt/operator/operator.js";
-import { judgeFlash, killRig, releaseBundle, Watched, type KillContext } from "./faults-kill.js";
+import { judgeFlash, killRig, releaseBundle, Watched } from "../test/integration/helpers/kill-rig.js";
+import type { KillContext } from "./faults-kill.js";
 import { printSet, runSet, type SetResult } from "./fault-sets.js";
 
 const NAME = "tiny state filesystem (tmpfs, ENOSPC)";
