@@ -49,11 +49,13 @@ async function runTinyCase(ctx: KillContext, kib: number): Promise<string | null
     }
     await publishBundle(ctx.operator, { gateway: rig.gateway }, releaseBundle(rig, 1, "2.0.0"), rig.prefix);
     const outcome = await w
-      .settleOrDie(45_000)
+      .settleOrDie(30_000)
       .catch((error: Error) => `frozen: ${error.message.split("\n")[0]}`);
     if (outcome !== "settled") {
       const mods = [...(w.gw()?.modules.values() ?? [])].map((m) => `${m.module}=${m.state}`).join(" ");
-      return `${outcome === "died" ? "daemon died" : outcome} (${mods})`;
+      await w.daemon?.kill("SIGKILL");
+      const flash = judgeFlash(rig, ["1.0.0", "2.0.0"]) ?? "one release";
+      return `${outcome === "died" ? "daemon died" : outcome}; status ${mods}; flash: ${flash}`;
     }
     const status = w.statusProblem();
     const gw = w.gw()?.status;
