@@ -150,7 +150,10 @@ export class Watched {
         "the daemon to come up",
       )
       .catch((error: Error) => {
-        throw new Error(`${error.message} (log: ${this.tail()})`);
+        const gw = this.gw();
+        throw new Error(
+          `${error.message} (online ${String(gw?.online)}, ${gw?.modules.size ?? 0} module statuses; log: ${this.tail()})`,
+        );
       })
       .then(() => "up" as const);
     return Promise.race([up, died]);
