@@ -31,9 +31,9 @@ describe("timing model", () => {
     const after = snapshot();
     // the virtual clock accounts for exactly the model
     expect(after.wire - before.wire + after.flash - before.flash).toBeCloseTo(model, 6);
-    // and the wall clock is never faster, and not much slower
+    // and the wall clock is never faster. (How much slower depends on the machine's load: that is a
+    // speed figure for bench/, not a unit-test assertion; an upper bound here failed CI under load.)
     expect(elapsed).toBeGreaterThanOrEqual(model - 0.05);
-    expect(elapsed).toBeLessThan(model + 40);
   });
 
   it("delays the erase ACK by the device table's erase time", async () => {
@@ -44,7 +44,6 @@ describe("timing model", () => {
     const model = (2 + 1 + 5 + 1) * byteMs + unitEraseMs(sim.device, 2048);
     expect(sim.stats.flashBusyMs).toBeCloseTo(unitEraseMs(sim.device, 2048), 6);
     expect(elapsed).toBeGreaterThanOrEqual(model - 0.05);
-    expect(elapsed).toBeLessThan(model + 40);
   });
 
   it("schedules on absolute times: 100 pipelined commands end when the wire says, not 100 timer delays later", async () => {
