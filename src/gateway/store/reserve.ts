@@ -17,6 +17,8 @@ export class SpaceReserve {
   readonly path: string;
   readonly bytes: number;
   readonly #gate: HaltGate;
+  /** The write in progress, shared by every caller meanwhile. */
+  #ensuring: Promise<void> | null = null;
 
   constructor(stateDir: string, bytes: number, gate: HaltGate) {
     this.path = join(stateDir, RESERVE_FILE);
@@ -38,7 +40,15 @@ export class SpaceReserve {
    * Makes sure the reserve is on disk. Throws the file system's error (ENOSPC, EROFS…) when it cannot
    * be written; a partial reserve is never left behind (writeFileAtomic removes its temporary file).
    */
-  async ensure(): Promise<void> {
+  ensure(): Promise<void> {
+    // One write at a time: the re-creation timer and a bundle's intake both call this, and two
+    // concurrent writes would each put `bytes` on a disk that has room for one, so the second (or the
+    // intake's own journal write beside them) failed with ENOSPC although the reserve fitted.
+    this.#ensuring ??= this.#write().finally(() => (this.#ensuring = null));
+    return this.#ensuring;
+  }
+
+  async #write(): Promise<void> {
     if (await this.present()) return;
     await this.#gate.pass(() =>
       writeFileAtomic(this.path, new Uint8Array(this.bytes), this.#gate.commitPoint),
