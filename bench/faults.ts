@@ -22,11 +22,12 @@ import { parseConfig, UpdateEngine, type GatewayConfig } from "../src/gateway/in
 import { HaltGate } from "../src/gateway/run/halt.js";
 import { createSigningKey, type SigningKey } from "../src/signing/index.js";
 import { parseSimFirmware } from "../src/sim/firmware/image-format.js";
-import { DEMO_FLEET, fleetBundle, fleetCommand, fleetConfig, fleetImage } from "../src/sim/world/fleet.js";
+import { DEMO_FLEET, fleetCommand, fleetConfig, fleetImage } from "../src/sim/world/fleet.js";
 import { createSimModules, type SimModules } from "../src/sim/world/sim-modules.js";
 import { BOOT_RECORD_SIZE, decideBoot, decodeBootRecord } from "../src/targets/index.js";
 import { parseArgs } from "node:util";
 import { connectOperator } from "../src/mqtt/operator/operator.js";
+import { releaseBundle } from "../test/integration/helpers/kill-rig.js";
 import { mosquittoUnavailable, startAedes, startMosquitto } from "../test/integration/helpers/brokers.js";
 import { printTotal, runSet, type SetResult } from "./fault-sets.js";
 import { intakeSets } from "./faults-intake.js";
@@ -105,22 +106,7 @@ async function engine(
 }
 
 function bundle(b: Bench, sequence: number, version: string, failing = false): Uint8Array {
-  return fleetBundle(
-    {
-      sequence,
-      release: `r-${version}`,
-      gateways: [GATEWAY],
-      modules: Object.fromEntries(
-        MODULES.map((id) => [
-          id,
-          { version, ...(failing && id === "sensor" ? { behaviour: "crash-on-boot" as const } : {}) },
-        ]),
-      ),
-      imageSize: SIZE,
-    },
-    b.key,
-    DEMO_FLEET,
-  );
+  return releaseBundle({ gateway: GATEWAY, key: b.key }, sequence, version, failing);
 }
 
 /** What a module boots, read from its flash: a complete release image's version, or why not. */

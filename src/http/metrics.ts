@@ -5,7 +5,12 @@
  * vocabularies, reasons and causes from the stable error codes.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
-import type { GatewayEvent, ModuleState, ModuleStatus } from "../gateway/index.js";
+import {
+  SETTLED_MODULE_STATES,
+  type GatewayEvent,
+  type ModuleState,
+  type ModuleStatus,
+} from "../gateway/index.js";
 import { packageVersion } from "../util/version.js";
 
 /** What the metrics listen to (UpdateEngine satisfies it). */
@@ -39,8 +44,6 @@ export const MODULE_STATES: readonly ModuleState[] = [
   "rolling-back",
   "rolled-back",
 ];
-
-const SETTLED = new Set<ModuleState>(["idle", "committed", "failed", "rolled-back"]);
 
 export class GatewayMetrics {
   readonly registry = new Registry();
@@ -211,13 +214,13 @@ export class GatewayMetrics {
     if (!last || last.state !== status.state) {
       for (const state of MODULE_STATES)
         this.moduleState.set({ module: id, state }, state === status.state ? 1 : 0);
-      if (last && !SETTLED.has(last.state) && last.state !== "queued")
+      if (last && !SETTLED_MODULE_STATES.has(last.state) && last.state !== "queued")
         this.phaseDuration.observe({ module: id, phase: last.state }, (now - last.since) / 1000);
       if (status.state === "queued") this.#runStart.set(id, now);
       if (status.state === "rolling-back")
         this.rollbacks.inc({ module: id, cause: status.lastError?.code ?? "command" });
       const started = this.#runStart.get(id);
-      if (SETTLED.has(status.state) && started !== undefined && last) {
+      if (SETTLED_MODULE_STATES.has(status.state) && started !== undefined && last) {
         this.#runStart.delete(id);
         this.updateDuration.observe({ module: id, outcome: status.state }, (now - started) / 1000);
         this.updates.inc({ module: id, outcome: status.state });

@@ -15,6 +15,7 @@ import type {
   RejectedBundle,
   RunSummary,
 } from "./types.js";
+import { SETTLED_MODULE_STATES } from "./types.js";
 
 export interface BoardSink {
   moduleStatus(status: ModuleStatus, change: { from: ModuleStatus["state"]; progressOnly: boolean }): void;
@@ -122,7 +123,7 @@ export class StatusBoard {
       const mapped = bar.map(update.progress, update.remainingSeconds);
       update = { ...update, progress: mapped.progress, remainingSeconds: mapped.remainingSeconds };
     }
-    if (update.state !== undefined && SETTLED.has(update.state)) this.#bars.delete(id);
+    if (update.state !== undefined && SETTLED_MODULE_STATES.has(update.state)) this.#bars.delete(id);
     const defined = Object.fromEntries(Object.entries(update).filter(([, v]) => v !== undefined));
     Object.assign(status, defined);
     if (stateChanged && update.progress === undefined && !isWorking(status.state)) {
@@ -213,9 +214,6 @@ function isWorking(state: ModuleStatus["state"]): boolean {
     state === "verifying"
   );
 }
-
-/** States after which a module's bar is gone: the next progress starts a new one. */
-const SETTLED = new Set<ModuleState>(["idle", "committed", "failed", "rolled-back"]);
 
 /** Entering these starts a new bar: a new run queues the module; a rollback is a story of its own. */
 function startsBar(state: ModuleState): boolean {

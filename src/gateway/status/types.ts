@@ -25,6 +25,14 @@ export type ModuleState =
   | "rolling-back"
   | "rolled-back";
 
+/** States in which no run is moving the module; every other state is a step of a run. */
+export const SETTLED_MODULE_STATES: ReadonlySet<ModuleState> = new Set<ModuleState>([
+  "idle",
+  "committed",
+  "failed",
+  "rolled-back",
+]);
+
 export type Slot = "a" | "b" | "single";
 
 /**

@@ -6,7 +6,11 @@
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import type { GatewayConfigInput } from "../../../src/gateway/index.js";
+import {
+  SETTLED_MODULE_STATES,
+  type GatewayConfigInput,
+  type ModuleState,
+} from "../../../src/gateway/index.js";
 import type { MqttConnection } from "../../../src/mqtt/connection/connection.js";
 import { FleetWatcher } from "../../../src/mqtt/operator/operator.js";
 import { parseSimFirmware } from "../../../src/sim/firmware/image-format.js";
@@ -21,18 +25,6 @@ import type { DaemonProcess, DaemonRig } from "./daemon.js";
 export const SIZE = 4096;
 const FLASH_START = 0x08000000;
 export const MODULES = DEMO_FLEET.map((m) => m.id);
-const ACTIVE = new Set([
-  "queued",
-  "downloading",
-  "entering-bootloader",
-  "backing-up",
-  "erasing",
-  "writing",
-  "verifying",
-  "activating",
-  "health-check",
-  "rolling-back",
-]);
 const RUNNING = new Set(["verifying", "waiting-for-window", "running"]);
 
 export function killRig(brokerUrl: string, configure?: (config: GatewayConfigInput) => void): DaemonRig {
@@ -52,8 +44,9 @@ export function killRig(brokerUrl: string, configure?: (config: GatewayConfigInp
   });
 }
 
+/** A signed bundle putting every demo module on `version` (sensor crashing on boot when `failing`). */
 export function releaseBundle(
-  rig: DaemonRig,
+  rig: Pick<DaemonRig, "gateway" | "key">,
   sequence: number,
   version: string,
   failing = false,
@@ -167,7 +160,10 @@ export class Watched {
   #quiet(): boolean {
     const gw = this.gw();
     if (!gw || gw.online !== true || !this.#ready()) return false;
-    if (MODULES.some((id) => ACTIVE.has(gw.modules.get(id)?.state ?? "queued"))) return false;
+    if (
+      MODULES.some((id) => !SETTLED_MODULE_STATES.has((gw.modules.get(id)?.state ?? "queued") as ModuleState))
+    )
+      return false;
     const status = gw.status;
     return !RUNNING.has(status?.bundle?.state ?? "") && !RUNNING.has(status?.lastRun?.state ?? "");
   }
