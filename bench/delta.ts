@@ -30,6 +30,7 @@ import { median, percent, seconds, table, verdict } from "./lib/report.js";
 import { costBetween, startSim, type RunCost, type SimModule } from "./lib/sim-process.js";
 import {
   SUBFLASH_BIN,
+  SUBFLASH_ENV,
   runStm32flash,
   runSubflash,
   stm32flashAvailable,
@@ -352,7 +353,7 @@ async function killedRun(port: string, image: string, ms: number): Promise<void>
   const child = spawn(
     process.execPath,
     [SUBFLASH_BIN, "flash", "--port", port, "--parity", "none", "--baud", String(baud), image, "--json"],
-    { stdio: "ignore" },
+    { stdio: "ignore", env: SUBFLASH_ENV },
   );
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   await Promise.race([delay(ms), exited]);

@@ -103,7 +103,7 @@ console.log(
   `images: random (64 KiB), gapped (64 KiB, ${(gaps.bytes * 100).toFixed(1)} % 0xFF in gaps, ${(gaps.blocks * 100).toFixed(1)} % of the 256-byte blocks blank)`,
 );
 console.log(
-  "process: spawn → exit, both tools pay their start (subflash: Node + tsx); the ratio uses these medians",
+  "process: spawn → exit, both tools pay their start (subflash: Node + the built CLI, as installed); the ratio uses these medians",
 );
 console.log("in-process: subflash's port open → flash done (connect + flash); flash(): the flash call alone");
 console.log(

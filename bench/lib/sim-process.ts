@@ -8,7 +8,7 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { setTimeout as delay } from "node:timers/promises";
 import { createPtyPair, type PtyPair } from "../../src/targets/transport/pty.js";
-import { SUBFLASH_BIN } from "./tool-runs.js";
+import { SUBFLASH_BIN, SUBFLASH_ENV } from "./tool-runs.js";
 
 /** What the benchmark reads from `--stats-file` (a subset of the simulator's snapshot). */
 export interface SimCounters {
@@ -95,7 +95,7 @@ export async function startSim(options: {
     "--stats-file",
     statsFile,
   ];
-  const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"], env: SUBFLASH_ENV });
   let stdout = "";
   let stderr = "";
   child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));

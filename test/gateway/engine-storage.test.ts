@@ -9,7 +9,7 @@
  * Before the fix the run stopped with the error in the local log only, one module on the new
  * release, the others on the old one, and statuses frozen mid-step.
  */
-import { existsSync, rmSync, statSync } from "node:fs";
+import { existsSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { GatewayEvent } from "../../src/gateway/status/types.js";
@@ -64,11 +64,20 @@ describe.skipIf(skipTmpfs)("storage faults during a run (tmpfs)", () => {
     rig = new Rig();
     const dir = tmpfs.mount(rig.stateDir, 2048);
     let filler: string | null = null;
+    let pad: string | null = null;
     const engine = await rig.engine({
       storageCheckMs: 50,
       journalHook: ({ run }) => {
         // Full as soon as one module is committed: the next journal write gets ENOSPC.
         if (filler === null && run.jobs.some((j) => j.step === "committed")) filler = tmpfs.fill(dir);
+        // The run freed the reserve for its undo. Take back a part of it that the undo does not need
+        // (its journal writes are a few KiB), so that the disk stays full after the run although the
+        // run's end removes files (images pruned: 3 KiB each): "full" must not depend on how much
+        // the end of a run happens to free, or the reserve could fit again before the refusal below.
+        if (filler !== null && pad === null && !existsSync(join(dir, "reserve.bin"))) {
+          pad = join(dir, "pad");
+          writeFileSync(pad, new Uint8Array(256 * 1024));
+        }
       },
     });
     expect(statSync(join(dir, "reserve.bin")).size).toBe(RESERVE);
@@ -98,7 +107,9 @@ describe.skipIf(skipTmpfs)("storage faults during a run (tmpfs)", () => {
     const refused = await engine.submitBundle(rig.bundle({ sequence: 2, modules: allThree }));
     expect(refused).toMatchObject({ ok: false, code: "storage-unavailable" });
     // Space returns: the timer writes the reserve again, and the next bundle applies.
+    expect(pad).not.toBeNull();
     rmSync(filler!);
+    rmSync(pad!);
     await vi.waitFor(() => expect(statSync(join(dir, "reserve.bin")).size).toBe(RESERVE), {
       timeout: 10_000,
       interval: 20,

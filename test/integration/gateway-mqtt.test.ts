@@ -13,6 +13,9 @@ import { publishBundle, sendCommand } from "../../src/mqtt/operator/operator.js"
 import { decodeBundle, encodeBundle } from "../../src/manifest/index.js";
 import { createSigningKey } from "../../src/signing/keys.js";
 import { brokerSuites, uniquePrefix } from "./helpers/brokers.js";
+import { gatewayTopics } from "../../src/mqtt/contract/topics.js";
+import type { InboundMessage } from "../../src/mqtt/connection/connection.js";
+import { observe, text } from "../mqtt/helpers.js";
 import type { TestBroker } from "./helpers/brokers.js";
 
 const suites = brokerSuites();
@@ -139,6 +142,40 @@ for (const suite of suites) {
         .filter((e) => e.type === "transition" && e.to === "rolling-back")
         .map((e) => e.module);
       expect(order.filter((m, i) => order.indexOf(m) === i)).toEqual(["radio", "motor", "power"]);
+    });
+
+    it("publishes the inventory before the status that ends a bundle, so a watcher never pairs a failed outcome with stale module states", async () => {
+      const w = await open();
+      const topics = gatewayTopics(w.prefix, w.gateway);
+      const obs = await observe(broker.url, [topics.status, topics.inventory]);
+      try {
+        await publishBundle(
+          w.operator,
+          { gateway: w.gateway },
+          bundle(w, {
+            sequence: 1,
+            modules: {
+              power: { version: "2.0.0", order: 0 },
+              motor: { version: "2.0.0", order: 1, behaviour: "crash-on-boot" },
+            },
+          }),
+          w.prefix,
+        );
+        const failed = (m: InboundMessage): boolean =>
+          m.topic === topics.status && JSON.parse(text(m)).bundle?.state === "failed";
+        await obs.waitFor(failed, 60_000, "the failed bundle status");
+        // In arrival order (one publisher, so the broker keeps its order): the last inventory before
+        // the failed status already shows the module that failed, with its error.
+        const before = obs.messages.slice(0, obs.messages.findIndex(failed));
+        const inventory = before.filter((m) => m.topic === topics.inventory).at(-1);
+        expect(inventory, "an inventory before the failed status").toBeDefined();
+        const motor = (
+          JSON.parse(text(inventory!)) as { modules: Array<Record<string, unknown>> }
+        ).modules.find((m) => m.module === "motor");
+        expect(motor).toMatchObject({ state: "rolled-back", error: { code: "health-check-failed" } });
+      } finally {
+        await obs.close();
+      }
     });
 
     it("rolls back on a signed command, answers with the caller's correlation id, and refuses the same command replayed", async () => {

@@ -255,16 +255,22 @@ export class GatewayBridge {
   };
 
   readonly #onGatewayStatus = (status: GatewayStatus): void => {
+    // The inventory goes out first and at once: a campaign controller that reads a bundle's outcome
+    // from this status takes the failed modules from the inventory, and the broker keeps one
+    // client's messages in order (MQTT 3.1.1 §4.6), so it never pairs the outcome with a stale one.
+    this.#publishInventory(true);
     this.#connection.setRetained(this.topics.status, JSON.stringify({ ...status, online: this.#online }));
-    this.#publishInventory(false);
   };
 
-  /** Publishes the inventory when it changed (ignoring its time stamp). */
+  /** Publishes the inventory when it changed (ignoring its time stamp); `urgent` also sends a pending one now. */
   #publishInventory(urgent: boolean): void {
     const inventory = this.#engine.inventory?.();
     if (!inventory) return;
     const key = JSON.stringify({ ...inventory, updatedAt: "" });
-    if (key === this.#lastInventory) return;
+    if (key === this.#lastInventory) {
+      if (urgent) this.#inventoryOut.flush();
+      return;
+    }
     this.#lastInventory = key;
     this.#inventoryOut.submit("inventory", JSON.stringify(inventory), urgent);
   }

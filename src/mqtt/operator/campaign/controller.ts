@@ -323,8 +323,11 @@ export class CampaignController extends TypedEmitter<CampaignEvents> {
     const iso = new Date(now).toISOString();
     for (const [gateway, g] of Object.entries(r.gateways)) {
       if (FINAL_OUTCOMES.has(g.outcome)) {
-        if (g.outcome === "failed" && g.modules.length === 0)
-          g.modules = failedModules(this.#inventory.get(gateway));
+        // The inventory may trail the outcome (another topic): keep taking its latest word.
+        if (g.outcome === "failed") {
+          const modules = failedModules(this.#inventory.get(gateway));
+          if (modules.length > 0) g.modules = modules;
+        }
         if ((g.outcome === "timed-out" || g.outcome === "cancelled") && g.sentAt && !g.late) {
           const seen = observe(this.#status.get(gateway), r.sequence);
           if ("error" in seen && seen.outcome !== g.outcome) g.late = seen.outcome;
