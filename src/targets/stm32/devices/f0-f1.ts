@@ -6,7 +6,7 @@
 import type { DeviceInfo } from "../device.js";
 import { KiB, bid, flashOf, optionBytes, pages, sources, span } from "./layout.js";
 import { F0_F1_F3_TIMING } from "./timing.js";
-import { F04X_I2C, F07X_I2C, i2cWithoutAddress } from "./i2c-sources.js";
+import { F030XC_I2C, F04X_I2C, F07X_I2C } from "./i2c-sources.js";
 
 /** F0 and F1 share the option-byte block 1FFFF800–1FFFF80F. */
 const F0_F1_OPTION_BYTES = optionBytes(0x1ffff800, 0x1ffff80f);
@@ -130,18 +130,19 @@ export const F0_DEVICES: readonly DeviceInfo[] = [
     systemMemory: span(0x1fffd800, 0x1ffff800),
     erase: pages(2 * KiB),
     unitsPerWrpSector: 2,
+    // I2C v1.0 on F0 (AN4221); address 0x41 from a vendor's flashing script for its F030CC board
+    // (i2c-sources.ts): medium confidence, and not shown for the F09x members.
     bootloader: {
       usartVersion: 0x31,
       i2cVersion: 0x10,
-      i2c: i2cWithoutAddress(
-        "I2C bootloader v1.0 on F0, F3 and F4 up to F401xB/C (AN4221; stm32flash I2C.txt, glassboard-dev/stm32flash-code @ cae1bb8)",
-      ),
+      i2cAddress: 0x41,
+      i2c: F030XC_I2C,
       id: bid(0x50, 0x1ffff796),
     },
     sources: sources(
       "STM32F09xxx devices bootloader",
       F0_RM,
-      "F030xC reports bootloader ID 0x52; I2C address not in our sources",
+      "F030xC reports bootloader ID 0x52; I2C address 0x41 from a vendor's script for an F030CC, not from the AN2606 text and not shown for F09x",
     ),
   },
 ];

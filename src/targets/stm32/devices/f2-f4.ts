@@ -17,7 +17,7 @@ import {
   span,
 } from "./layout.js";
 import { F2_F4_TIMING } from "./timing.js";
-import { i2cWithoutAddress } from "./i2c-sources.js";
+import { F401XDE_I2C, i2cWithoutAddress } from "./i2c-sources.js";
 
 /** RM0033 (F2) / RM0090 (F4) "Programming": modelled as refusing any non-erased word (see ReprogramRule). */
 const F2_RM = "RM0033 §2.3 (Embedded flash memory interface)";
@@ -118,7 +118,7 @@ export const F4_DEVICES: readonly DeviceInfo[] = [
       usartVersion: 0x31,
       i2cVersion: 0x10,
       i2c: i2cWithoutAddress(
-        "I2C bootloader v1.0 on F0, F3 and F4 up to F401xB/C (AN4221; stm32flash I2C.txt, glassboard-dev/stm32flash-code @ cae1bb8)",
+        "I2C bootloader v1.0 on F0, F3 and F4 up to F401xB/C (AN4221; stm32flash I2C.txt, glassboard-dev/stm32flash-code @ cae1bb8); the F401xD/E ROM answers at 0x39 (i2c-sources.ts), which no source shows for this ROM",
       ),
       id: bid(0xd1, 0x1fff76de),
     },
@@ -132,8 +132,14 @@ export const F4_DEVICES: readonly DeviceInfo[] = [
     flash: flashOf(512 * KiB),
     ram: span(0x20003000, 0x20018000),
     erase: sectors(f4Sectors(512)),
-    bootloader: { ...f4.bootloader, id: bid(0xd1, 0x1fff76de) },
-    sources: sources("STM32F401xD(E) devices bootloader", F4_RM_SMALL),
+    // I2C1 (PB6/PB7) at 0x39, decoded from the ROM and answered on a bench part (i2c-sources.ts);
+    // the protocol version was not reported.
+    bootloader: { ...f4.bootloader, i2cAddress: 0x39, i2c: F401XDE_I2C, id: bid(0xd1, 0x1fff76de) },
+    sources: sources(
+      "STM32F401xD(E) devices bootloader",
+      F4_RM_SMALL,
+      "I2C address 0x39 from a boot-ROM analysis and bench test, not from the AN2606 text",
+    ),
   },
   {
     ...f4,

@@ -5,7 +5,7 @@
 import type { DeviceInfo } from "../device.js";
 import { KiB, MiB, bid, flashOf, optionBytes, pages, sectors, sources, span } from "./layout.js";
 import { F0_F1_F3_TIMING, F7_TIMING } from "./timing.js";
-import { i2cWithoutAddress } from "./i2c-sources.js";
+import { F72X_I2C, i2cWithoutAddress } from "./i2c-sources.js";
 
 /** RM0316/RM0313/RM0365/RM0366/RM0364 (flash chapter): PGERR unless erased or writing 0x0000. */
 const F3_RM =
@@ -113,8 +113,19 @@ export const F7_DEVICES: readonly DeviceInfo[] = [
     ram: span(0x20004000, 0x20040000),
     // Like F4 at 512 KiB: 4×16, 64, 3×128 (§4.2).
     erase: sectors(k(16, 16, 16, 16, 64, 128, 128, 128)),
-    bootloader: { ...f7.bootloader, id: bid(0x90, 0x1ff0edbe) },
-    sources: sources("STM32F72xxx/73xxx devices bootloader", F7_RM),
+    // I2C protocol v1.2 at 0x4D, as a user drove it on an F723 (i2c-sources.ts).
+    bootloader: {
+      ...f7.bootloader,
+      i2cVersion: 0x12,
+      i2cAddress: 0x4d,
+      i2c: F72X_I2C,
+      id: bid(0x90, 0x1ff0edbe),
+    },
+    sources: sources(
+      "STM32F72xxx/73xxx devices bootloader",
+      F7_RM,
+      "I2C address 0x4D and protocol v1.2 from one user's F723, not from the AN2606 text",
+    ),
   },
   {
     ...f7,

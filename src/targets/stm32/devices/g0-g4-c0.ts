@@ -91,7 +91,13 @@ export const G0_DEVICES: readonly DeviceInfo[] = [
     // bootloader ID at 0x1FFF9FFE (hosts that read it, such as stm32loader, fail without it).
     systemMemory2: span(0x1fff8000, 0x1ffff000),
     dualBank: true,
-    bootloader: { usartVersion: V33_WITH_GET_CHECKSUM, i2c: G0B1_I2C, id: bid(0x92, 0x1fff9ffe) },
+    // I2C1 (PB6/PB7) or I2C2 (PB10/PB11), both at 0x5D (i2c-sources.ts).
+    bootloader: {
+      usartVersion: V33_WITH_GET_CHECKSUM,
+      i2cAddress: 0x5d,
+      i2c: G0B1_I2C,
+      id: bid(0x92, 0x1fff9ffe),
+    },
     sources: sources(
       "STM32G0B1xx/0C1xx devices bootloader",
       G0_RM,

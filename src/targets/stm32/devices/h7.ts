@@ -5,7 +5,7 @@
 import type { DeviceInfo } from "../device.js";
 import { KiB, MiB, bid, flashOf, sources, span, uniformSectors } from "./layout.js";
 import { H7_TIMING } from "./timing.js";
-import { H7A3_I2C } from "./i2c-sources.js";
+import { H74X_I2C, H7A3_I2C } from "./i2c-sources.js";
 
 /** RM0433/RM0468/RM0455: 256-bit (128-bit on H7A3/B3) flash words with ECC: a word is programmed once per erase. */
 const H74_RM = "RM0433 §4.3 (FLASH functional description: organization, programming)";
@@ -35,7 +35,8 @@ export const H7_DEVICES: readonly DeviceInfo[] = [
     // 2 banks × 8 sectors of 128 KiB.
     erase: uniformSectors(16, 128 * KiB),
     dualBank: true,
-    bootloader: { ...h7.bootloader, id: bid(0x91, 0x1ff1e7fe) },
+    // I2C at 0x4E (AN2606 "0b1001110x" as users quote it; i2c-sources.ts), e.g. on PF1/PF0.
+    bootloader: { ...h7.bootloader, i2cAddress: 0x4e, i2c: H74X_I2C, id: bid(0x91, 0x1ff1e7fe) },
     sources: sources("STM32H74xxx/75xxx devices bootloader", H74_RM),
   },
   {

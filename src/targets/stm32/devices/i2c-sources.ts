@@ -31,11 +31,17 @@ export const G07X_I2C: I2cBootloaderFacts = {
   },
 };
 
-/** STM32G0B0/B1/C1 (0x467): the instances, not the address. */
+/** STM32G0B0/B1/C1 (0x467): 0b1011101x = 0x5D, the same on I2C1 and I2C2. */
 export const G0B1_I2C: I2cBootloaderFacts = {
-  ports: [{ instance: "I2C1" }, { instance: "I2C2" }],
-  source:
-    'AN2606 "STM32G0B1xx/0C1xx devices bootloader" table, as a public hardware design note quotes it ("I2C1 or I2C2 — the pins within each are fixed"); the address is in no source we found',
+  ports: [
+    { instance: "I2C1", scl: "PB6", sda: "PB7" },
+    { instance: "I2C2", scl: "PB10", sda: "PB11" },
+  ],
+  address: {
+    source:
+      'AN2606 "STM32G0B1xx/0C1xx devices bootloader" table as a public hardware design note quotes it: I2C1 (PB6/PB7) or I2C2 (PB10/PB11), "7-bit 0x5D (0b1011101x — 0xBA write, 0xBB read)", the same address on both (rvodden/fluxtron, BUS.md @ 0005b1acf47ba4ffc8b9944415e115cfd23cd6ff, whose open items still list confirming it against AN2606); measured independently in the ST community thread \'Flash via I2C bootloader problem for STM32G0B1KBU6\' (community.st.com/t5/stm32-mcus-products/flash-via-i2c-bootloader-problem-for-stm32g0b1kbu6/td-p/618748, CubeProgrammer 2.15 era): production boards flashed with stm32flash at 0x5d on PB6/PB7',
+    confidence: "high",
+  },
 };
 
 /** STM32G491/G4A1 (0x479): 0x5F. */
@@ -107,6 +113,43 @@ export const U0_I2C: I2cBootloaderFacts = {
     source:
       'a public third-party host header ("Default STM32 bootloader I2C address (7-bit, per AN2606 for STM32U0)"), not located by repository; not from the AN2606 text',
     confidence: "low",
+  },
+};
+
+/** STM32F030xC (0x442): 0x41, from a vendor's flashing script for its STM32F030CC board. */
+export const F030XC_I2C: I2cBootloaderFacts = {
+  address: {
+    source:
+      "Pi Supply's PiJuice HAT (MCU STM32F030CCTx per PiSupply/PiJuice Firmware/Source/README.md @ aff6f5ad54937803120c09900547096df197b520): Firmware/flash.sh @ fbd7a81f4c72eb8c84c3893025c56ade66152854 has the application jump to system memory, then reads, rewrites from 0x08000000 and restores the whole flash with stm32flash -a 0x41; not from the AN2606 text, and the F09x members of this PID (bootloader ID 0x50, F030xC reports 0x52) are not shown at this address",
+    confidence: "medium",
+  },
+};
+
+/** STM32F401xD/E (0x433): 0x39, decoded from the boot ROM and answered on a bench part. */
+export const F401XDE_I2C: I2cBootloaderFacts = {
+  ports: [I2C1_PB6_PB7],
+  address: {
+    source:
+      "AdamLaurie/raiden-pico, include/i2c_bootloader.h @ 09fb8991183cbab8f179c59de60a60e99b056a46: 7-bit 0x39 decoded from the F401 boot ROM (I2C OAR1 = 0x4072, whose bits 7:1 are 0x39), and its CHANGELOG 0.14 (2026-09-29): on a bench F401 with DEV_ID 0x433 the ROM answers at 0x39 on I2C1 PB6/PB7 and the full command set works at RDP0; that project says AN2606 does not document an I2C interface for the F401, so this is silicon, not the AN2606 text",
+    confidence: "medium",
+  },
+};
+
+/** STM32F72x/F73x (0x452): 0x4D, where a user drove the I2C bootloader (protocol v1.2). */
+export const F72X_I2C: I2cBootloaderFacts = {
+  address: {
+    source:
+      "ST community thread 'STM32F723 I2C bootloader : No-Stretch Erase command leads to long clock stretching anyway' (community.st.com/s/question/0D53W00001BTueOSAT, 2021-11-08): a user's STM32F723 bootloader answers at 0x4D (ACK 0x79 to No-Stretch Erase) and reports I2C protocol v1.2; with stm32flash ticket #131 (sourceforge.net/p/stm32flash/tickets/131) the same user reads flash that way; not from the AN2606 text",
+    confidence: "medium",
+  },
+};
+
+/** STM32H74x/H75x (0x450): 0b1001110x = 0x4E. */
+export const H74X_I2C: I2cBootloaderFacts = {
+  address: {
+    source:
+      "AN2606 as users quote it: 'Slave 7-bit address: 0b1001110x' in the ST community thread 'NUCLEO-H743ZI2 bootloader Issue' (community.st.com/s/question/0D53W00000EDaPo, 2020), where the bootloader takes commands on PF1 (SCL) / PF0 (SDA) when entered from the application (jump to 0x1FF09800), not yet when entered with BOOT0; and AN2606 rev 42 for STM32H7xx ('0b1001110x') in 'Which EEPROM is usable to boot from a STM32H7xx via I2C?' (community.st.com/t5/stm32-mcus-embedded-software/which-eeprom-is-usable-to-boot-from-a-stm32h7xx-via-i2c/td-p/299042, 2020-03-11)",
+    confidence: "medium",
   },
 };
 
