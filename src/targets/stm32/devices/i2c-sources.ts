@@ -102,7 +102,7 @@ export const F04X_I2C: I2cBootloaderFacts = {
 export const F07X_I2C: I2cBootloaderFacts = {
   address: {
     source:
-      "a third-party flashing script citing AN2606; conflicting report: a user in the ST community thread 'Program stm32F072 from Bootloader I2C' (community.st.com/thread/50551, 2018) got an acknowledge at 0x3B but no valid reply",
+      "a third-party flashing script citing AN2606 (one such, located: JarrodJackson98/tub-lifter, firmware/flash_i2c.py @ caad23467bc1217549757a1ebab8cda38a2c415b: 'Bootloader I2C address: 0x56 (7-bit), per AN2606 for STM32F072', for the STM32F072V8T6 of a Sequent MEGA-IND V2 hat; it records no session, and the project later moved to another CAN board); conflicting report: a user in the ST community thread 'Program stm32F072 from Bootloader I2C' (community.st.com/thread/50551, 2018) got an acknowledge at 0x3B but no valid reply",
     confidence: "low",
   },
 };
