@@ -9,7 +9,7 @@
  * Before the fix the run stopped with the error in the local log only, one module on the new
  * release, the others on the old one, and statuses frozen mid-step.
  */
-import { existsSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { GatewayEvent } from "../../src/gateway/status/types.js";
@@ -65,23 +65,31 @@ describe.skipIf(skipTmpfs)("storage faults during a run (tmpfs)", () => {
     const dir = tmpfs.mount(rig.stateDir, 2048);
     let filler: string | null = null;
     let pad: string | null = null;
+    let fills = 0;
     const engine = await rig.engine({
       storageCheckMs: 50,
       journalHook: ({ run }) => {
-        // Full as soon as one module is committed: the next journal write gets ENOSPC.
-        if (filler === null && run.jobs.some((j) => j.step === "committed")) filler = tmpfs.fill(dir);
+        // Full as soon as one module is committed: the next journal write gets ENOSPC. Topped up at
+        // every write until the gateway notices (it frees the reserve), since any file the gateway
+        // replaces meanwhile frees a page, and one free page lets atomic journal writes go on forever.
+        const reserved = existsSync(join(dir, "reserve.bin"));
+        const first = run.sequence === 1 && run.state === "running";
+        if (first && reserved && run.jobs.some((j) => j.step === "committed"))
+          filler = tmpfs.fill(dir, `filler-${++fills}`);
         // The run freed the reserve for its undo. Take back a part of it that the undo does not need
         // (its journal writes are a few KiB), so that the disk stays full after the run although the
         // run's end removes files (images pruned: 3 KiB each): "full" must not depend on how much
         // the end of a run happens to free, or the reserve could fit again before the refusal below.
-        if (filler !== null && pad === null && !existsSync(join(dir, "reserve.bin"))) {
+        if (run.sequence === 1 && filler !== null && pad === null && !reserved) {
           pad = join(dir, "pad");
           writeFileSync(pad, new Uint8Array(256 * 1024));
         }
       },
     });
     expect(statSync(join(dir, "reserve.bin")).size).toBe(RESERVE);
-    const outcome = await engine.submitBundle(rig.bundle({ sequence: 1, modules: allTwo }));
+    // One module at a time: with modules in parallel, another module's state write can free a page
+    // between the fill and the next journal write.
+    const outcome = await engine.submitBundle(rig.bundle({ sequence: 1, parallelism: 1, modules: allTwo }));
     expect(outcome.ok).toBe(true);
     await engine.idle();
     expect(filler).not.toBeNull();
@@ -95,8 +103,13 @@ describe.skipIf(skipTmpfs)("storage faults during a run (tmpfs)", () => {
     });
     for (const status of engine.moduleStatuses()) {
       expect(status.version, status.module).toBe("1.0.0");
-      expect(["rolled-back", "idle"], status.module).toContain(status.state);
+      // Rolled back when it had been changed; failed (by the full disk, before its device was
+      // touched) for the module whose step the fault interrupted.
+      expect(["rolled-back", "idle", "failed"], status.module).toContain(status.state);
+      if (status.state === "failed")
+        expect(status.lastError?.code, status.module).toBe("storage-unavailable");
     }
+    expect(engine.moduleStatuses().filter((s) => s.state === "rolled-back").length).toBeGreaterThan(0);
     expect(
       rig.events.some(
         (e) => e.type === "bundle" && e.state === "failed" && e.error?.code === "storage-unavailable",
@@ -108,7 +121,7 @@ describe.skipIf(skipTmpfs)("storage faults during a run (tmpfs)", () => {
     expect(refused).toMatchObject({ ok: false, code: "storage-unavailable" });
     // Space returns: the timer writes the reserve again, and the next bundle applies.
     expect(pad).not.toBeNull();
-    rmSync(filler!);
+    for (const name of readdirSync(dir)) if (name.startsWith("filler")) rmSync(join(dir, name));
     rmSync(pad!);
     await vi.waitFor(() => expect(statSync(join(dir, "reserve.bin")).size).toBe(RESERVE), {
       timeout: 10_000,
@@ -120,6 +133,28 @@ describe.skipIf(skipTmpfs)("storage faults during a run (tmpfs)", () => {
     await engine.idle();
     expect(engine.gatewayStatus().bundle).toMatchObject({ state: "committed", error: null });
     for (const id of MODULE_IDS) expectOn(id, "3.0.0");
+  }, 60_000);
+
+  it("shows the versions it learned from the modules at start although the full state disk cannot record them", async () => {
+    if (tmpfsUnavailable) throw new Error(tmpfsUnavailable);
+    rig = new Rig();
+    const dir = tmpfs.mount(rig.stateDir, 2048);
+    // A first start that learns nothing leaves the gateway with no record of its modules.
+    const first = await rig.engine({
+      config: { ...rig.config, reconcile: { ...rig.config.reconcile, atStart: false } },
+    });
+    expect(first.moduleStatuses().map((s) => s.version)).toEqual([null, null, null]);
+    await first.stop();
+    rmSync(join(dir, "reserve.bin"));
+    tmpfs.fill(dir);
+    const engine = await rig.engine();
+    for (const status of engine.moduleStatuses()) expect(status.version, status.module).toBe("1.0.0");
+    // A refused bundle re-reads the records; what was learned still shows.
+    expect(await engine.submitBundle(rig.bundle({ sequence: 1, modules: allTwo }))).toMatchObject({
+      ok: false,
+      code: "storage-unavailable",
+    });
+    for (const status of engine.moduleStatuses()) expect(status.version, status.module).toBe("1.0.0");
   }, 60_000);
 
   it("touches no module after the state disk turns read-only mid-run, says so, and undoes the run by itself once it is writable", async () => {

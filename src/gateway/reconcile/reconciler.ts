@@ -20,6 +20,7 @@ import { withWatchdog } from "../module/watchdog.js";
 import type { InstalledImage, RunRecord } from "../run/types.js";
 import type { ImageStore } from "../store/image-store.js";
 import type { StateStore } from "../store/state-store.js";
+import { isStorageError } from "../store/storage-errors.js";
 import type { CheckMethod, MismatchCode, ModuleFinding } from "./findings.js";
 import { inspectModule, SlotReader, type Inspection } from "./inspect.js";
 import { knownImages, storedImages } from "./known-images.js";
@@ -143,9 +144,7 @@ async function byDevice(
         repair: { done: false, reason: "the gateway has no record of this module's firmware" },
       };
     }
-    await parts.state.update((draft) => {
-      draft.modules[module.id] = { confirmed: learned, previous: draft.modules[module.id]?.previous ?? null };
-    });
+    await recordLearned(parts, module.id, learned, log);
     return {
       kind: "learned",
       module: module.id,
@@ -233,6 +232,30 @@ async function learn(
   };
 }
 
+/**
+ * Records what a module was found to run. A state disk that takes no writes (full, read-only) does
+ * not unlearn it: the status still shows the version (the board keeps a learned version that the
+ * state has no record of), and the next start learns it again.
+ */
+async function recordLearned(
+  parts: ReconcileParts,
+  id: string,
+  learned: InstalledImage,
+  log: Logger,
+): Promise<void> {
+  try {
+    await parts.state.update((draft) => {
+      draft.modules[id] = { confirmed: learned, previous: draft.modules[id]?.previous ?? null };
+    });
+  } catch (error) {
+    if (!isStorageError(error)) throw error;
+    log.warn(
+      { err: describeError(error), version: learned.version },
+      "reconcile: learned the module's version but cannot record it (state storage); the status shows it, the next start learns it again",
+    );
+  }
+}
+
 /** Without the bootloader: the application's own answer to the health probe. */
 async function byProbe(
   parts: ReconcileParts,
@@ -271,9 +294,7 @@ async function byProbe(
     };
     // Without reading the boot records the slot is a guess: only the version is learned.
     if (layout.kind === "ab") return { kind: "consistent", module: module.id, version, method: "probe" };
-    await parts.state.update((draft) => {
-      draft.modules[module.id] = { confirmed: learned, previous: null };
-    });
+    await recordLearned(parts, module.id, learned, log);
     return { kind: "learned", module: module.id, installed: learned, method: "probe" };
   }
   let repair: { done: true; version: string | null } | { done: false; reason: string } = {

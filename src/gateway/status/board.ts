@@ -83,10 +83,13 @@ export class StatusBoard {
   syncFromState(state: StateStore): void {
     for (const [id, status] of this.#modules) {
       const confirmed = state.module(id).confirmed;
-      status.version = confirmed?.version ?? null;
-      status.activeSlot = confirmed?.slot ?? null;
-      status.release = confirmed?.release ?? status.release;
-      status.sequence = confirmed?.sequence ?? status.sequence;
+      // No record (yet): keep what reconciliation learned from the module itself, which a state disk
+      // that took no writes could not record (reconcile/reconciler.ts, recordLearned).
+      if (!confirmed) continue;
+      status.version = confirmed.version;
+      status.activeSlot = confirmed.slot;
+      status.release = confirmed.release ?? status.release;
+      status.sequence = confirmed.sequence ?? status.sequence;
     }
     this.#gateway.lastSequence = state.get().lastSequence;
   }
