@@ -16,10 +16,9 @@ import { silentLogger, type Logger } from "../util/logger.js";
 import { openStateDirectory } from "./store/state-dir.js";
 import { GatewayError } from "./errors.js";
 import { intakeBundle, type IntakeContext } from "./intake/bundle-intake.js";
-import { bookInterruption, bookRunEnd, liftedBy } from "./intake/quarantine.js";
+import { bookRunEnd, liftedBy } from "./intake/quarantine.js";
 import {
   decideCommand,
-  planRetry,
   verifySignedCommand,
   type CommandContext,
   type CommandOutcome,
@@ -39,7 +38,9 @@ import type { RunRecord } from "./run/types.js";
 import { StateStore } from "./store/state-store.js";
 import { SpaceReserve } from "./store/reserve.js";
 import { storageFaultOf, storageStatusError } from "./store/storage-fault.js";
-import { haltError, retakeHalted, showHalted, untilStorageTakesWrites } from "./run/storage-halt.js";
+import { haltError } from "./run/storage-halt.js";
+import { StorageWatch } from "./run/storage-watch.js";
+import { RetryScheduler } from "./run/retry-scheduler.js";
 import { FloorsFile } from "./store/floors.js";
 import { acknowledgeState, guardState } from "./intake/state-guard.js";
 import { reconcileModules } from "./reconcile/reconciler.js";
@@ -149,11 +150,10 @@ export class UpdateEngine extends TypedEmitter<EngineEvents> {
   #lastShedStatusAt = -Infinity;
   #stopped = false;
   #reconcileTimer: NodeJS.Timeout | undefined;
-  #reserveTimer: NodeJS.Timeout | undefined;
-  /** A run halted by its state storage (run/storage-halt.ts): new work is refused with this. */
-  #storageHalt: StatusError | null = null;
-  /** The next automatic attempt of a failed bundle (intake/quarantine.ts). */
-  #retryTimer: NodeJS.Timeout | undefined;
+  /** The space reserve and runs halted by the state storage (run/storage-watch.ts). */
+  readonly #storage: StorageWatch;
+  /** Automatic attempts, crash loops and quarantine of a failed bundle (run/retry-scheduler.ts). */
+  readonly #retry: RetryScheduler;
   #markStopped!: () => void;
   readonly #stoppedSignal = new Promise<void>((resolve) => (this.#markStopped = resolve));
 
@@ -169,6 +169,27 @@ export class UpdateEngine extends TypedEmitter<EngineEvents> {
     this.#now = options.now ?? Date.now;
     this.#gate = options.haltGate ?? new HaltGate();
     this.#maxPendingBundles = options.maxPendingBundles ?? DEFAULT_MAX_PENDING_BUNDLES;
+    this.#storage = new StorageWatch({
+      log: this.#log,
+      reserveBytes: this.#config.storage.reserveBytes,
+      checkMs: () => this.#options.storageCheckMs ?? this.#config.storage.checkSeconds * 1000,
+      stopped: this.#stoppedSignal,
+      emitEvent: (event) => this.#emitEvent(event),
+      finished: (run) => this.#finished(run),
+      startRun: (run, resumed) => this.#startRun(run, resumed),
+    });
+    this.#retry = new RetryScheduler({
+      parts: () => this.#started(),
+      log: this.#log,
+      now: this.#now,
+      decisions: this.#decisions,
+      stopped: () => this.#stopped,
+      busy: () => this.#busyRefusal() !== null,
+      lastRun: () => this.#lastRun,
+      commandContext: () => this.#commandContext(this.#started()),
+      startRun: (run) => this.#startRun(run),
+      emitEvent: (event) => this.#emitEvent(event),
+    });
   }
 
   /** Loads state and journal, recovers an unfinished run (resume or roll back), emits every module's status. */
@@ -182,7 +203,7 @@ export class UpdateEngine extends TypedEmitter<EngineEvents> {
     await images.init();
     const reserve = new SpaceReserve(config.stateDir, config.storage.reserveBytes, this.#gate);
     // A full disk at start-up is no reason not to start (and report): the timer below tries again.
-    await reserve.ensure().catch((error: unknown) => this.#reserveMissing(error));
+    await reserve.ensure().catch((error: unknown) => this.#storage.reserveMissing(error));
     const hook = this.#options.journalHook;
     const journal = new Journal(
       config.stateDir,
@@ -234,7 +255,7 @@ export class UpdateEngine extends TypedEmitter<EngineEvents> {
       board.setBundle({ ...lastBundle, release: lastBundle.release, sequence: lastBundle.sequence });
     const last = this.#lastRun;
     if (last) board.setLastRun(summariseRun(last));
-    this.#showQuarantine();
+    this.#retry.showQuarantine();
     const recovery = last && (await prepareRecovery(this.#parts, last));
     if (last?.state === "finished") {
       // Show how the last run left each module, and finish its bookkeeping if a kill interrupted it.
@@ -249,13 +270,9 @@ export class UpdateEngine extends TypedEmitter<EngineEvents> {
       this.#reconcileTimer = setInterval(() => void this.reconcile(), every * 60_000);
       this.#reconcileTimer.unref();
     }
-    this.#reserveTimer = setInterval(() => {
-      if (!this.#executor && !this.#stopped)
-        void reserve.ensure().catch((e: unknown) => this.#reserveMissing(e));
-    }, this.#storageCheckMs());
-    this.#reserveTimer.unref();
-    if (!recovery) this.#scheduleRetry();
-    if (recovery?.decision === "resume") await this.#crashLoopGuard(recovery.run);
+    this.#storage.watchReserve(reserve, () => !this.#executor && !this.#stopped);
+    if (!recovery) this.#retry.schedule();
+    if (recovery?.decision === "resume") await this.#retry.crashLoopGuard(recovery.run);
     if (recovery) {
       this.#log.warn(
         { run: recovery.run.id, decision: recovery.decision, modules: recovery.resumed },
@@ -351,7 +368,7 @@ export class UpdateEngine extends TypedEmitter<EngineEvents> {
 
   #busyRefusal(): StatusError | null {
     if (this.#stateAlert) return this.#stateAlert;
-    if (this.#storageHalt) return this.#storageHalt;
+    if (this.#storage.halt) return this.#storage.halt;
     if (this.#stopped) return { code: "stopped", message: "the engine is stopping" };
     if (this.#executor)
       return { code: "busy", message: `a run is in progress (${this.#executor.run.release ?? "rollback"})` };
@@ -414,7 +431,7 @@ export class UpdateEngine extends TypedEmitter<EngineEvents> {
           draft.attempts =
             command.kind === "retry" ? liftedBy(book, null) : book && { ...book, nextAttemptAt: null };
         });
-      if (command.kind === "rollback") clearTimeout(this.#retryTimer);
+      if (command.kind === "rollback") this.#retry.cancel();
       if (decision.kind === "start") {
         await parts.reserve.ensure();
         await parts.journal.write(decision.run, `${command.kind} accepted`);
@@ -435,7 +452,7 @@ export class UpdateEngine extends TypedEmitter<EngineEvents> {
     this.#log.warn({ alert: this.#stateAlert?.code }, "state alert acknowledged by a signed command");
     this.#stateAlert = null;
     parts.board.setStateAlert(null);
-    this.#scheduleRetry();
+    this.#retry.schedule();
   }
 
   /**
@@ -508,8 +525,8 @@ export class UpdateEngine extends TypedEmitter<EngineEvents> {
     if (this.#stopped) return;
     this.#stopped = true;
     clearInterval(this.#reconcileTimer);
-    clearInterval(this.#reserveTimer);
-    clearTimeout(this.#retryTimer);
+    this.#storage.stop();
+    this.#retry.cancel();
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([
       Promise.all([this.#bundleQueue.idle(), this.#commandQueue.idle()]),
@@ -524,7 +541,7 @@ export class UpdateEngine extends TypedEmitter<EngineEvents> {
 
   #startRun(run: RunRecord, resumed: readonly string[] = []): void {
     const parts = this.#started();
-    clearTimeout(this.#retryTimer);
+    this.#retry.cancel();
     this.#lastRun = run;
     const executor = new RunExecutor(createRunHost(parts, run), run, resumed);
     this.#executor = executor;
@@ -558,81 +575,20 @@ export class UpdateEngine extends TypedEmitter<EngineEvents> {
       .catch((error: unknown) => {
         const fault = storageFaultOf(error);
         if (fault && !this.#gate.halted && !this.#stopped)
-          return this.#storageHalted(run, haltError(fault)).catch((e: unknown) =>
-            this.#log.error(
-              { err: describeError(e), run: run.id },
-              "a storage-halted run could not be undone",
-            ),
-          );
+          return this.#storage
+            .storageHalted(parts, run, haltError(fault))
+            .catch((e: unknown) =>
+              this.#log.error(
+                { err: describeError(e), run: run.id },
+                "a storage-halted run could not be undone",
+              ),
+            );
         if (!this.#gate.halted)
           this.#log.error({ err: describeError(error), run: run.id }, "run stopped by an unexpected error");
       })
       .finally(() => {
         if (this.#executor === executor) this.#executor = null;
       });
-  }
-
-  /**
-   * The storage refused the writes a run needs (run/storage-halt.ts): show it, wait on a back-off
-   * until the storage takes writes again, then undo the run from the journal (or finish its
-   * bookkeeping), without a restart.
-   */
-  async #storageHalted(run: RunRecord, error: StatusError): Promise<void> {
-    const parts = this.#started();
-    this.#storageHalt = error;
-    showHalted(parts, run, error);
-    if (run.release !== null)
-      parts.board.setBundle({
-        release: run.release,
-        sequence: run.sequence ?? 0,
-        state: "running",
-        error,
-        startedAt: run.startedAt,
-        finishedAt: null,
-      });
-    this.#log.error({ run: run.id, ...error.context }, error.message);
-    this.#emitEvent({
-      type: "bundle",
-      state: "running",
-      release: run.release,
-      sequence: run.sequence,
-      error,
-      note: "halted until the state storage takes writes again",
-    });
-    const maxMs = this.#storageCheckMs();
-    const retaken = await untilStorageTakesWrites(
-      async () => {
-        const next = await retakeHalted(parts, error);
-        if (next.kind === "finished" && next.run) await this.#finished(next.run);
-        return next;
-      },
-      {
-        firstMs: Math.min(1000, maxMs),
-        maxMs,
-        stopped: this.#stoppedSignal,
-      },
-    );
-    this.#storageHalt = null;
-    if (!retaken) return;
-    this.#log.warn({ run: run.id, kind: retaken.kind }, "the state storage takes writes again");
-    if (retaken.kind === "undo") this.#startRun(retaken.recovery.run, retaken.recovery.resumed);
-  }
-
-  #reserveMissing(error: unknown): void {
-    const fault = storageFaultOf(error);
-    this.#log.warn(
-      {
-        errno: fault?.errno,
-        path: fault?.path,
-        err: fault ? undefined : describeError(error),
-        bytes: this.#config.storage.reserveBytes,
-      },
-      "the state directory's space reserve cannot be written: no run starts until it can",
-    );
-  }
-
-  #storageCheckMs(): number {
-    return this.#options.storageCheckMs ?? this.#config.storage.checkSeconds * 1000;
   }
 
   /** Holds a bundle run that has not touched any module until a maintenance window opens (run/window.ts). */
@@ -720,84 +676,8 @@ export class UpdateEngine extends TypedEmitter<EngineEvents> {
         ? `attempt ${book!.failures} of ${this.#config.retry.attempts} failed; next attempt at ${next}`
         : null,
     });
-    this.#showQuarantine(true);
-    this.#scheduleRetry();
-  }
-
-  /**
-   * Counts a restart that interrupted the bundle's run; at `retry.attempts` in a row the run is not
-   * resumed again but rolled back (as a pending cancel is), and the bundle quarantined (quarantine.ts).
-   */
-  async #crashLoopGuard(run: RunRecord): Promise<void> {
-    const parts = this.#started();
-    await parts.state.update((draft) => {
-      draft.attempts = bookInterruption(draft.attempts ?? null, run, this.#config.retry);
-    });
-    const book = parts.state.get().attempts;
-    if (!book?.quarantined || book.sequence !== run.sequence) return;
-    run.cancelRequested = true;
-    run.note = book.quarantined.message;
-    await parts.journal.write(run, "crash loop: roll back");
-    this.#log.error({ sequence: run.sequence, interruptions: book.interruptions }, book.quarantined.message);
-  }
-
-  /** A quarantined bundle shows as such on the retained status (and, when it just happened, as an event). */
-  #showQuarantine(announce = false): void {
-    const parts = this.#started();
-    const book = parts.state.get().attempts;
-    const bundle = parts.board.gateway().bundle;
-    if (!book?.quarantined || !bundle || bundle.sequence !== book.sequence) return;
-    parts.board.setBundle({ ...bundle, state: "quarantined", error: book.quarantined });
-    this.#log.warn({ sequence: book.sequence, failures: book.failures }, book.quarantined.message);
-    if (announce)
-      this.#emitEvent({
-        type: "bundle",
-        state: "quarantined",
-        release: book.release,
-        sequence: book.sequence,
-        error: book.quarantined,
-        note: book.quarantined.message,
-      });
-  }
-
-  /** Arms the timer of the next automatic attempt the book asks for (none while quarantined). */
-  #scheduleRetry(): void {
-    clearTimeout(this.#retryTimer);
-    const book = this.#started().state.get().attempts;
-    if (!book?.nextAttemptAt || book.quarantined || this.#stopped) return;
-    const wait = Math.max(0, Date.parse(book.nextAttemptAt) - this.#now());
-    this.#log.info(
-      { sequence: book.sequence, at: book.nextAttemptAt },
-      "next attempt of the failed bundle scheduled",
-    );
-    this.#retryTimer = setTimeout(() => void this.#autoRetry(book.sequence), wait);
-    this.#retryTimer.unref();
-  }
-
-  /** The gateway's own retry of a failed bundle after its back-off: journalled and run like a signed retry. */
-  #autoRetry(sequence: number): Promise<void> {
-    return this.#decisions
-      .run(async () => {
-        const parts = this.#started();
-        const last = this.#lastRun;
-        const book = parts.state.get().attempts;
-        if (this.#busyRefusal() || !last || last.sequence !== sequence || book?.sequence !== sequence) return;
-        if (book.quarantined || !book.nextAttemptAt) return;
-        const decision = planRetry(this.#commandContext(parts), last);
-        await parts.state.update((draft) => {
-          if (draft.attempts) draft.attempts.nextAttemptAt = null;
-        });
-        if (decision.kind !== "start") {
-          this.#log.warn({ sequence, reason: decision.outcome.message }, "no automatic attempt");
-          return;
-        }
-        await parts.journal.write(decision.run, "automatic retry");
-        this.#log.info({ sequence, attempt: book.failures + 1 }, "automatic retry of the failed bundle");
-        this.#startRun(decision.run);
-      })
-      .catch((error: unknown) =>
-        this.#log.error({ err: describeError(error), sequence }, "automatic retry could not start"),
-      );
+    this.#retry.showQuarantine(true);
+    this.#retry.schedule();
   }
 
   #reject(
