@@ -16,7 +16,7 @@ import { silentLogger, type Logger } from "../util/logger.js";
 import { openStateDirectory } from "./store/state-dir.js";
 import { GatewayError } from "./errors.js";
 import { intakeBundle, type IntakeContext } from "./intake/bundle-intake.js";
-import { bookRunEnd, liftedBy } from "./intake/quarantine.js";
+import { liftedBy } from "./intake/quarantine.js";
 import {
   decideCommand,
   verifySignedCommand,
@@ -41,6 +41,7 @@ import { storageFaultOf, storageStatusError } from "./store/storage-fault.js";
 import { haltError } from "./run/storage-halt.js";
 import { StorageWatch } from "./run/storage-watch.js";
 import { RetryScheduler } from "./run/retry-scheduler.js";
+import { recordRunEnd } from "./run/run-end.js";
 import { FloorsFile } from "./store/floors.js";
 import { acknowledgeState, guardState } from "./intake/state-guard.js";
 import { reconcileModules } from "./reconcile/reconciler.js";
@@ -48,6 +49,7 @@ import { reportFindings } from "./reconcile/report.js";
 import { rewindLostRun } from "./reconcile/lost-journal.js";
 import type { ModuleFinding } from "./reconcile/findings.js";
 import { StatusBoard } from "./status/board.js";
+import { boardEvents } from "./status/board-events.js";
 import { summariseRun } from "./status/run-summary.js";
 import type {
   GatewayEvent,
@@ -215,7 +217,11 @@ export class UpdateEngine extends TypedEmitter<EngineEvents> {
       groups: config.gateway.groups,
       modules: config.modules,
       now: this.#now,
-      sink: this.#sink(),
+      sink: boardEvents({
+        moduleStatus: (status) => this.emit("module-status", status),
+        gatewayStatus: (status) => this.emit("gateway-status", status),
+        event: (event) => this.#emitEvent(event),
+      }),
     });
     board.syncFromState(state);
     const links = new Map(
@@ -619,35 +625,7 @@ export class UpdateEngine extends TypedEmitter<EngineEvents> {
 
   async #finished(run: RunRecord): Promise<void> {
     const parts = this.#started();
-    await parts.state.update((draft) => {
-      // Floors rise only with firmware that stays: committed installs (never a rollback's target).
-      for (const job of run.jobs) {
-        if (job.kind !== "install" || job.step !== "committed") continue;
-        draft.securityFloors[job.moduleType] = Math.max(
-          draft.securityFloors[job.moduleType] ?? 0,
-          job.target.securityVersion,
-        );
-      }
-      draft.lastRunId = run.id;
-      draft.attempts = bookRunEnd(draft.attempts ?? null, run, this.#config.retry, this.#now());
-      if (run.kind !== "rollback") {
-        draft.lastBundle = {
-          runId: run.id,
-          release: run.release,
-          sequence: run.sequence,
-          state: run.outcome,
-          error: run.firstError,
-          startedAt: run.startedAt,
-          finishedAt: run.finishedAt,
-        };
-      }
-    });
-    const keep = new Set<string>();
-    for (const record of Object.values(parts.state.get().modules))
-      for (const image of [record.confirmed, record.previous]) if (image?.digest) keep.add(image.digest);
-    for (const job of run.jobs)
-      for (const ref of Object.values(job.target.images)) if (ref.digest) keep.add(ref.digest);
-    await parts.images.prune(keep);
+    await recordRunEnd(parts, run);
     parts.board.syncFromState(parts.state);
     if (run.release !== null) {
       parts.board.setBundle({
@@ -727,37 +705,6 @@ export class UpdateEngine extends TypedEmitter<EngineEvents> {
 
   #emitEvent(event: GatewayEventDraft): void {
     this.emit("event", { ...event, at: new Date(this.#now()).toISOString() });
-  }
-
-  #sink(): ConstructorParameters<typeof StatusBoard>[0]["sink"] {
-    return {
-      moduleStatus: (status, change) => {
-        this.emit("module-status", status);
-        if (change.progressOnly && status.progress) {
-          this.#emitEvent({
-            type: "progress",
-            module: status.module,
-            progress: status.progress,
-            remainingSeconds: status.remainingSeconds,
-            release: status.release,
-            sequence: status.sequence,
-          });
-        } else if (change.from !== status.state) {
-          this.#emitEvent({
-            type: "transition",
-            module: status.module,
-            from: change.from,
-            to: status.state,
-            version: status.version,
-            release: status.release,
-            sequence: status.sequence,
-            error: status.lastError,
-            note: status.note,
-          });
-        }
-      },
-      gatewayStatus: (status) => this.emit("gateway-status", status),
-    };
   }
 
   #intakeContext(parts: RunHostParts & { trust: TrustStore }): IntakeContext {

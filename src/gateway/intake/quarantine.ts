@@ -38,7 +38,7 @@ export type RetryPolicy = GatewayConfig["retry"];
 /** Errors that say nothing about the module's own attempt: another module failed first, or the operator stopped it. */
 const NOT_THE_MODULE = new Set(["dependency-failed", "cancelled"]);
 
-/** The book after `run` ended (engine.ts calls it where the run's end is booked). */
+/** The book after `run` ended (run/run-end.ts calls it where the run's end is booked). */
 export function bookRunEnd(
   book: AttemptBook | null,
   run: RunRecord,

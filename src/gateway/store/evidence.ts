@@ -127,7 +127,7 @@ function journalFloors(run: RunRecord | null): Floors {
   const out = emptyFloors();
   if (!run) return out;
   if (run.kind !== "rollback") out.lastSequence = run.sequence ?? 0;
-  // Floors rise at a run's end (engine.ts); an unfinished run may still undo a commit.
+  // Floors rise at a run's end (run/run-end.ts); an unfinished run may still undo a commit.
   if (run.state !== "finished") return out;
   for (const job of run.jobs) {
     if (job.kind !== "install" || job.step !== "committed") continue;
