@@ -135,20 +135,28 @@ export class Watched {
     const daemon = this.rig.start(killAt ? { SUBFLASH_TEST_KILL_AT: killAt } : undefined);
     this.daemon = daemon;
     const died = daemon.exited.then(() => "died" as const);
-    const up = this.watcher
-      .until(
-        () =>
-          this.gw()?.online === true && (this.gw()?.modules.size ?? 0) === MODULES.length && this.#ready(),
-        60_000,
-        "the daemon to come up",
-      )
-      .catch((error: Error) => {
-        const gw = this.gw();
-        throw new Error(
-          `${error.message} (online ${String(gw?.online)}, ${gw?.modules.size ?? 0} module statuses; log: ${this.tail()})`,
-        );
-      })
-      .then(() => "up" as const);
+    // Polled, not awaited on the watcher: "gateway ready" is a log line, and it can come after the
+    // last MQTT message (the watcher's until() looks again only when a message arrives).
+    let dead = false;
+    void daemon.exited.then(() => (dead = true));
+    const up = (async () => {
+      const deadline = Date.now() + 60_000;
+      while (!(
+        this.gw()?.online === true &&
+        (this.gw()?.modules.size ?? 0) === MODULES.length &&
+        this.#ready()
+      )) {
+        if (dead) return "up" as const; // the race below has already taken "died"
+        if (Date.now() > deadline) {
+          const gw = this.gw();
+          throw new Error(
+            `timed out after 60000 ms waiting for the daemon to come up (online ${String(gw?.online)}, ${gw?.modules.size ?? 0} module statuses; log: ${this.tail()})`,
+          );
+        }
+        await sleep(20);
+      }
+      return "up" as const;
+    })();
     return Promise.race([up, died]);
   }
 
