@@ -134,30 +134,34 @@ export class Watched {
     this.#logStart = this.rig.logs.length;
     const daemon = this.rig.start(killAt ? { SUBFLASH_TEST_KILL_AT: killAt } : undefined);
     this.daemon = daemon;
-    const died = daemon.exited.then(() => "died" as const);
     // Polled, not awaited on the watcher: "gateway ready" is a log line, and it can come after the
     // last MQTT message (the watcher's until() looks again only when a message arrives).
+    const outcome = await this.#untilOrDied(
+      () => this.gw()?.online === true && (this.gw()?.modules.size ?? 0) === MODULES.length && this.#ready(),
+      60_000,
+      () => {
+        const gw = this.gw();
+        return `timed out after 60000 ms waiting for the daemon to come up (online ${String(gw?.online)}, ${gw?.modules.size ?? 0} module statuses; log: ${this.tail()})`;
+      },
+    );
+    return outcome === "died" ? "died" : "up";
+  }
+
+  /** Polls `done` every 20 ms until it holds ("done") or the daemon exits ("died"); throws `timeout()` after `timeoutMs`. */
+  async #untilOrDied(
+    done: () => boolean,
+    timeoutMs: number,
+    timeout: () => string,
+  ): Promise<"done" | "died"> {
     let dead = false;
-    void daemon.exited.then(() => (dead = true));
-    const up = (async () => {
-      const deadline = Date.now() + 60_000;
-      while (!(
-        this.gw()?.online === true &&
-        (this.gw()?.modules.size ?? 0) === MODULES.length &&
-        this.#ready()
-      )) {
-        if (dead) return "up" as const; // the race below has already taken "died"
-        if (Date.now() > deadline) {
-          const gw = this.gw();
-          throw new Error(
-            `timed out after 60000 ms waiting for the daemon to come up (online ${String(gw?.online)}, ${gw?.modules.size ?? 0} module statuses; log: ${this.tail()})`,
-          );
-        }
-        await sleep(20);
-      }
-      return "up" as const;
-    })();
-    return Promise.race([up, died]);
+    void this.daemon!.exited.then(() => (dead = true));
+    const deadline = Date.now() + timeoutMs;
+    while (!done()) {
+      if (dead) return "died";
+      if (Date.now() > deadline) throw new Error(timeout());
+      await sleep(20);
+    }
+    return "done";
   }
 
   #ready(): boolean {
@@ -188,16 +192,12 @@ export class Watched {
       if (release === null) return status?.lastRun?.kind === "rollback";
       return status?.bundle?.release === release;
     };
-    let dead = false;
-    void this.daemon!.exited.then(() => (dead = true));
-    const deadline = Date.now() + timeoutMs;
-    while (!taken()) {
-      if (dead) return "died";
-      if (Date.now() > deadline)
-        throw new Error(`work not taken after ${timeoutMs} ms (log: ${this.tail()})`);
-      await sleep(20);
-    }
-    return "seen";
+    const outcome = await this.#untilOrDied(
+      taken,
+      timeoutMs,
+      () => `work not taken after ${timeoutMs} ms (log: ${this.tail()})`,
+    );
+    return outcome === "died" ? "died" : "seen";
   }
 
   /** Waits until the daemon died (its kill point) or settled; which one. */
