@@ -61,3 +61,19 @@ export function stm32Crc(bytes: Uint8Array): number {
   }
   return crc >>> 0;
 }
+
+/**
+ * The STM32 CRC of B, from the CRCs of A‖B and of A and B's length in bytes (a multiple of 4): what
+ * the device would answer for B, without asking it. The CRC is linear over GF(2): fed zero words
+ * from register r, it ends at Z_n(r), and for any words W, crc_from(r, W) = Z_n(r) ⊕ crc_from(0, W).
+ * So crc(A‖B) = Z_n(crc(A)) ⊕ crc_from(0, B) and crc(B) = Z_n(0xFFFFFFFF) ⊕ crc_from(0, B), which
+ * gives crc(B) = crc(A‖B) ⊕ Z_n(crc(A) ⊕ 0xFFFFFFFF). Z_n is n table steps of a zero word.
+ */
+export function stm32CrcOfSuffix(crcWhole: number, crcPrefix: number, suffixBytes: number): number {
+  if (suffixBytes % 4 !== 0) throw new RangeError(`suffix length ${suffixBytes} is not a multiple of 4`);
+  const [t0, t1, t2, t3] = TABLES;
+  let r = (crcPrefix ^ 0xffffffff) >>> 0;
+  for (let words = suffixBytes / 4; words > 0 && r !== 0; words--)
+    r = t3[r >>> 24]! ^ t2[(r >>> 16) & 0xff]! ^ t1[(r >>> 8) & 0xff]! ^ t0[r & 0xff]!;
+  return (crcWhole ^ r) >>> 0;
+}

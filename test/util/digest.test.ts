@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { crc32, sha256, stm32Crc } from "../../src/util/digest.js";
+import { crc32, sha256, stm32Crc, stm32CrcOfSuffix } from "../../src/util/digest.js";
 
 /**
  * Reference: bit-at-a-time CRC-32/MPEG-2 (poly 0x04C11DB7, init 0xFFFFFFFF, no reflection, no final
@@ -79,5 +79,33 @@ describe("stm32Crc", () => {
     const backing = Uint8Array.from({ length: 41 }, (_, i) => i * 7);
     const view = backing.subarray(3, 40);
     expect(stm32Crc(view)).toBe(stm32Reference(Uint8Array.from(view)));
+  });
+});
+
+describe("stm32CrcOfSuffix", () => {
+  const words = (max: number) =>
+    fc.integer({ min: 0, max }).chain((n) => fc.uint8Array({ minLength: n * 4, maxLength: n * 4 }));
+
+  it("derives the CRC of B from the CRCs of A‖B and A, for any word-aligned A and B", () => {
+    fc.assert(
+      fc.property(words(40), words(40), (a, b) => {
+        const whole = new Uint8Array(a.length + b.length);
+        whole.set(a);
+        whole.set(b, a.length);
+        expect(stm32CrcOfSuffix(stm32Crc(whole), stm32Crc(a), b.length)).toBe(stm32Crc(b));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it("gives a different answer when A‖B's CRC is not the real one (a derived CRC inherits a lie)", () => {
+    const a = Uint8Array.of(1, 2, 3, 4);
+    const b = Uint8Array.of(5, 6, 7, 8, 9, 10, 11, 12);
+    const whole = Uint8Array.of(...a, ...b);
+    expect(stm32CrcOfSuffix(stm32Crc(whole) ^ 1, stm32Crc(a), b.length)).not.toBe(stm32Crc(b));
+  });
+
+  it("refuses a suffix length that is not a whole number of words", () => {
+    expect(() => stm32CrcOfSuffix(0, 0, 6)).toThrow(RangeError);
   });
 });

@@ -4,17 +4,20 @@
  * unit (a full flash erases whole units) — and erase and write only the units that differ.
  *
  * Evidence per unit, in order of trust:
- * 1. Get Checksum (0xA1, AN3155 §3.16, bootloader v3.3+) over the unit, compared with the STM32 CRC
- *    of the expected bytes: the device itself says what it holds, for ~15 bytes on the wire. A run of
- *    adjacent units is asked in one exchange first, and unit by unit only when the run differs, so an
- *    identical re-flash costs one exchange per contiguous run.
+ * 1. Get Checksum (0xA1, AN3155 §3.16, bootloader v3.3+) compared with the STM32 CRC of the expected
+ *    bytes: the device itself says what it holds, for ~20 bytes and three turnarounds on the wire.
+ *    A run of adjacent units is asked in one exchange; a run that differs is halved, the first half
+ *    asked and the second half's CRC derived from the two answers (the CRC is linear:
+ *    stm32CrcOfSuffix), down to single units. An identical re-flash costs one exchange per contiguous
+ *    run, a release that changes one unit of n about 1 + log2(n), one that changes every unit n
+ *    (asking every unit would cost n + 1). Turnarounds, not bytes, dominate a check's cost.
  * 2. Content the caller knows the module holds (`known`), only when the device cannot be asked (no
  *    0xA1) and the caller allows it (`trustKnownContent`): never skip on belief where the device can
  *    be asked cheaply.
  * 3. Otherwise the unit is rewritten.
  * The final verification still covers the whole image, so a lying checksum or stale records are caught.
  */
-import { stm32Crc } from "../../util/digest.js";
+import { stm32Crc, stm32CrcOfSuffix } from "../../util/digest.js";
 import { addr } from "../../util/logger.js";
 import type { FirmwareImage } from "../image/image.js";
 import { eraseUnits, type DeviceInfo, type EraseUnit } from "./device.js";
@@ -113,35 +116,37 @@ export async function decideUnits(
     return withRetry(ctx, `checksum at ${addr(start)}`, () => ctx.bootloader.getChecksum(start, length));
   };
   for (const run of runsOf(units)) {
-    const expected = run.map((u) => expectedUnit(u, ranges));
     if (!options.askDevice) {
-      run.forEach((unit, i) => {
-        const same = options.trustKnown ? knownMatches(unit, expected[i]!, options.known) : undefined;
+      for (const unit of run) {
+        const expected = expectedUnit(unit, ranges);
+        const same = options.trustKnown ? knownMatches(unit, expected, options.known) : undefined;
         decisions.push({ unit, same: same === true, by: same === undefined ? "none" : "known" });
-      });
+      }
       options.progress(decisions.length, units.length);
       continue;
     }
+    // The run's expected bytes in one piece (its units are adjacent), so any sub-run is a view.
     const first = run[0]!;
-    const length = run.reduce((n, u) => n + u.size, 0);
-    if (run.length > 1) {
-      const whole = new Uint8Array(length);
-      let at = 0;
-      for (const e of expected) {
-        whole.set(e, at);
-        at += e.length;
-      }
-      if ((await checksum(first.start, length)) === stm32Crc(whole)) {
-        for (const unit of run) decisions.push({ unit, same: true, by: "checksum" });
+    const offsets = [0];
+    for (const u of run) offsets.push(offsets[offsets.length - 1]! + u.size);
+    const at = (i: number): number => offsets[i]!;
+    const whole = new Uint8Array(at(run.length));
+    run.forEach((u, i) => whole.set(expectedUnit(u, ranges), at(i)));
+    /** Units lo..hi-1 of the run, whose device CRC is `device`: decide them, in address order. */
+    const settle = async (lo: number, hi: number, device: number): Promise<void> => {
+      const same = device === stm32Crc(whole.subarray(at(lo), at(hi)));
+      if (same || hi - lo === 1) {
+        for (let i = lo; i < hi; i++) decisions.push({ unit: run[i]!, same, by: "checksum" });
         options.progress(decisions.length, units.length);
-        continue;
+        return;
       }
-    }
-    for (const [i, unit] of run.entries()) {
-      const same = (await checksum(unit.start, unit.size)) === stm32Crc(expected[i]!);
-      decisions.push({ unit, same, by: "checksum" });
-      options.progress(decisions.length, units.length);
-    }
+      const mid = (lo + hi) >>> 1;
+      const left = await checksum(first.start + at(lo), at(mid) - at(lo));
+      const right = stm32CrcOfSuffix(device, left, at(hi) - at(mid));
+      await settle(lo, mid, left);
+      await settle(mid, hi, right);
+    };
+    await settle(0, run.length, await checksum(first.start, whole.length));
   }
   return { decisions, checks };
 }
