@@ -110,6 +110,9 @@ console.log(
   "bound: wire time of the bytes the run sent and received (11 bits a byte) + modelled flash-busy time (simulator stats)",
 );
 console.log(
+  "turnarounds: times the host answered a reply, × their mean real time from the reply's handover to the pty to the host's next bytes (not in the bound)",
+);
+console.log(
   `each simulator gets one untimed ${WARM_UP_BYTES / 1024} KiB flash by each tool first; the module is reset before every run`,
 );
 
@@ -168,6 +171,11 @@ for (const o of outcomes) {
 console.log(table(rows));
 console.log(`targets met: ${met}/${outcomes.length * 2}`);
 
+/** "1548 × 412 µs": host turnarounds and their mean, as the simulator saw them. */
+function turnaroundText(cost: RunCost): string {
+  return `${cost.turnarounds} × ${cost.turnaroundUs.toFixed(0)} µs`;
+}
+
 async function benchCase(sim: SimModule, c: Case, key: ImageKey): Promise<Outcome> {
   const label = `${c.label} (v${c.version >> 4}.${c.version & 0xf})`;
   console.log(`\n${label}, ${key} image`);
@@ -182,6 +190,7 @@ async function benchCase(sim: SimModule, c: Case, key: ImageKey): Promise<Outcom
       "vs bound",
       "erased",
       "programmed",
+      "turnarounds",
       "verify",
     ],
   ];
@@ -211,6 +220,7 @@ async function benchCase(sim: SimModule, c: Case, key: ImageKey): Promise<Outcom
           percent(run.inProcessMs / cost.boundMs - 1),
           String(cost.unitsErased),
           String(cost.bytesProgrammed),
+          turnaroundText(cost),
           `${run.verifiedBy}, ${run.blocksWritten} blocks written, ${run.blocksSkipped} skipped`,
         ]);
       } else {
@@ -229,6 +239,7 @@ async function benchCase(sim: SimModule, c: Case, key: ImageKey): Promise<Outcom
           `${percent(run.processMs / cost.boundMs - 1)} (process)`,
           String(cost.unitsErased),
           String(cost.bytesProgrammed),
+          turnaroundText(cost),
           crcs > 0 ? `crc (${crcs} Get Checksum)` : `read-back (${reads} Read Memory)`,
         ]);
       }
@@ -245,6 +256,13 @@ async function benchCase(sim: SimModule, c: Case, key: ImageKey): Promise<Outcom
       `connect ${median(sub.map((s) => s.run.connectMs)).toFixed(0)} ms), stm32flash ${seconds(stm32flashMs)}; ` +
       `ratio ${ratio.toFixed(3)} (target ≤ ${target.toFixed(1)}): ${verdict(ratio <= target)}; ` +
       `worst subflash run vs its bound ${percent(worstOverBound)} (target ≤ ${percent(BOUND_MARGIN)}): ${verdict(worstOverBound <= BOUND_MARGIN)}`,
+  );
+  const subTurn = median(sub.map((s) => s.cost.turnaroundUs));
+  const refTurn = median(ref.map((r) => r.cost.turnaroundUs));
+  const turns = median(sub.map((s) => s.cost.turnarounds));
+  console.log(
+    `  host turnaround (the simulator's view: reply handed to the pty → the host's next bytes): subflash ${subTurn.toFixed(0)} µs, ` +
+      `stm32flash ${refTurn.toFixed(0)} µs; over subflash's ${turns} turnarounds the difference is ${(((subTurn - refTurn) * turns) / 1000).toFixed(0)} ms`,
   );
   const boundRatio = median(sub.map((s) => s.cost.boundMs)) / median(ref.map((r) => r.cost.boundMs));
   return {

@@ -23,6 +23,9 @@ export interface SimCounters {
   massErases: number;
   bytesProgrammed: number;
   commands: Record<string, number>;
+  /** Host turnarounds the simulator saw, and their summed real time (reply handed over → host's next bytes). */
+  hostTurnarounds: number;
+  hostTurnaroundMs: number;
 }
 
 /** The difference of two snapshots: what one run cost the module. */
@@ -38,6 +41,13 @@ export interface RunCost {
   bytesProgrammed: number;
   /** Commands by opcode ("0x31": 256). */
   commands: Record<string, number>;
+  /**
+   * Host turnarounds and their mean real time, µs: from the module handing a reply to the pty to the
+   * host's next bytes arriving (the host's wake-up, its own work and socat both ways). The bound
+   * leaves this out; every tool pays it once per turnaround.
+   */
+  turnarounds: number;
+  turnaroundUs: number;
 }
 
 export interface SimModule {
@@ -59,6 +69,7 @@ export function costBetween(before: SimCounters, after: SimCounters): RunCost {
   }
   const wireMs = after.wireRxMs - before.wireRxMs + (after.wireTxMs - before.wireTxMs);
   const flashBusyMs = after.flashBusyMs - before.flashBusyMs;
+  const turnarounds = after.hostTurnarounds - before.hostTurnarounds;
   return {
     bytesIn: after.bytesReceived - before.bytesReceived,
     bytesOut: after.bytesSent - before.bytesSent,
@@ -68,6 +79,9 @@ export function costBetween(before: SimCounters, after: SimCounters): RunCost {
     unitsErased: after.unitsErased - before.unitsErased,
     massErases: after.massErases - before.massErases,
     bytesProgrammed: after.bytesProgrammed - before.bytesProgrammed,
+    turnarounds,
+    turnaroundUs:
+      turnarounds > 0 ? ((after.hostTurnaroundMs - before.hostTurnaroundMs) * 1000) / turnarounds : 0,
     commands,
   };
 }

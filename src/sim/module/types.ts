@@ -126,6 +126,13 @@ export interface SimStats {
   massErases: number;
   /** Resets (commands that reset, pin resets, power-ups). */
   resets: number;
+  /**
+   * USART with timing: host turnarounds, i.e. times the host's next bytes followed a reply the
+   * module had handed to the line, and their summed real time from the reply's handover to the
+   * bytes' arrival (the host's and the line's latency, which the wire + flash model leaves out).
+   */
+  hostTurnarounds: number;
+  hostTurnaroundMs: number;
 }
 
 export function emptyStats(): SimStats {
@@ -141,5 +148,7 @@ export function emptyStats(): SimStats {
     unitsErased: 0,
     massErases: 0,
     resets: 0,
+    hostTurnarounds: 0,
+    hostTurnaroundMs: 0,
   };
 }

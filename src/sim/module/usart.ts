@@ -62,6 +62,8 @@ export class UsartFrontEnd {
   #need = 0;
   #pumping = false;
   #pumpAgain = false;
+  /** Real time the last reply was handed to the line, until the host's next bytes arrive. */
+  #repliedAt: number | undefined;
   readonly #o: UsartFrontEndOptions;
   readonly #trace: boolean;
 
@@ -70,7 +72,10 @@ export class UsartFrontEnd {
     this.modelByteMs = byteTimeMs(options.baud);
     this.byteMs = options.timing ? this.modelByteMs : 0;
     this.#rx = new RxBuffer(this.byteMs);
-    this.#tx = new TxLine(this.byteMs, options.output);
+    this.#tx = new TxLine(this.byteMs, (bytes) => {
+      if (options.timing) this.#repliedAt = clockNow();
+      options.output(bytes);
+    });
     this.#trace = options.logger.isLevelEnabled?.("trace") ?? false;
   }
 
@@ -83,6 +88,11 @@ export class UsartFrontEnd {
   receive(bytes: Uint8Array, arrival = clockNow()): void {
     const { stats, faults } = this.#o;
     if (this.#trace) this.#o.logger.trace({ dir: "rx", hex: hex(bytes) }, "host → module");
+    if (this.#repliedAt !== undefined && this.#tx.idle) {
+      stats.hostTurnarounds++;
+      stats.hostTurnaroundMs += Math.max(0, arrival - this.#repliedAt);
+    }
+    this.#repliedAt = undefined;
     const start = this.#o.timing ? Math.max(arrival, this.#rxFree) : 0;
     this.#rxFree = start + bytes.length * this.byteMs;
     if (!faults.watchesBytes("rx")) {

@@ -93,6 +93,11 @@ export class TxLine {
     this.#queue = new DeadlineQueue((chunk) => output(chunk.bytes));
   }
 
+  /** Nothing queued: every reply so far has been handed over. */
+  get idle(): boolean {
+    return this.#queue.size === 0;
+  }
+
   /** Time the line is free again. */
   get freeAt(): number {
     return this.#free;

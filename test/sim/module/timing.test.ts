@@ -81,4 +81,26 @@ describe("timing model", () => {
     expect(performance.now() - start).toBeLessThan(50);
     expect(sim.stats.flashBusyMs).toBeCloseTo(unitEraseMs(sim.device, 128 * 1024), 6);
   });
+  it("counts each host answer to a reply as a turnaround, with the real time the host took", async () => {
+    const h = await synced();
+    const before = { n: sim.stats.hostTurnarounds, ms: sim.stats.hostTurnaroundMs };
+    // Turnaround 1 answers the activation ACK; turnaround 2 comes after the host has read the whole
+    // Get ID reply and thought for 20 ms.
+    expect(await h.command(0x02)).toBe(ACK);
+    await h.read(4);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(await h.command(0x01)).toBe(ACK);
+    await h.read(4);
+    expect(sim.stats.hostTurnarounds - before.n).toBe(2);
+    expect(sim.stats.hostTurnaroundMs - before.ms).toBeGreaterThanOrEqual(20);
+  });
+
+  it("counts no turnaround for bytes sent while a reply is still on the line", async () => {
+    const h = await synced();
+    const before = sim.stats.hostTurnarounds;
+    await h.send(0x01, 0xfe); // answers the activation ACK: one turnaround
+    await h.send(0x01, 0xfe); // sent while the first Get's reply is still going out: none
+    await h.read(10);
+    expect(sim.stats.hostTurnarounds - before).toBe(1);
+  });
 });
