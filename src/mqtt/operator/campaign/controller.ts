@@ -31,6 +31,7 @@ import type { CampaignRecord, GatewayRecord } from "./journal.js";
 import { failedModules, observe } from "./outcome.js";
 import { planCampaign } from "./plan.js";
 import { snapshotOf } from "./snapshot.js";
+import { abortReason, advanceWaves } from "./waves.js";
 import type { CampaignSpec } from "./spec.js";
 
 export interface CampaignControllerOptions {
@@ -363,28 +364,10 @@ export class CampaignController extends TypedEmitter<CampaignEvents> {
     }
   }
 
-  /** AWS IoT Jobs abort criteria: failures of a type ≥ threshold % of executed, once enough executed. */
   #checkAbort(r: CampaignRecord): void {
     if (r.state === "aborting") return;
-    const done = Object.values(r.gateways).filter(
-      (g) => FINAL_OUTCOMES.has(g.outcome) && g.outcome !== "skipped",
-    );
-    for (const c of this.#opts.spec.abort) {
-      if (done.length < c.minNumberOfExecutedThings) continue;
-      const failures = done.filter((g) =>
-        c.failureType === "any"
-          ? g.outcome === "failed" || g.outcome === "rejected" || g.outcome === "timed-out"
-          : g.outcome === c.failureType,
-      ).length;
-      const percent = (failures * 100) / done.length;
-      if (percent >= c.thresholdPercentage) {
-        this.#abort(
-          r,
-          `abort criterion met: ${failures} of ${done.length} executed ${c.failureType} (${percent.toFixed(1)} % ≥ ${c.thresholdPercentage} %)`,
-        );
-        return;
-      }
-    }
+    const reason = abortReason(r, this.#opts.spec.abort);
+    if (reason !== undefined) this.#abort(r, reason);
   }
 
   #abort(r: CampaignRecord, reason: string): void {
@@ -444,70 +427,16 @@ export class CampaignController extends TypedEmitter<CampaignEvents> {
 
   #advanceWaves(r: CampaignRecord): void {
     const now = Date.now();
-    const iso = new Date(now).toISOString();
-    for (const wave of r.waves) {
-      const members = Object.values(r.gateways).filter((g) => g.wave === wave.index);
-      if (wave.finishedAt) continue;
-      if (!wave.startedAt) {
-        const previous = r.waves[wave.index - 2];
-        if (previous?.soakUntil && now < Date.parse(previous.soakUntil)) {
-          r.state = "soaking";
-          r.reason = `soaking after wave ${previous.index} until ${previous.soakUntil}`;
-          return;
-        }
-        if (r.paused) {
-          r.state = "paused";
-          r.reason ??= "paused";
-          return;
-        }
-        if (wave.approval && members.length > 0 && r.approvedUpTo < wave.index) {
-          if (r.state !== "waiting-approval")
-            this.#decide("wait-approval", `wave ${wave.index} waits for approval`, { wave: wave.index });
-          r.state = "waiting-approval";
-          r.reason = `wave ${wave.index} needs approval (subflash campaign approve ${r.id})`;
-          return;
-        }
-        wave.startedAt = iso;
-        r.state = "running";
-        r.reason = null;
-        this.waveTimes.push({ wave: wave.index, startedAt: now, lastOutcomeAt: null });
-        this.#decide("wave-start", `wave ${wave.index} started with ${members.length} gateways`, {
-          wave: wave.index,
-        });
-      }
-      if (r.paused) {
-        r.state = "paused";
-        r.reason ??= "paused";
-        return;
-      }
-      r.state = "running";
-      if (!members.every((g) => FINAL_OUTCOMES.has(g.outcome))) return;
-      wave.finishedAt = iso;
-      wave.soakUntil = new Date(now + wave.soakSeconds * 1000).toISOString();
-      const good = members.filter((g) => g.outcome === "committed" || g.outcome === "already").length;
-      const percent = members.length === 0 ? 100 : (good * 100) / members.length;
-      this.#decide(
-        "wave-done",
-        `wave ${wave.index} done: ${good} of ${members.length} succeeded (${percent.toFixed(1)} %)`,
-        { wave: wave.index },
+    const step = advanceWaves(r, now, (kind, text, extra) => this.#decide(kind, text, extra));
+    for (const wave of step.started) this.waveTimes.push({ wave, startedAt: now, lastOutcomeAt: null });
+    if (step.autoPausedAt !== undefined) {
+      // Retained like an operator's pause, so every controller and dashboard sees it.
+      this.#opts.connection.setRetained(
+        this.topics.paused,
+        JSON.stringify({ paused: true, by: "campaign controller", at: step.autoPausedAt }),
       );
-      if (percent < wave.minSuccessPercentage && wave.index < r.waves.length) {
-        r.paused = true;
-        r.state = "paused";
-        r.reason = `wave ${wave.index} succeeded on ${percent.toFixed(1)} % < ${wave.minSuccessPercentage} %: paused (resume or abort)`;
-        this.#decide("pause", r.reason, { wave: wave.index });
-        this.#opts.connection.setRetained(
-          this.topics.paused,
-          JSON.stringify({ paused: true, by: "campaign controller", at: iso }),
-        );
-        this.#seen.set(this.topics.paused, iso);
-        return;
-      }
+      this.#seen.set(this.topics.paused, step.autoPausedAt);
     }
-    r.state = "completed";
-    r.reason = null;
-    r.finishedAt = iso;
-    this.#decide("done", "every wave finished");
   }
 
   /** Sends the bundle to the current wave's gateways that are due, within the rate limit. */
