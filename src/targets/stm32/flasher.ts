@@ -16,7 +16,6 @@ import { addr, silentLogger, type Logger } from "../../util/logger.js";
 import { describeError, isSubflashError, type SubflashError } from "../../util/errors.js";
 import { imageStart, imageSize, type FirmwareImage } from "../image/image.js";
 import type { Bootloader } from "./bootloader.js";
-import { programMs, unitEraseMs } from "./device.js";
 import { BootloaderError } from "./errors.js";
 import type {
   FlashEvents,
@@ -26,7 +25,7 @@ import type {
   PreviousFirmware,
   VerifyMode,
 } from "./flash-types.js";
-import { Opcode, commandName } from "./commands/codes.js";
+import { Opcode } from "./commands/codes.js";
 import { FlashError } from "./flasher-errors.js";
 import { planFlash, type FlashPlan, type WriteBlock } from "./flasher-plan.js";
 import { ProgressTracker, type PhaseEstimate } from "./flasher-progress.js";
@@ -34,15 +33,11 @@ import { withRetry, type RetryContext } from "./flasher-retry.js";
 import { crcMismatches, readWithRetry, readbackMismatches, regionsOf, sameBytes } from "./flasher-verify.js";
 import { repairScope } from "./flasher-repair.js";
 import { coveredUnits, decideUnits, restrictTo, unitsTouched } from "./flasher-diff.js";
+import { estimatePhases, preflight } from "./flasher-preflight.js";
 import { proveLink } from "./link-proof.js";
 import type { EraseUnit } from "./device.js";
 
 type Span = { start: number; end: number };
-
-/** Per-command bookkeeping bytes of a Write Memory / Read Memory block on the wire (§5.3). */
-const BLOCK_OVERHEAD_BYTES = 12;
-/** Allowance per command turnaround in the progress model (USB-serial latency), ms. */
-const TURNAROUND_MS = 1;
 
 export class Flasher extends TypedEmitter<FlashEvents> {
   readonly #bl: Bootloader;
@@ -64,6 +59,7 @@ export class Flasher extends TypedEmitter<FlashEvents> {
 }
 
 /** Convenience: one flash with optional listeners. */
+
 export function flashImage(
   bootloader: Bootloader,
   image: FirmwareImage,
@@ -77,12 +73,6 @@ export function flashImage(
   if (listeners.progress) flasher.on("progress", listeners.progress);
   if (listeners.retry) flasher.on("retry", listeners.retry);
   return flasher.flash(image, options);
-}
-
-/** The effective verification: "auto" becomes crc when the device lists 0xA1, else readback. */
-export function resolveVerify(bl: Bootloader, mode: VerifyMode): Exclude<VerifyMode, "auto"> {
-  if (mode === "auto") return bl.supports(Opcode.getChecksum) ? "crc" : "readback";
-  return mode;
 }
 
 class FlashRun {
@@ -161,14 +151,6 @@ class FlashRun {
     }
   }
 
-  /** Commands the flash job needs from the Get list. */
-  #needs(verify: Exclude<VerifyMode, "auto">): number[] {
-    return [
-      Opcode.writeMemory,
-      ...(verify === "crc" ? [Opcode.getChecksum] : verify === "readback" ? [Opcode.readMemory] : []),
-    ];
-  }
-
   /**
    * The plan restricted to the units that differ from the image (all of them with `diff: "off"`,
    * a mass erase, or no evidence), with the progress model rebuilt for what is left to do.
@@ -228,39 +210,7 @@ class FlashRun {
   }
 
   #preflight(): { plan: FlashPlan; verify: Exclude<VerifyMode, "auto"> } {
-    const { bl } = this;
-    if (bl.rdp === "level1") {
-      throw new BootloaderError(
-        "readout-protected",
-        `${bl.port}: ${bl.device.name} is readout-protected (RDP level 1) and refuses erase, write and read; ` +
-          "lifting it (subflash unprotect --readout) mass-erases the flash. Nothing was erased",
-        { port: bl.port },
-      );
-    }
-    const verify = resolveVerify(bl, this.options.verify ?? "auto");
-    const missing = this.#needs(verify).find((code) => !bl.supports(code));
-    if (missing !== undefined) {
-      const why = missing === Opcode.getChecksum ? " (asked for by --verify crc; use auto or readback)" : "";
-      throw new BootloaderError(
-        "command-unsupported",
-        `${bl.port}: the bootloader does not offer ${commandName(missing)}${why}; nothing was erased`,
-        {
-          port: bl.port,
-          command: commandName(missing),
-        },
-      );
-    }
-    const opcode = bl.eraseOpcode;
-    if (opcode === undefined) {
-      throw new FlashError(
-        "cannot-plan",
-        `${bl.port}: the bootloader lists neither Erase (0x43) nor Extended Erase (0x44); nothing was erased`,
-        {
-          port: bl.port,
-        },
-      );
-    }
-    const plan = planFlash(bl.device, this.image, { opcode, erase: this.options.erase ?? "auto" });
+    const { plan, verify } = preflight(this.bl, this.image, this.options);
     if (plan.note) this.#stats.notes!.push(plan.note);
     this.#stats.blocksSkipped = plan.skippedBlocks;
     this.log.info(
@@ -277,31 +227,12 @@ class FlashRun {
     return { plan, verify };
   }
 
-  /** Modelled phases of erasing and writing `plan`, then verifying `verified` (default: the same plan). */
   #estimate(
     plan: FlashPlan,
     verify: Exclude<VerifyMode, "auto">,
     verified: FlashPlan = plan,
   ): PhaseEstimate[] {
-    const { device, link } = this.bl;
-    const eraseMs =
-      plan.erase.kind === "mass"
-        ? device.timing.massEraseMs.typ
-        : plan.erase.units.reduce((ms, u) => ms + unitEraseMs(device, u.size), 0);
-    const blockMs = (b: WriteBlock): number =>
-      link.wireMs(b.data.length + BLOCK_OVERHEAD_BYTES) + 3 * TURNAROUND_MS;
-    const writeMs = plan.blocks.reduce((ms, b) => ms + blockMs(b) + programMs(device, b.data.length), 0);
-    const verifyMs =
-      verify === "readback"
-        ? verified.blocks.reduce((ms, b) => ms + blockMs(b), 0)
-        : verify === "crc"
-          ? verified.ranges.length * (link.wireMs(20) + 5)
-          : 0;
-    return [
-      { phase: "erase", ms: eraseMs + 1 },
-      { phase: "write", ms: writeMs + 1 },
-      { phase: "verify", ms: verifyMs },
-    ];
+    return estimatePhases(this.bl, plan, verify, verified);
   }
 
   #progress(phase: FlashEvents["progress"][0]["phase"], done: number, total: number): void {

@@ -52,7 +52,8 @@ export {
 export { encodeWriteProtect } from "./commands/protection.js";
 export { decodeChecksum } from "./commands/checksum.js";
 export { Bootloader, type ConnectOptions, type RdpState } from "./bootloader.js";
-export { Flasher, flashImage, resolveVerify } from "./flasher.js";
+export { Flasher, flashImage } from "./flasher.js";
+export { resolveVerify } from "./flasher-preflight.js";
 export {
   planFlash,
   planErase,
