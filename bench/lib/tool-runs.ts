@@ -1,9 +1,10 @@
 /**
  * One timed flash by each tool, as a spawned process (both pay their process start):
- * - `subflash flash --verify auto --json --log-level debug`: besides the process time, the JSON
- *   result gives the flash() call's own time and bytes, and the debug log's timestamps give the
- *   in-process time from the port being open to the flash being done (connect + flash). The debug
- *   log adds about 260 short lines per 64 KiB (a few ms in all), written to a file.
+ * - `subflash flash --verify auto --json`, as a user would run it: besides the process time, the
+ *   JSON result gives the flash() call's own time and bytes, and its `timing` the in-process time
+ *   from opening the port to the flash being done (connect + flash) and the connect alone. (Until
+ *   stop 19 the bench took these from `--log-level debug` timestamps, which loaded pino, ~25 ms, and
+ *   wrote ~260 log lines into every timed run.)
  * - `stm32flash -b <baud> -m 8n1 -w <image> -v`: process time only (8n1: a pty carries no parity).
  */
 import { spawn, spawnSync } from "node:child_process";
@@ -29,7 +30,7 @@ if (build.status !== 0) throw new Error(`npm run build failed (exit ${build.stat
 export interface SubflashRun {
   /** Spawn to exit, ms. */
   processMs: number;
-  /** Port open to flash done (connect + flash), from the debug log's timestamps (1 ms resolution). */
+  /** Port opening to flash done (connect + flash): the result's `timing.sessionMs` (1 ms resolution). */
   inProcessMs: number;
   /** The flash() call alone (the result's elapsedMs). */
   flashMs: number;
@@ -129,8 +130,6 @@ export async function runSubflash(
     "auto",
     image,
     "--json",
-    "--log-level",
-    "debug",
     ...extra,
   ];
   const done = await run(process.execPath, args, logDir, SUBFLASH_ENV);
@@ -140,15 +139,9 @@ export async function runSubflash(
       `subflash flash failed (exit ${done.code ?? done.signal}): ${tail(done.stdout)}\n${tail(done.stderr)}`,
     );
   }
-  const logs = jsonLines(done.stderr);
-  const time = (msg: string): number => {
-    const line = logs.find((l) => l.msg === msg);
-    if (typeof line?.time !== "number")
-      throw new Error(`subflash flash logged no "${msg}" line: ${tail(done.stderr)}`);
-    return line.time;
-  };
-  const opened = time("opened");
-  const flashed = time("flashed");
+  const timing = result.timing as { connectMs?: unknown; sessionMs?: unknown } | undefined;
+  if (typeof timing?.connectMs !== "number" || typeof timing.sessionMs !== "number")
+    throw new Error(`subflash flash gave no timing in its result: ${tail(done.stdout)}`);
   const stats = result.stats as {
     elapsedMs: number;
     verifiedBy: string;
@@ -160,9 +153,9 @@ export async function runSubflash(
   };
   return {
     processMs: done.processMs,
-    inProcessMs: flashed - opened,
+    inProcessMs: timing.sessionMs,
     flashMs: stats.elapsedMs,
-    connectMs: time("bootloader identified") - opened,
+    connectMs: timing.connectMs,
     verifiedBy: stats.verifiedBy,
     blocksWritten: stats.blocksWritten,
     blocksSkipped: stats.blocksSkipped,

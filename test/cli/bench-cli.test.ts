@@ -90,12 +90,17 @@ describe.skipIf(!pty.available && !pty.required)(
       const progress = lines.filter((l) => l.event === "progress");
       expect(progress.map((p) => p.phase)).toContain("write");
       expect(progress.at(-1)).toMatchObject({ phase: "verify", percent: 100 });
-      expect(lines.at(-1)).toMatchObject({
+      const result = lines.at(-1);
+      expect(result).toMatchObject({
         event: "result",
         ok: true,
         previous: "replaced",
         stats: { verifiedBy: "readback", eraseUnits: 3 },
+        timing: { connectMs: expect.any(Number), sessionMs: expect.any(Number) },
       });
+      // The session's time is the connect plus the flash itself.
+      const { timing, stats } = result as { timing: Record<string, number>; stats: { elapsedMs: number } };
+      expect(timing.sessionMs).toBeGreaterThanOrEqual(timing.connectMs! + stats.elapsedMs - 2);
 
       const missing = await subflash(["erase", ...port, "--pages", "0-1,200"]);
       expect(missing.code).toBe(2);

@@ -80,10 +80,13 @@ async function runFlash(file: string, flags: FlashFlags): Promise<number> {
     throw error;
   }
 
+  const opening = performance.now();
   const target = await openTargetOrReport({ ...flags, json }, { previous: "untouched" });
   if (typeof target === "number") return target;
+  const connectMs = performance.now() - opening;
   const reporter = createReporter({ json });
   let result: FlashResult | undefined;
+  let timing: SessionTiming | undefined;
   try {
     const flasher = new Flasher(target.bootloader, { logger: target.logger });
     flasher.on("progress", (p) => reporter.progress(p));
@@ -95,12 +98,23 @@ async function runFlash(file: string, flags: FlashFlags): Promise<number> {
       attempts,
       ...(go !== undefined ? { go } : {}),
     });
+    timing = { connectMs: Math.round(connectMs), sessionMs: Math.round(performance.now() - opening) };
   } finally {
     reporter.stop();
     // The exit sequence resets into the application: only sensible when the new one is complete.
     await target.close({ exit: result?.ok === true });
   }
-  return report(result, image, target.bootloader.device.name, target.bootloader.port, json);
+  return report(result, image, target.bootloader.device.name, target.bootloader.port, json, timing);
+}
+
+/**
+ * Where the command's time went, in the --json result: opening the port to a connected session
+ * (activation, Get, Get ID, RDP probe), and to the flash done (connect + flash). The flash alone is
+ * `stats.elapsedMs`; process start and exit are neither.
+ */
+interface SessionTiming {
+  connectMs: number;
+  sessionMs: number;
 }
 
 function report(
@@ -109,6 +123,7 @@ function report(
   device: string,
   port: string,
   json: boolean,
+  timing: SessionTiming | undefined,
 ): number {
   // An image that does not fit the device's flash is bad input (exit 2), found once the part is known.
   const badInput = !result.ok && result.previous === "untouched" && result.error.code === "out-of-range";
@@ -121,7 +136,12 @@ function report(
           ? ExitCode.usage
           : ExitCode.failed;
   if (json) {
-    writeJsonLine({ event: "result", ...result, ...(result.ok ? {} : { error: result.error.toJSON() }) });
+    writeJsonLine({
+      event: "result",
+      ...result,
+      ...(result.ok ? {} : { error: result.error.toJSON() }),
+      ...(timing ? { timing } : {}),
+    });
     return code;
   }
   const out = process.stderr;
