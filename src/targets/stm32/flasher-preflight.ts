@@ -19,6 +19,11 @@ const BLOCK_OVERHEAD_BYTES = 12;
 /** Allowance per command turnaround in the progress model (USB-serial latency), ms. */
 const TURNAROUND_MS = 1;
 
+/** Modelled cost of one Get Checksum exchange (~20 bytes on the wire, the device's CRC, turnarounds), ms. */
+export function checksumExchangeMs(bl: Bootloader): number {
+  return bl.link.wireMs(20) + 5;
+}
+
 /** The effective verification: "auto" becomes crc when the device lists 0xA1, else readback. */
 export function resolveVerify(bl: Bootloader, mode: VerifyMode): Exclude<VerifyMode, "auto"> {
   if (mode === "auto") return bl.supports(Opcode.getChecksum) ? "crc" : "readback";
@@ -92,7 +97,7 @@ export function estimatePhases(
     verify === "readback"
       ? verified.blocks.reduce((ms, b) => ms + blockMs(b), 0)
       : verify === "crc"
-        ? verified.ranges.length * (link.wireMs(20) + 5)
+        ? verified.ranges.length * checksumExchangeMs(bl)
         : 0;
   return [
     { phase: "erase", ms: eraseMs + 1 },

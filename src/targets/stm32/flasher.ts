@@ -33,7 +33,7 @@ import { withRetry, type RetryContext } from "./flasher-retry.js";
 import { crcMismatches, readWithRetry, readbackMismatches, regionsOf, sameBytes } from "./flasher-verify.js";
 import { repairScope } from "./flasher-repair.js";
 import { coveredUnits, decideUnits, restrictTo, unitsTouched } from "./flasher-diff.js";
-import { estimatePhases, preflight } from "./flasher-preflight.js";
+import { checksumExchangeMs, estimatePhases, preflight } from "./flasher-preflight.js";
 import { proveLink } from "./link-proof.js";
 import type { EraseUnit } from "./device.js";
 
@@ -59,7 +59,6 @@ export class Flasher extends TypedEmitter<FlashEvents> {
 }
 
 /** Convenience: one flash with optional listeners. */
-
 export function flashImage(
   bootloader: Bootloader,
   image: FirmwareImage,
@@ -131,7 +130,7 @@ class FlashRun {
       // A garbled session can list garbage commands: prove the link before judging the Get list.
       if (this.options.proveLink !== false) await proveLink(this.bl, { log: this.log });
       const { plan, verify } = this.#preflight();
-      const full = this.#estimate(plan, verify);
+      const full = estimatePhases(this.bl, plan, verify);
       this.#stats.fullEstimateMs = Math.round(full.reduce((ms, p) => ms + p.ms, 0));
       const covered = coveredUnits(this.bl.device, plan);
       this.#stats.units!.covered = covered.length;
@@ -173,8 +172,8 @@ class FlashRun {
       this.#tracker = new ProgressTracker(full);
       return plan;
     }
-    const runs = countRuns(covered);
-    const checkMs = askDevice ? (runs + covered.length) * (this.bl.link.wireMs(20) + 5) : 0;
+    // Worst case: every unit differs, which halving settles in one exchange per unit (flasher-diff.ts).
+    const checkMs = askDevice ? covered.length * checksumExchangeMs(this.bl) : 0;
     this.#tracker = new ProgressTracker([{ phase: "check", ms: checkMs + 1 }, ...full]);
     this.#progress("check", 0, covered.length);
     this.#checkAbort();
@@ -205,7 +204,10 @@ class FlashRun {
       opcode: this.bl.eraseOpcode!,
       erase: "auto",
     });
-    this.#tracker.replan([{ phase: "check", ms: checkMs + 1 }, ...this.#estimate(work, verify, plan)]);
+    this.#tracker.replan([
+      { phase: "check", ms: checkMs + 1 },
+      ...estimatePhases(this.bl, work, verify, plan),
+    ]);
     return work;
   }
 
@@ -225,14 +227,6 @@ class FlashRun {
       "flash plan",
     );
     return { plan, verify };
-  }
-
-  #estimate(
-    plan: FlashPlan,
-    verify: Exclude<VerifyMode, "auto">,
-    verified: FlashPlan = plan,
-  ): PhaseEstimate[] {
-    return estimatePhases(this.bl, plan, verify, verified);
   }
 
   #progress(phase: FlashEvents["progress"][0]["phase"], done: number, total: number): void {
@@ -440,16 +434,6 @@ class FlashRun {
     this.log.error({ err: failure, previous: this.#previous }, "flashing failed");
     return { ok: false, previous: this.#previous, error: failure, stats: this.#stats };
   }
-}
-
-/** Runs of adjacent units (one Get Checksum each before any per-unit check). */
-function countRuns(units: readonly EraseUnit[]): number {
-  let runs = 0;
-  units.forEach((u, i) => {
-    const prev = units[i - 1];
-    if (!prev || prev.start + prev.size !== u.start) runs++;
-  });
-  return runs;
 }
 
 /** True when the device refused the erase before doing anything (NACK on the command frame, RDP). */

@@ -43,8 +43,8 @@ export function advanceWaves(r: CampaignRecord, now: number, decide: Decide): Wa
   const iso = new Date(now).toISOString();
   const step: WaveStep = { started: [] };
   for (const wave of r.waves) {
-    const members = Object.values(r.gateways).filter((g) => g.wave === wave.index);
     if (wave.finishedAt) continue;
+    const members = Object.values(r.gateways).filter((g) => g.wave === wave.index);
     if (!wave.startedAt) {
       const previous = r.waves[wave.index - 2];
       if (previous?.soakUntil && now < Date.parse(previous.soakUntil)) {
